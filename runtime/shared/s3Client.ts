@@ -1,0 +1,28 @@
+/**
+ * One place that builds the S3 client for every runtime part, so AWS and any S3 API server (moto, MinIO) behave alike.
+ */
+import { S3Client } from "@aws-sdk/client-s3";
+
+/** The S3 endpoint a custom S3 API server is reached at, from the standard AWS environment, if any. */
+export function customS3Endpoint(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
+}
+
+/**
+ * An S3 client configured from the standard AWS environment. With a custom endpoint it uses path-style addressing
+ * (bucket names need no DNS) and sends checksums only when an operation requires them, which such servers accept.
+ */
+export function makeS3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
+  const endpoint = customS3Endpoint(env);
+  return new S3Client({
+    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || "us-east-1",
+    ...(endpoint
+      ? {
+          endpoint,
+          forcePathStyle: true,
+          requestChecksumCalculation: "WHEN_REQUIRED" as const,
+          responseChecksumValidation: "WHEN_REQUIRED" as const,
+        }
+      : {}),
+  });
+}

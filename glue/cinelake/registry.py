@@ -1,0 +1,30 @@
+"""The table registry exported from components/tables.ts (registry.json), read by the jobs and the local catalog."""
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from pyspark.sql.types import StructField, StructType, _parse_datatype_string
+
+REGISTRY_PATH = Path(__file__).with_name("registry.json")
+
+
+@lru_cache(maxsize=1)
+def registry() -> dict:
+    """The whole registry: {"tables": [...], "views": [...]}."""
+    return json.loads(REGISTRY_PATH.read_text(encoding="utf-8"))
+
+
+def table(name: str) -> dict:
+    """One table's definition, failing loudly when the registry does not have it."""
+    for candidate in registry()["tables"]:
+        if candidate["name"] == name:
+            return candidate
+    raise KeyError(f"table {name!r} is not in the registry (components/tables.ts; run npm run registry:export)")
+
+
+def spark_schema(name: str, with_partitions: bool = False) -> StructType:
+    """The Spark schema of a table's data columns (and partition keys when asked), from the registry's Hive types."""
+    definition = table(name)
+    columns = definition["columns"] + (definition["partitionKeys"] if with_partitions else [])
+    return StructType([StructField(c["name"], _parse_datatype_string(c["type"]), True) for c in columns])

@@ -1,0 +1,35 @@
+/**
+ * Bundles a runtime entry point with esbuild, for the Lambda (at deploy time) and the container image alike, so the
+ * deployed code is exactly the TypeScript the tests run.
+ */
+import { buildSync } from "esbuild";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+
+/** What to bundle and where. */
+export interface BundleOptions {
+  /** The TypeScript entry point. */
+  entry: string;
+  /** The output file (CommonJS, Node 22). */
+  outfile: string;
+  /** Packages left out of the bundle (e.g. those a Lambda layer provides). */
+  external?: string[];
+}
+
+/** Bundles `entry` into one CommonJS file for Node 22 and returns its path. */
+export function bundle(options: BundleOptions): string {
+  mkdirSync(dirname(options.outfile), { recursive: true });
+  buildSync({
+    entryPoints: [options.entry],
+    outfile: options.outfile,
+    bundle: true,
+    platform: "node",
+    target: "node22",
+    format: "cjs",
+    sourcemap: false,
+    legalComments: "none",
+    external: options.external ?? [],
+    logLevel: "warning",
+  });
+  return options.outfile;
+}

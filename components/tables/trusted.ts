@@ -102,8 +102,132 @@ export const TRUSTED_CSV_TABLES: readonly TableDef[] = [
   },
 ];
 
-/** The Trusted tables of the TMDB job (one row per TMDB id per collection day). Filled by the TMDB job's work. */
-export const TRUSTED_TMDB_TABLES: readonly TableDef[] = [];
+/** Hive types of the nested TMDB parts, shared by the movies and series tables (TMDB's own field names). */
+export const TMDB_NESTED_TYPES = {
+  /** `genres[]`: TMDB genre id and English name. */
+  genres: "array<struct<id:int,name:string>>",
+  /** `credits.cast[]`: the billed cast, `order` 0 first; gender 0 unknown, 1 female, 2 male, 3 non-binary. */
+  cast: "array<struct<id:int,name:string,character:string,gender:int,order:int>>",
+  /** `credits.crew[]`: one entry per (person, job). */
+  crew: "array<struct<id:int,name:string,department:string,job:string,gender:int>>",
+  /** `production_companies[]`. */
+  productionCompanies: "array<struct<id:int,name:string,origin_country:string>>",
+  /** `production_countries[]`. */
+  productionCountries: "array<struct<iso_3166_1:string,name:string>>",
+  /** `spoken_languages[]`. */
+  spokenLanguages: "array<struct<iso_639_1:string,english_name:string,name:string>>",
+  /** `keywords.keywords[]` (movies) or `keywords.results[]` (tv). */
+  keywords: "array<struct<id:int,name:string>>",
+} as const;
+
+function col(name: string, type: string, description: string): Column {
+  return { name, type, description };
+}
+
+/** The columns both TMDB tables start with. */
+const TMDB_ID_COLUMNS: Column[] = [
+  col("tmdb_id", "int", "TMDB id of the title (`id`); unique per `dt`."),
+  col("imdb_id", "string", "IMDb title id (tt...), null when TMDB has none; joins to the CSV tables' `imdb_id`."),
+];
+
+/** Columns both TMDB tables share after their own title columns. */
+const TMDB_COMMON_COLUMNS: Column[] = [
+  col("original_language", "string", "ISO 639-1 code of the original language."),
+  col("overview", "string", "Synopsis (TMDB's default language)."),
+  col("tagline", "string", "Tagline, null when empty."),
+  col("status", "string", "Production/release status, e.g. `Released`, `Returning Series`, `Ended`."),
+  col("homepage", "string", "Official homepage, null when empty."),
+  col("adult", "boolean", "TMDB's adult flag."),
+  col("popularity", "double", "TMDB popularity score on the collection day."),
+  col("vote_average", "double", "TMDB average vote, 0-10, on the collection day."),
+  col("vote_count", "bigint", "TMDB vote count on the collection day."),
+  col("genres", TMDB_NESTED_TYPES.genres, "TMDB genres (`genres[]`)."),
+  col("production_companies", TMDB_NESTED_TYPES.productionCompanies, "Production companies."),
+  col("production_countries", TMDB_NESTED_TYPES.productionCountries, "Production countries (ISO 3166-1)."),
+  col("spoken_languages", TMDB_NESTED_TYPES.spokenLanguages, "Spoken languages (ISO 639-1)."),
+  col("keywords", TMDB_NESTED_TYPES.keywords, "TMDB keywords (appended `keywords`)."),
+  col("cast", TMDB_NESTED_TYPES.cast, "Billed cast (appended `credits.cast`)."),
+  col("crew", TMDB_NESTED_TYPES.crew, "Crew (appended `credits.crew`)."),
+];
+
+/** Lineage column: which Raw object the row came from (used to keep the latest record of an id). */
+const TMDB_SOURCE_COLUMN = col("source_file", "string", "The Raw JSON object the record was read from.");
+
+const DT_PARTITION: Column[] = [
+  col("dt", "string", "Collection day (YYYY-MM-DD), from the Raw path `YYYY/MM/DD` of the source file."),
+];
+
+/**
+ * The Trusted tables of the TMDB job: one row per TMDB id per collection day `dt`, the latest record of that day
+ * winning. `budget`/`revenue` are 64-bit and TMDB's 0 ("unknown") becomes null; empty strings become null.
+ */
+export const TRUSTED_TMDB_TABLES: readonly TableDef[] = [
+  {
+    name: "trusted_tmdb_movies",
+    zone: "trusted",
+    description:
+      "One row per TMDB movie id per collection day (dt), from /movie/{id} details with appended credits, keywords, " +
+      "external_ids and release_dates; budget/revenue 0 mean unknown and are stored as null.",
+    location: datasetPrefix(DATASETS.trustedTmdbMovies),
+    columns: [
+      ...TMDB_ID_COLUMNS,
+      col("title", "string", "Title (TMDB's default language)."),
+      col("original_title", "string", "Title in the original language."),
+      col("release_date", "date", "Primary release date, null when empty."),
+      col("runtime", "int", "Runtime in minutes, null when 0 or missing."),
+      col("budget", "bigint", "Budget in USD; TMDB's 0 (unknown) stored as null."),
+      col("revenue", "bigint", "Worldwide revenue in USD; TMDB's 0 (unknown) stored as null."),
+      col(
+        "belongs_to_collection",
+        "struct<id:int,name:string>",
+        "The collection (franchise) the movie belongs to, null when none.",
+      ),
+      ...TMDB_COMMON_COLUMNS,
+      col(
+        "release_dates",
+        "array<struct<iso_3166_1:string,certification:string,release_date:date,type:int>>",
+        "Release dates flattened from `release_dates.results[].release_dates[]`; type 1 premiere .. 6 TV.",
+      ),
+      TMDB_SOURCE_COLUMN,
+    ],
+    partitionKeys: DT_PARTITION,
+    primaryKey: ["tmdb_id", "dt"],
+    foreignKeys: [],
+  },
+  {
+    name: "trusted_tmdb_series",
+    zone: "trusted",
+    description:
+      "One row per TMDB series id per collection day (dt), from /tv/{id} details with appended credits, keywords, " +
+      "external_ids and content_ratings; imdb_id comes from external_ids.",
+    location: datasetPrefix(DATASETS.trustedTmdbSeries),
+    columns: [
+      ...TMDB_ID_COLUMNS,
+      col("name", "string", "Series name (TMDB's default language)."),
+      col("original_name", "string", "Series name in the original language."),
+      col("first_air_date", "date", "First air date, null when empty."),
+      col("last_air_date", "date", "Last air date so far, null when empty."),
+      col("number_of_seasons", "int", "Number of seasons."),
+      col("number_of_episodes", "int", "Number of episodes."),
+      col("episode_run_time", "array<int>", "Typical episode runtimes in minutes."),
+      col("type", "string", "Series type, e.g. `Scripted`, `Miniseries`, `Documentary`."),
+      col("in_production", "boolean", "Whether the series is still in production."),
+      col("origin_country", "array<string>", "Origin countries (ISO 3166-1)."),
+      col("networks", "array<struct<id:int,name:string,origin_country:string>>", "Networks that air the series."),
+      col("created_by", "array<struct<id:int,name:string,gender:int>>", "Creators."),
+      ...TMDB_COMMON_COLUMNS,
+      col(
+        "content_ratings",
+        "array<struct<iso_3166_1:string,rating:string>>",
+        "Content ratings per country (appended `content_ratings.results`).",
+      ),
+      TMDB_SOURCE_COLUMN,
+    ],
+    partitionKeys: DT_PARTITION,
+    primaryKey: ["tmdb_id", "dt"],
+    foreignKeys: [],
+  },
+];
 
 /** Every Trusted table. */
 export const TRUSTED_TABLES: readonly TableDef[] = [...TRUSTED_CSV_TABLES, ...TRUSTED_TMDB_TABLES];

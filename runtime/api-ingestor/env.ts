@@ -1,0 +1,117 @@
+/**
+ * The ApiIngestor's environment contract: the variable names the Lambda handler reads, written once so that the
+ * Pulumi component imports them instead of retyping them, and the parsing of those variables into typed settings.
+ */
+import type { Selection, TitleKind } from "./selection";
+
+/** The environment variables the handler reads (the component sets them; `TMDB_TOKEN` is for local runs only). */
+export const API_INGESTOR_ENV = {
+  /** The lake bucket's name (required). */
+  bucket: "LAKE_BUCKET",
+  /** The Secrets Manager name or ARN of the TMDB token (required in Lambda; its SecretString is the token). */
+  secretId: "TMDB_SECRET_ID",
+  /** The token itself, for local runs only (takes precedence over the secret; never set it in Lambda). */
+  token: "TMDB_TOKEN",
+  /** TMDB's base URL (default `https://api.themoviedb.org/3`). */
+  baseUrl: "TMDB_BASE_URL",
+  /** The Raw CSV day (`YYYY-MM-DD`) to read ids from; default: the latest day in the bucket. */
+  csvDate: "CSV_DATE",
+  /** `movies`, `series` or `all` (default `all`). */
+  kind: "SELECTION_KIND",
+  /** Comma-separated IMDb genres; a title is selected if it has any of them (default: all genres). */
+  genres: "SELECTION_GENRES",
+  /** First release year selected (inclusive). */
+  yearFrom: "SELECTION_YEAR_FROM",
+  /** Last release year selected (inclusive). */
+  yearTo: "SELECTION_YEAR_TO",
+  /** Minimum IMDb vote count (default 0). */
+  minVotes: "SELECTION_MIN_VOTES",
+  /** At most this many titles, the most voted first (default 5000). */
+  limit: "SELECTION_LIMIT",
+  /** TMDB requests started per second, retries included (default 40). */
+  maxRps: "TMDB_MAX_RPS",
+  /** TMDB requests in flight at once (default 20). */
+  maxInFlight: "TMDB_MAX_IN_FLIGHT",
+  /** Stop taking new titles this many ms before the Lambda's time runs out (default 60000). */
+  stopMarginMs: "SLICE_STOP_MARGIN_MS",
+} as const;
+
+/** The name of a setting in {@link API_INGESTOR_ENV}. */
+export type ApiIngestorEnvKey = keyof typeof API_INGESTOR_ENV;
+
+/** TMDB's public API base URL, used when none is configured. */
+export const DEFAULT_TMDB_BASE_URL = "https://api.themoviedb.org/3";
+/** The default selection size: 5000 titles is about 10,000 requests, roughly 4-5 minutes at 40 requests/s. */
+export const DEFAULT_SELECTION_LIMIT = 5000;
+/** Default rate limit (TMDB allows about 40-50 requests/s per IP). */
+export const DEFAULT_MAX_RPS = 40;
+/** Default number of requests in flight (TMDB allows 20 connections per IP). */
+export const DEFAULT_MAX_IN_FLIGHT = 20;
+/** Default margin before the Lambda deadline at which a slice stops taking new titles. */
+export const DEFAULT_STOP_MARGIN_MS = 60_000;
+
+/** Thrown when an environment variable is missing or malformed; names the variable and the fix. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** The handler's settings, parsed from the environment (the token source is resolved separately). */
+export interface ApiIngestorSettings {
+  bucket: string;
+  secretId?: string;
+  baseUrl: string;
+  csvDate?: string;
+  selection: Selection;
+  maxRps: number;
+  maxInFlight: number;
+  stopMarginMs: number;
+}
+
+function positiveInt(env: NodeJS.ProcessEnv, key: ApiIngestorEnvKey, fallback: number | undefined): number | undefined {
+  const name = API_INGESTOR_ENV[key];
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0)
+    throw new ConfigError(`${name}="${raw}" is not a non-negative integer: set it to a whole number or unset it`);
+  return value;
+}
+
+/** Parses `movies`, `series` or `all`. */
+export function parseKind(raw: string | undefined, what: string): TitleKind | "all" {
+  const value = (raw ?? "all").trim().toLowerCase() || "all";
+  if (value === "movies" || value === "series" || value === "all") return value;
+  throw new ConfigError(`${what}="${raw}" is not one of movies, series, all`);
+}
+
+/** Splits a comma-separated genre list, dropping blanks. */
+export function parseGenres(raw: string | undefined): string[] {
+  return (raw ?? "")
+    .split(",")
+    .map((genre) => genre.trim())
+    .filter((genre) => genre !== "");
+}
+
+/** Reads the handler's settings from the environment, failing with a message that names the variable. */
+export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ApiIngestorSettings {
+  const bucket = env[API_INGESTOR_ENV.bucket];
+  if (!bucket) throw new ConfigError(`${API_INGESTOR_ENV.bucket} is not set: set it to the lake bucket's name`);
+  const selection: Selection = {
+    kind: parseKind(env[API_INGESTOR_ENV.kind], API_INGESTOR_ENV.kind),
+    genres: parseGenres(env[API_INGESTOR_ENV.genres]),
+    yearFrom: positiveInt(env, "yearFrom", undefined),
+    yearTo: positiveInt(env, "yearTo", undefined),
+    minVotes: positiveInt(env, "minVotes", 0) ?? 0,
+    limit: positiveInt(env, "limit", DEFAULT_SELECTION_LIMIT) ?? DEFAULT_SELECTION_LIMIT,
+  };
+  return {
+    bucket,
+    secretId: env[API_INGESTOR_ENV.secretId] || undefined,
+    baseUrl: env[API_INGESTOR_ENV.baseUrl] || DEFAULT_TMDB_BASE_URL,
+    csvDate: env[API_INGESTOR_ENV.csvDate] || undefined,
+    selection,
+    maxRps: positiveInt(env, "maxRps", DEFAULT_MAX_RPS) || DEFAULT_MAX_RPS,
+    maxInFlight: positiveInt(env, "maxInFlight", DEFAULT_MAX_IN_FLIGHT) || DEFAULT_MAX_IN_FLIGHT,
+    stopMarginMs: positiveInt(env, "stopMarginMs", DEFAULT_STOP_MARGIN_MS) ?? DEFAULT_STOP_MARGIN_MS,
+  };
+}

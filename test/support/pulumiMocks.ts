@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 
-/** One resource the program registered, with the inputs it was given. */
+/** One resource the program registered, with the inputs it was given (secret inputs stay wrapped: see `isSecret`). */
 export interface RegisteredResource {
   type: string;
   name: string;
@@ -19,30 +19,99 @@ export function resetRegistered(): void {
   registered.length = 0;
 }
 
+/** The fixed account, region and partition the mocks answer with. */
+export const MOCK_ACCOUNT = "123456789012";
+/** The region the mocks answer with. */
+export const MOCK_REGION = "us-east-1";
+
+// The wire signature Pulumi gives secret values; the mocks receive inputs in that form.
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** True when a recorded input value was passed to the resource as a secret. */
+export function isSecret(value: unknown): boolean {
+  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+}
+
+/** A recorded input with its secret wrappers removed, at any depth. */
+export function plain(value: unknown): unknown {
+  if (isSecret(value)) return plain((value as { value: unknown }).value);
+  if (Array.isArray(value)) return value.map(plain);
+  if (typeof value === "object" && value !== null)
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
+  return value;
+}
+
+/** A realistic ARN (and extra outputs) for the types whose ARN shape matters to policies and wiring. */
+function mockState(type: string, physical: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  const account = MOCK_ACCOUNT;
+  const region = MOCK_REGION;
+  switch (type) {
+    case "aws:s3/bucket:Bucket":
+      return { arn: `arn:aws:s3:::${physical}`, bucket: physical };
+    case "aws:iam/role:Role":
+      return { arn: `arn:aws:iam::${account}:role/${physical}` };
+    case "aws:iam/user:User":
+      return { arn: `arn:aws:iam::${account}:user/${physical}` };
+    case "aws:iam/policy:Policy":
+      return { arn: `arn:aws:iam::${account}:policy/${physical}` };
+    case "aws:lambda/function:Function":
+      return {
+        arn: `arn:aws:lambda:${region}:${account}:function:${physical}`,
+        invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/arn:aws:lambda:${region}:${account}:function:${physical}/invocations`,
+      };
+    case "aws:lambda/layerVersion:LayerVersion":
+      return { arn: `arn:aws:lambda:${region}:${account}:layer:${inputs.layerName ?? physical}:1` };
+    case "aws:sqs/queue:Queue":
+      return {
+        arn: `arn:aws:sqs:${region}:${account}:${physical}`,
+        url: `https://sqs.${region}.amazonaws.com/${account}/${physical}`,
+      };
+    case "aws:cloudwatch/logGroup:LogGroup":
+      return { arn: `arn:aws:logs:${region}:${account}:log-group:${physical}` };
+    case "aws:secretsmanager/secret:Secret":
+      return { arn: `arn:aws:secretsmanager:${region}:${account}:secret:${physical}-AbCdEf` };
+    case "aws:ecr/repository:Repository":
+      return {
+        arn: `arn:aws:ecr:${region}:${account}:repository/${physical}`,
+        repositoryUrl: `${account}.dkr.ecr.${region}.amazonaws.com/${physical}`,
+      };
+    case "awsx:ecr:Image":
+      return { imageUri: `${String(inputs.repositoryUrl)}@sha256:${"0".repeat(64)}` };
+    case "aws:cloudwatch/eventRule:EventRule":
+      return { arn: `arn:aws:events:${region}:${account}:rule/${physical}` };
+    case "aws:glue/job:Job":
+      return { arn: `arn:aws:glue:${region}:${account}:job/${physical}` };
+    default:
+      return { arn: `arn:aws:${type.split(":")[1]?.split("/")[0] ?? "mock"}:${region}:${account}:${physical}` };
+  }
+}
+
 /**
- * Installs the mocks for a project and stack. Physical names are the logical names (or the given `name`/`bucket`), ARNs
- * are fake but well formed, and `aws:index/getCallerIdentity` and friends answer with a fixed account.
+ * Installs the mocks for a project and stack. Physical names are the given `name`/`bucket` (or the logical name), ARNs
+ * are fake but shaped like AWS's for the types policies refer to, and `aws:index/getCallerIdentity` and friends answer
+ * with a fixed account.
  */
 export async function useMocks(options: { project?: string; stack?: string; config?: Record<string, string> } = {}) {
   const project = options.project ?? "cinelake";
   const stack = options.stack ?? "test";
-  const config = { "aws:region": "us-east-1", ...(options.config ?? {}) };
+  const config = { "aws:region": MOCK_REGION, ...(options.config ?? {}) };
   await pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
         registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-        const physical = args.inputs.name ?? args.inputs.bucket ?? args.name;
-        const arn = `arn:aws:${args.type.split(":")[1]?.split("/")[0] ?? "mock"}:us-east-1:123456789012:${physical}`;
+        const inputs = plain(args.inputs) as Record<string, unknown>;
+        const physical = String(inputs.name ?? inputs.bucket ?? args.name);
         return {
           id: `${args.name}-id`,
-          state: { ...args.inputs, name: physical, arn, bucket: args.inputs.bucket ?? physical },
+          state: { ...args.inputs, name: physical, ...mockState(args.type, physical, inputs) },
         };
       },
       call(args: pulumi.runtime.MockCallArgs) {
         if (args.token === "aws:index/getCallerIdentity:getCallerIdentity")
-          return { accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/test", userId: "test" };
+          return { accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/test`, userId: "test" };
         if (args.token === "aws:index/getRegion:getRegion")
-          return { name: "us-east-1", id: "us-east-1", region: "us-east-1" };
+          return { name: MOCK_REGION, id: MOCK_REGION, region: MOCK_REGION };
         if (args.token === "aws:index/getPartition:getPartition")
           return { partition: "aws", dnsSuffix: "amazonaws.com" };
         return args.inputs;
@@ -60,7 +129,38 @@ export function valueOf<T>(output: pulumi.Output<T> | pulumi.Input<T>): Promise<
   return new Promise((resolve) => pulumi.output(output).apply((value) => resolve(value as T)));
 }
 
-/** The registered resources of one type (e.g. `aws:s3/bucketV2:BucketV2`). */
+/** Resolves whether an output is secret. */
+export function isSecretOutput(output: pulumi.Output<unknown>): Promise<boolean> {
+  return pulumi.isSecret(output);
+}
+
+/** Waits until no new resource has been registered for a few event-loop turns (components register asynchronously). */
+export async function settle(quietTurns = 20): Promise<void> {
+  let last = -1;
+  let quiet = 0;
+  while (quiet < quietTurns) {
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    if (registered.length === last) quiet += 1;
+    else {
+      last = registered.length;
+      quiet = 0;
+    }
+  }
+}
+
+/** The registered resources of one type (e.g. `aws:s3/bucket:Bucket`). */
 export function ofType(type: string): RegisteredResource[] {
   return registered.filter((resource) => resource.type === type);
+}
+
+/** The single registered resource of a type (fails when there are none or several). */
+export function oneOfType(type: string): RegisteredResource {
+  const found = ofType(type);
+  if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
+  return found[0]!;
+}
+
+/** Parses a recorded JSON policy input (secret wrappers removed). */
+export function parsePolicy(value: unknown): { Version: string; Statement: Record<string, unknown>[] } {
+  return JSON.parse(String(plain(value)));
 }

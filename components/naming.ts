@@ -1,0 +1,135 @@
+/**
+ * Physical names and config checks, written once: every resource name carries the stack (student or environment) so
+ * that many stacks share one AWS account without collisions, and every bad setting fails at construction — before AWS
+ * is called — with a message naming the setting and the fix.
+ */
+
+/** Thrown at construction when a component argument or a stack setting is wrong; names the setting and the fix. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+  /** The argument or config key that is wrong, e.g. `stackName` or `cinelake:student`. */
+  readonly setting: string;
+
+  /** Builds the error from the setting, what is wrong with it and how to fix it. */
+  constructor(setting: string, problem: string, fix: string) {
+    super(`${setting}: ${problem}. Fix: ${fix}`);
+    this.setting = setting;
+  }
+}
+
+/** The project prefix of every physical name. */
+export const DEFAULT_NAME_PREFIX = "cinelake";
+
+const STACK_NAME = /^[a-z][a-z0-9-]*[a-z0-9]$/;
+/** The longest stack (student or environment) name: leaves room for the prefix and suffixes within AWS's limits. */
+export const MAX_STACK_NAME_LENGTH = 24;
+
+/**
+ * Checks a student or environment name (`alice`, `dev`, `team-3`): lowercase letters, digits and single hyphens,
+ * starting with a letter, 2–24 characters — so it fits every physical name it ends up in (S3, IAM, Lambda, Glue, ECR).
+ */
+export function checkStackName(value: string, setting = "stackName"): string {
+  const fix = `use 2–${MAX_STACK_NAME_LENGTH} lowercase letters, digits or hyphens starting with a letter, e.g. "alice" or "dev"`;
+  if (typeof value !== "string" || value.length === 0) throw new ConfigError(setting, "is missing", fix);
+  if (value.length < 2 || value.length > MAX_STACK_NAME_LENGTH)
+    throw new ConfigError(setting, `"${value}" has ${value.length} characters`, fix);
+  if (!STACK_NAME.test(value) || value.includes("--"))
+    throw new ConfigError(setting, `"${value}" has characters or a shape that names cannot carry`, fix);
+  return value;
+}
+
+/** AWS limits on the physical names this library creates. */
+export const NAME_LIMITS = {
+  /** IAM role and user names. */
+  iamRole: 64,
+  /** IAM policy names. */
+  iamPolicy: 128,
+  /** Lambda function and layer names. */
+  lambda: 64,
+  /** EventBridge rule names. */
+  eventRule: 64,
+  /** SQS queue names. */
+  sqs: 80,
+  /** ECR repository names. */
+  ecr: 256,
+  /** Secrets Manager secret names. */
+  secret: 512,
+  /** Glue job, database and crawler names. */
+  glue: 255,
+  /** CloudWatch log group names. */
+  logGroup: 512,
+} as const;
+
+/**
+ * The physical name of a stack's resource: `<prefix>-<stack>-<part>-...` (e.g. `cinelake-alice-api-ingestor`),
+ * lowercase and hyphenated, refused if longer than `maxLength`.
+ */
+export function physicalName(
+  stackName: string,
+  parts: string[],
+  options: { maxLength?: number; prefix?: string } = {},
+): string {
+  const prefix = options.prefix ?? DEFAULT_NAME_PREFIX;
+  checkStackName(stackName);
+  for (const part of parts)
+    if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(part))
+      throw new ConfigError("name part", `"${part}" is not lowercase letters, digits and single hyphens`, "rename it");
+  const name = [prefix, stackName, ...parts].join("-");
+  const max = options.maxLength ?? NAME_LIMITS.iamRole;
+  if (name.length > max)
+    throw new ConfigError(
+      "stackName",
+      `the resource name "${name}" has ${name.length} characters, over AWS's limit of ${max}`,
+      "choose a shorter student or environment name",
+    );
+  return name;
+}
+
+/** A Glue/Athena-visible name (database, workgroup): lowercase with underscores, e.g. `cinelake_alice`. */
+export function catalogName(stackName: string, parts: string[] = [], prefix = DEFAULT_NAME_PREFIX): string {
+  checkStackName(stackName);
+  return [prefix, stackName, ...parts].join("_").replace(/-/g, "_");
+}
+
+const RESERVED_BUCKET_PREFIXES = ["xn--", "sthree-", "amzn-s3-demo-"];
+const RESERVED_BUCKET_SUFFIXES = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
+
+/**
+ * Returns why a name breaks S3's general-purpose bucket naming rules (or this library's stricter "no dots" rule, which
+ * keeps virtual-hosted TLS and transfer acceleration working), or `undefined` when it is valid.
+ */
+export function bucketNameProblem(name: string): string | undefined {
+  if (name.length < 3 || name.length > 63) return `has ${name.length} characters; S3 needs 3 to 63`;
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return "is formatted as an IP address, which S3 refuses";
+  if (name.includes("..")) return `contains "..", which S3 refuses`;
+  if (/[A-Z]/.test(name)) return "has uppercase letters; S3 bucket names are lowercase";
+  if (name.includes(".")) return "contains a dot, which breaks virtual-hosted TLS; use hyphens";
+  if (!/^[a-z0-9-]+$/.test(name)) return "has characters other than lowercase letters, digits and hyphens";
+  if (!/^[a-z0-9]/.test(name) || !/[a-z0-9]$/.test(name)) return "must begin and end with a letter or digit";
+  for (const prefix of RESERVED_BUCKET_PREFIXES)
+    if (name.startsWith(prefix)) return `starts with "${prefix}", which S3 reserves`;
+  for (const suffix of RESERVED_BUCKET_SUFFIXES)
+    if (name.endsWith(suffix)) return `ends with "${suffix}", which S3 reserves`;
+  return undefined;
+}
+
+/** Checks a bucket name against S3's rules and returns it, or throws a {@link ConfigError} naming `setting`. */
+export function checkBucketName(name: string, setting: string, fix: string): string {
+  const problem = bucketNameProblem(name);
+  if (problem) throw new ConfigError(setting, `the bucket name "${name}" ${problem}`, fix);
+  return name;
+}
+
+/**
+ * The lake bucket's name for a stack: `<prefix>-<stack>[-<suffix>]-lake` (e.g. `cinelake-alice-lake`), validated
+ * against S3's rules. The optional suffix (an account id, a team) makes the globally shared S3 namespace unlikely to
+ * clash.
+ */
+export function lakeBucketName(stackName: string, options: { prefix?: string; suffix?: string } = {}): string {
+  checkStackName(stackName);
+  const prefix = options.prefix ?? DEFAULT_NAME_PREFIX;
+  const fix = "use lowercase letters, digits and hyphens, and keep prefix + stack + suffix within 58 characters";
+  checkBucketName(`${prefix}-${stackName}-lake`, "namePrefix", fix);
+  if (options.suffix === undefined) return `${prefix}-${stackName}-lake`;
+  return checkBucketName(`${prefix}-${stackName}-${options.suffix}-lake`, "bucketSuffix", fix);
+}

@@ -1,0 +1,190 @@
+/**
+ * IAM policy documents scoped to the lake's prefixes, built by pure functions (so tests parse and check them) and
+ * shared by every component that grants access to the bucket: each part gets exactly the prefixes it reads or writes.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError } from "./naming";
+
+/** One IAM policy statement, as AWS's JSON spells it. */
+export interface PolicyStatement {
+  /** A statement id: letters and digits only. */
+  Sid?: string;
+  /** Allow or Deny. */
+  Effect: "Allow" | "Deny";
+  /** Who the statement applies to (resource policies only). */
+  Principal?: "*" | Record<string, string | string[]>;
+  /** The actions, e.g. `s3:GetObject`. */
+  Action: string | string[];
+  /** The resources (ARNs, possibly ending in `*`); absent only in trust policies. */
+  Resource?: string | string[];
+  /** Conditions, e.g. `{ StringLike: { "s3:prefix": ["Raw/*"] } }`. */
+  Condition?: Record<string, Record<string, string | string[] | boolean>>;
+}
+
+/** A whole IAM policy document. */
+export interface PolicyDocument {
+  /** Always `2012-10-17`. */
+  Version: "2012-10-17";
+  /** The statements. */
+  Statement: PolicyStatement[];
+}
+
+/** Which prefixes of the bucket a principal may touch; each prefix ends in `/` (build them with `lakePaths`). */
+export interface PrefixAccess {
+  /** Prefixes whose objects may be read (GetObject, which also covers HeadObject). */
+  read?: string[];
+  /** Prefixes whose objects may be written, including multipart uploads and aborting them. */
+  write?: string[];
+  /** Prefixes whose objects may be deleted (e.g. a checkpoint replaced, a failed output cleaned up). */
+  delete?: string[];
+  /** Prefixes that may be listed; defaults to every prefix above. */
+  list?: string[];
+  /** The bucket's KMS key, when it has one: readers need Decrypt, writers GenerateDataKey and Decrypt. */
+  kmsKeyArn?: string;
+}
+
+/** The object actions granted on readable prefixes. */
+export const READ_ACTIONS = ["s3:GetObject"] as const;
+/** The object actions granted on writable prefixes: single-part and multipart uploads, and cleaning up the latter. */
+export const WRITE_ACTIONS = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"] as const;
+/** The object actions granted on deletable prefixes. */
+export const DELETE_ACTIONS = ["s3:DeleteObject"] as const;
+
+/**
+ * Checks a prefix handed to a policy builder: relative to the bucket, ending in `/`, without wildcards or `..` — and
+ * never empty, because an empty prefix would grant the whole bucket (grant that on purpose with an extra statement).
+ */
+export function checkPolicyPrefix(prefix: string): string {
+  const fix = "build prefixes with components/lakePaths.ts (e.g. datasetPrefix(DATASETS.rawMoviesCsv))";
+  if (prefix === "") throw new ConfigError("prefix", "is empty and would grant the whole bucket", fix);
+  if (prefix.startsWith("/")) throw new ConfigError("prefix", `"${prefix}" starts with "/"`, fix);
+  if (!prefix.endsWith("/")) throw new ConfigError("prefix", `"${prefix}" does not end with "/"`, fix);
+  if (/[*?]/.test(prefix)) throw new ConfigError("prefix", `"${prefix}" contains a wildcard`, fix);
+  if (prefix.split("/").some((part) => part === "." || part === ".."))
+    throw new ConfigError("prefix", `"${prefix}" contains "." or ".." parts`, fix);
+  return prefix;
+}
+
+const unique = (values: string[]) => [...new Set(values)];
+
+/**
+ * The statements that let a principal read, write, delete and list exactly the given prefixes of one bucket, e.g.
+ * `s3PrefixPolicyStatements(bucketArn, { read: ["Raw/Local/CSV/"], write: ["Raw/TMDB/JSON/"] })`.
+ */
+export function s3PrefixPolicyStatements(bucketArn: string, access: PrefixAccess): PolicyStatement[] {
+  if (!/^arn:aws[a-z-]*:s3:::[a-z0-9.-]+$/.test(bucketArn))
+    throw new ConfigError("bucketArn", `"${bucketArn}" is not an S3 bucket ARN`, "pass the DataLakeBucket's bucketArn");
+  const read = unique((access.read ?? []).map(checkPolicyPrefix));
+  const write = unique((access.write ?? []).map(checkPolicyPrefix));
+  const del = unique((access.delete ?? []).map(checkPolicyPrefix));
+  const list = unique((access.list ?? [...read, ...write, ...del]).map(checkPolicyPrefix));
+  const objects = (prefixes: string[]) => prefixes.map((prefix) => `${bucketArn}/${prefix}*`);
+  const statements: PolicyStatement[] = [];
+  if (read.length)
+    statements.push({ Sid: "ReadPrefixes", Effect: "Allow", Action: [...READ_ACTIONS], Resource: objects(read) });
+  if (write.length)
+    statements.push({ Sid: "WritePrefixes", Effect: "Allow", Action: [...WRITE_ACTIONS], Resource: objects(write) });
+  if (del.length)
+    statements.push({ Sid: "DeletePrefixes", Effect: "Allow", Action: [...DELETE_ACTIONS], Resource: objects(del) });
+  if (list.length)
+    statements.push({
+      Sid: "ListPrefixes",
+      Effect: "Allow",
+      Action: ["s3:ListBucket"],
+      Resource: [bucketArn],
+      Condition: { StringLike: { "s3:prefix": list.map((prefix) => `${prefix}*`) } },
+    });
+  if (access.kmsKeyArn && (read.length || write.length))
+    statements.push({
+      Sid: "UseLakeKey",
+      Effect: "Allow",
+      Action: write.length ? ["kms:Decrypt", "kms:GenerateDataKey"] : ["kms:Decrypt"],
+      Resource: [access.kmsKeyArn],
+    });
+  return statements;
+}
+
+/** A statement that denies every request to the bucket not made over TLS (for the bucket policy). */
+export function denyInsecureTransportStatement(bucketArn: string): PolicyStatement {
+  return {
+    Sid: "DenyInsecureTransport",
+    Effect: "Deny",
+    Principal: "*",
+    Action: "s3:*",
+    Resource: [bucketArn, `${bucketArn}/*`],
+    Condition: { Bool: { "aws:SecureTransport": false } },
+  };
+}
+
+/** Lets a principal write its own CloudWatch log group (not create others). */
+export function logsStatement(logGroupArn: string): PolicyStatement {
+  return {
+    Sid: "WriteOwnLogs",
+    Effect: "Allow",
+    Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+    Resource: [`${logGroupArn}:*`],
+  };
+}
+
+/** Lets a principal read one Secrets Manager secret's value. */
+export function secretReadStatement(secretArn: string): PolicyStatement {
+  return {
+    Sid: "ReadOwnSecret",
+    Effect: "Allow",
+    Action: ["secretsmanager:GetSecretValue"],
+    Resource: [secretArn],
+  };
+}
+
+/** Lets a principal send messages to one SQS queue (e.g. a dead-letter queue). */
+export function sqsSendStatement(queueArn: string): PolicyStatement {
+  return { Sid: "SendToQueue", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [queueArn] };
+}
+
+/** A trust policy letting an AWS service (e.g. `lambda.amazonaws.com`) assume a role. */
+export function serviceTrustPolicy(service: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
+  };
+}
+
+/** A trust policy letting the given AWS principals (account roots, roles, users) assume a role. */
+export function principalTrustPolicy(principalArns: string[]): PolicyDocument {
+  if (principalArns.length === 0)
+    throw new ConfigError("trustedPrincipalArns", "is empty", "name at least one account, role or user ARN");
+  return {
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { AWS: principalArns }, Action: "sts:AssumeRole" }],
+  };
+}
+
+/** A policy document from statements. */
+export function policyDocument(statements: PolicyStatement[]): PolicyDocument {
+  return { Version: "2012-10-17", Statement: statements };
+}
+
+/** Serializes statements (possibly still unknown outputs) into a policy document's JSON. */
+export function policyJson(statements: pulumi.Input<pulumi.Input<PolicyStatement>[]>): pulumi.Output<string> {
+  return pulumi
+    .output(statements)
+    .apply((resolved) => JSON.stringify(policyDocument(resolved as unknown as PolicyStatement[])));
+}
+
+/** The JSON policy for {@link s3PrefixPolicyStatements} on a bucket ARN that may still be an output, plus extras. */
+export function s3PrefixPolicy(
+  bucketArn: pulumi.Input<string>,
+  access: Omit<PrefixAccess, "kmsKeyArn"> & { kmsKeyArn?: pulumi.Input<string | undefined> },
+  extraStatements: pulumi.Input<PolicyStatement>[] = [],
+): pulumi.Output<string> {
+  return pulumi
+    .all([bucketArn, access.kmsKeyArn, pulumi.output(extraStatements)])
+    .apply(([arn, kmsKeyArn, extras]) =>
+      JSON.stringify(
+        policyDocument([
+          ...s3PrefixPolicyStatements(arn, { ...access, kmsKeyArn }),
+          ...(extras as unknown as PolicyStatement[]),
+        ]),
+      ),
+    );
+}

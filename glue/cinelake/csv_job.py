@@ -1,0 +1,103 @@
+"""The CSV job's I/O around the pure transforms: read one day of Raw CSV, write Trusted and quarantine, reconcile.
+
+Reruns: the Trusted CSV tables are not partitioned and hold the latest historical load, so every run overwrites the
+table's whole prefix with the processed day's rows (rerunning a day is idempotent; running an older day replaces the
+table with that day's snapshot). The quarantine keeps one folder per day (`dt=YYYY-MM-DD/`), replaced on rerun.
+"""
+
+from pyspark import StorageLevel
+from pyspark.sql import functions as F
+
+from . import csv_trusted, lake
+from .report import DatasetCounts, RunReport
+
+ARGUMENTS = [
+    "lake_root",
+    "date",
+    "raw_movies",
+    "raw_series",
+    "trusted_movies",
+    "trusted_series",
+    "quarantine_movies",
+    "quarantine_series",
+    "report_prefix",
+]
+
+# dataset -> (Raw prefix argument, Trusted prefix argument, quarantine prefix argument, registry table)
+DATASETS = {
+    "movies": ("raw_movies", "trusted_movies", "quarantine_movies", "trusted_movies"),
+    "series": ("raw_series", "trusted_series", "quarantine_series", "trusted_series"),
+}
+
+
+class HeaderMismatchError(ValueError):
+    """Raised when a Raw CSV does not start with the expected header: its columns cannot be trusted."""
+
+
+def check_header(spark, uri: str, table_name: str) -> None:
+    """Fails loudly unless the file's first line is the expected Portuguese header (BOM and CR tolerated)."""
+    first = lake.read_head(spark, uri).decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r")
+    expected = "|".join(csv_trusted.source_header(table_name))
+    if first != expected:
+        raise HeaderMismatchError(f"{uri}: header is {first[:300]!r}, expected {expected!r}")
+
+
+def process_dataset(spark, args: dict, dataset: str, report: RunReport) -> DatasetCounts:
+    """One Raw CSV dataset of one day -> its Trusted table and quarantine; returns the counts to reconcile."""
+    raw_arg, trusted_arg, quarantine_arg, table_name = DATASETS[dataset]
+    root = args["lake_root"]
+    day = lake.resolve_day(spark, lake.join(root, args[raw_arg]), args["date"])
+    counts = DatasetCounts(dataset=dataset, day=day)
+    files = lake.list_files(spark, lake.join(root, lake.day_prefix(args[raw_arg], day)), ".csv") if day else []
+    if not files:
+        counts.status = "no_input"
+        return counts
+    counts.input_files = files
+    for uri in files:
+        check_header(spark, uri, table_name)
+
+    with report.step(f"{dataset}: read, type and classify"):
+        raw = spark.read.text(files).select("value", F.col("_metadata.file_path").alias("source_file"))
+        lines = csv_trusted.normalize_lines(raw)
+        classified = csv_trusted.classify(csv_trusted.drop_header(lines, table_name), table_name)
+        classified = classified.persist(StorageLevel.MEMORY_AND_DISK)
+        by_reason = {row["reason"]: row["count"] for row in classified.groupBy("reason").count().collect()}
+    counts.raw = sum(by_reason.values())
+    counts.extra["valid"] = by_reason.pop(None, 0)
+
+    with report.step(f"{dataset}: deduplicate and write Trusted Parquet"):
+        deduplicated = csv_trusted.deduplicate(csv_trusted.valid_rows(classified), table_name)
+        deduplicated = deduplicated.persist(StorageLevel.MEMORY_AND_DISK)
+        trusted_uri = lake.join(root, args[trusted_arg])
+        csv_trusted.to_trusted(deduplicated, table_name).write.mode("overwrite").parquet(trusted_uri)
+        counts.duplicates = deduplicated.agg(F.sum(F.col("copies") - 1)).first()[0] or 0
+
+    with report.step(f"{dataset}: write quarantine"):
+        quarantine_uri = lake.join(root, args[quarantine_arg], f"dt={day}/")
+        quarantine = csv_trusted.quarantined_rows(classified, day).coalesce(1)
+        quarantine.write.mode("overwrite").json(quarantine_uri)
+
+    with report.step(f"{dataset}: count written outputs"):
+        # Counted from what landed in the lake, not from the plan, so the reconciliation checks the writes too.
+        counts.trusted = spark.read.parquet(trusted_uri).count()
+        written = spark.read.schema("reason string").json(quarantine_uri)
+        counts.quarantined_by_reason = {r["reason"]: r["count"] for r in written.groupBy("reason").count().collect()}
+        counts.quarantined = sum(counts.quarantined_by_reason.values())
+    if counts.quarantined_by_reason != by_reason:
+        counts.extra["classified_by_reason"] = by_reason
+    classified.unpersist()
+    deduplicated.unpersist()
+    return counts
+
+
+def run(spark, args: dict) -> RunReport:
+    """Runs the CSV job for both datasets, writes the run report and fails loudly when a count does not balance."""
+    report = RunReport(job="trusted-csv", requested_date=args["date"])
+    for dataset in DATASETS:
+        report.datasets.append(process_dataset(spark, args, dataset, report))
+    if all(d.status == "no_input" for d in report.datasets):
+        raise FileNotFoundError(
+            f"no Raw CSV for date {args['date']} under {args['lake_root']}{args['raw_movies']} or {args['raw_series']}"
+        )
+    report.write_and_check(spark, args["lake_root"], args["report_prefix"])
+    return report

@@ -1,0 +1,223 @@
+"""Pure transforms of the CSV job: Raw pipe-separated lines -> typed Trusted rows or quarantined lines with a reason.
+
+The Raw CSVs are read as text lines, not with Spark's CSV reader, so that a wrong number of fields is seen (the CSV
+reader silently pads or truncates) and the quarantine keeps the line exactly as it was.
+"""
+
+from datetime import UTC, datetime
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from .registry import table
+
+NULL_MARKERS = ("\\N", "")
+"""IMDb's null marker `\\N`; an empty field is treated the same (no column has a meaningful empty string)."""
+
+# The Portuguese header of the Raw files mapped to the Trusted names, typo `tituloPincipal` included. The TypeScript
+# side (components/tables/trusted.ts, CSV_HEADER_MAPPING) holds the same mapping; a test checks they agree.
+HEADER_MAPPING = {
+    "id": "imdb_id",
+    "tituloPincipal": "title",
+    "tituloOriginal": "original_title",
+    "anoLancamento": "release_year",
+    "anoTermino": "end_year",
+    "tempoMinutos": "runtime_minutes",
+    "genero": "genres",
+    "notaMedia": "average_rating",
+    "numeroVotos": "num_votes",
+    "generoArtista": "artist_category",
+    "personagem": "character_name",
+    "nomeArtista": "artist_name",
+    "anoNascimento": "birth_year",
+    "anoFalecimento": "death_year",
+    "profissao": "professions",
+    "titulosMaisConhecidos": "known_for_titles",
+}
+
+ARTIST_CATEGORIES = ("actor", "actress")
+IMDB_TITLE_ID = r"^tt\d{7,9}$"
+NUMBER_PATTERNS = {"int": r"^-?\d{1,9}$", "bigint": r"^-?\d{1,18}$", "double": r"^-?\d{1,6}(\.\d+)?$"}
+FIRST_FILM_YEAR = 1870
+EARLIEST_BIRTH_YEAR = 1750
+MAX_LIFESPAN_YEARS = 120
+
+# Every reason a line can be quarantined for, in the order the checks apply (the first failing check is reported).
+REASONS = (
+    "blank_line",
+    "wrong_column_count",
+    "invalid_encoding",
+    "invalid_imdb_id",
+    "missing_title",
+    "not_a_number",
+    "negative_value",
+    "rating_out_of_range",
+    "bad_year",
+    "end_before_start",
+    "death_before_birth",
+    "implausible_age",
+    "bad_artist_category",
+    "invalid_known_for_title",
+)
+
+
+def trusted_columns(table_name: str) -> list[dict]:
+    """The Trusted table's columns (name, Hive type), in Raw file order."""
+    return table(table_name)["columns"]
+
+
+def source_header(table_name: str) -> list[str]:
+    """The Raw file's expected header (Portuguese names), derived from the registry's column order."""
+    by_trusted = {trusted: source for source, trusted in HEADER_MAPPING.items()}
+    return [by_trusted[c["name"]] for c in trusted_columns(table_name)]
+
+
+def normalize_lines(raw: DataFrame) -> DataFrame:
+    """Text lines (`value`, `source_file`) -> `line` without the UTF-8 BOM and the CR of CRLF endings."""
+    line = F.regexp_replace(F.regexp_replace(F.col("value"), "^\ufeff", ""), "\r$", "")
+    return raw.select(line.alias("line"), "source_file")
+
+
+def drop_header(lines: DataFrame, table_name: str) -> DataFrame:
+    """Removes the header line(s) (exactly the expected header), which are not data rows."""
+    return lines.where(F.col("line") != "|".join(source_header(table_name)))
+
+
+def _nullable(field: Column) -> Column:
+    return F.when(field.isin(*NULL_MARKERS), F.lit(None)).otherwise(field)
+
+
+def _first(checks: list[tuple[Column, str, Column]]) -> tuple[Column, Column]:
+    """(reason, detail) of the first failing check, null when all pass."""
+    reason = F.coalesce(*[F.when(failed, F.lit(name)) for failed, name, _ in checks])
+    detail = F.coalesce(*[F.when(failed, text) for failed, _, text in checks])
+    return reason, detail
+
+
+def _between(value: Column, low: int, high: int) -> Column:
+    return value.isNotNull() & ((value < low) | (value > high))
+
+
+def classify(lines: DataFrame, table_name: str, current_year: int | None = None) -> DataFrame:
+    """Lines -> `line`, `source_file`, `reason`, `detail` (null when valid) and the Trusted columns, typed.
+
+    A line is valid when every check passes; the typed columns of an invalid line are not meaningful.
+    """
+    current_year = current_year or datetime.now(UTC).year
+    columns = trusted_columns(table_name)
+    names = [c["name"] for c in columns]
+    fields = F.split(F.col("line"), r"\|", -1)
+    texts = {c["name"]: _nullable(fields.getItem(i)) for i, c in enumerate(columns)}
+
+    typed: dict[str, Column] = {}
+    number_checks = []
+    for c in columns:
+        name, hive_type, text = c["name"], c["type"], texts[c["name"]]
+        if hive_type in NUMBER_PATTERNS:
+            bad = text.isNotNull() & ~text.rlike(NUMBER_PATTERNS[hive_type])
+            number_checks.append((bad, "not_a_number", F.concat(F.lit(f"{name}: "), text)))
+            typed[name] = text.cast(hive_type)
+        elif hive_type == "array<string>":
+            typed[name] = F.split(text, ",")
+        else:
+            typed[name] = text
+
+    def has(name: str) -> bool:
+        return name in typed
+
+    year_checks = [
+        (_between(typed["release_year"], FIRST_FILM_YEAR, current_year + 15), "release_year"),
+        (_between(typed["birth_year"], EARLIEST_BIRTH_YEAR, current_year), "birth_year"),
+        (_between(typed["death_year"], EARLIEST_BIRTH_YEAR, current_year), "death_year"),
+    ]
+    if has("end_year"):
+        year_checks.append((_between(typed["end_year"], FIRST_FILM_YEAR, current_year + 15), "end_year"))
+    negative = [(typed[n] < 0, n) for n in ("runtime_minutes", "num_votes")]
+    known_for = texts["known_for_titles"]
+
+    checks: list[tuple[Column, str, Column]] = [
+        (F.col("line") == "", "blank_line", F.lit("empty line")),
+        (
+            F.size(fields) != len(columns),
+            "wrong_column_count",
+            F.format_string(f"expected {len(columns)} fields, found %d", F.size(fields)),
+        ),
+        (F.col("line").contains("\ufffd"), "invalid_encoding", F.lit("bytes that are not UTF-8")),
+        (
+            texts["imdb_id"].isNull() | ~texts["imdb_id"].rlike(IMDB_TITLE_ID),
+            "invalid_imdb_id",
+            F.concat(F.lit("imdb_id: "), F.coalesce(texts["imdb_id"], F.lit("null"))),
+        ),
+        (texts["title"].isNull(), "missing_title", F.lit("title is null")),
+        *number_checks,
+        *[(bad, "negative_value", F.concat(F.lit(f"{n}: "), texts[n])) for bad, n in negative],
+        (
+            _between(typed["average_rating"], 0, 10),
+            "rating_out_of_range",
+            F.concat(F.lit("average_rating: "), texts["average_rating"]),
+        ),
+        *[(bad, "bad_year", F.concat(F.lit(f"{n}: "), texts[n])) for bad, n in year_checks],
+    ]
+    if has("end_year"):
+        checks.append(
+            (
+                typed["end_year"] < typed["release_year"],
+                "end_before_start",
+                F.format_string("end_year %d < release_year %d", typed["end_year"], typed["release_year"]),
+            )
+        )
+    lifespan = typed["death_year"] - typed["birth_year"]
+    checks += [
+        (
+            lifespan < 0,
+            "death_before_birth",
+            F.format_string("death_year %d < birth_year %d", typed["death_year"], typed["birth_year"]),
+        ),
+        (lifespan > MAX_LIFESPAN_YEARS, "implausible_age", F.format_string("lived %d years", lifespan)),
+        (
+            typed["artist_category"].isNotNull() & ~typed["artist_category"].isin(*ARTIST_CATEGORIES),
+            "bad_artist_category",
+            F.concat(F.lit("artist_category: "), typed["artist_category"]),
+        ),
+        (
+            known_for.isNotNull() & ~F.forall(F.split(known_for, ","), lambda x: x.rlike(IMDB_TITLE_ID)),
+            "invalid_known_for_title",
+            F.concat(F.lit("known_for_titles: "), known_for),
+        ),
+    ]
+    # A line with the wrong number of fields fails every later check spuriously: report only the first reason.
+    reason, detail = _first(checks)
+    return lines.select(
+        "line",
+        "source_file",
+        reason.alias("reason"),
+        detail.alias("detail"),
+        *[typed[n].alias(n) for n in names],
+    )
+
+
+def valid_rows(classified: DataFrame) -> DataFrame:
+    """The lines that passed every check."""
+    return classified.where(F.col("reason").isNull())
+
+
+def quarantined_rows(classified: DataFrame, day: str) -> DataFrame:
+    """The refused lines as quarantine records: the raw line, where it came from, the reason and its detail."""
+    return classified.where(F.col("reason").isNotNull()).select(
+        F.lit(day).alias("dt"), "source_file", "reason", "detail", "line"
+    )
+
+
+def deduplicate(valid: DataFrame, table_name: str) -> DataFrame:
+    """One row per distinct Raw line (exact duplicates removed), with `copies` = how many times it occurred."""
+    names = [c["name"] for c in trusted_columns(table_name)]
+    return valid.groupBy("line").agg(
+        F.count(F.lit(1)).alias("copies"), *[F.first(n, ignorenulls=False).alias(n) for n in names]
+    )
+
+
+def to_trusted(deduplicated: DataFrame, table_name: str) -> DataFrame:
+    """Exactly the registry's columns and types, in order."""
+    return deduplicated.select(
+        *[F.col(c["name"]).cast(c["type"]).alias(c["name"]) for c in trusted_columns(table_name)]
+    )

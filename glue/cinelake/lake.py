@@ -1,0 +1,97 @@
+"""Lake I/O through Hadoop's FileSystem API, so one code path serves s3:// (Glue), s3a:// and file:// alike."""
+
+import re
+from datetime import date as Date
+
+DAY_DIR = re.compile(r"^\d{4}$|^\d{2}$")
+
+
+def _fs(spark, uri: str):
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(uri)
+    return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
+
+
+def join(root: str, *parts: str) -> str:
+    """Joins a lake root (ending in /) with relative prefixes and names."""
+    return root + "".join(parts)
+
+
+def list_names(spark, uri: str) -> list[str]:
+    """Names of the entries directly under a prefix (empty when it does not exist)."""
+    fs, path = _fs(spark, uri)
+    if not fs.exists(path):
+        return []
+    return sorted(status.getPath().getName() for status in fs.listStatus(path))
+
+
+def list_files(spark, uri: str, suffix: str = "") -> list[str]:
+    """Full URIs of the files directly under a prefix whose names end in `suffix` (hidden files skipped)."""
+    fs, path = _fs(spark, uri)
+    if not fs.exists(path):
+        return []
+    files = []
+    for status in fs.listStatus(path):
+        name = status.getPath().getName()
+        if status.isFile() and name.endswith(suffix) and not name.startswith(("_", ".")):
+            files.append(uri + name)
+    return sorted(files)
+
+
+def day_prefix(dataset_prefix: str, day: str) -> str:
+    """`<dataset_prefix>YYYY/MM/DD/` for a `YYYY-MM-DD` day, the Raw zone's layout (components/lakePaths.ts)."""
+    parsed = Date.fromisoformat(day)
+    return f"{dataset_prefix}{parsed.year:04d}/{parsed.month:02d}/{parsed.day:02d}/"
+
+
+def days(spark, dataset_uri: str) -> list[str]:
+    """The days (`YYYY-MM-DD`, ascending) that have a `YYYY/MM/DD/` folder under a Raw dataset prefix."""
+    found = []
+    for year in filter(DAY_DIR.match, list_names(spark, dataset_uri)):
+        for month in filter(DAY_DIR.match, list_names(spark, f"{dataset_uri}{year}/")):
+            for day in filter(DAY_DIR.match, list_names(spark, f"{dataset_uri}{year}/{month}/")):
+                try:
+                    found.append(Date(int(year), int(month), int(day)).isoformat())
+                except ValueError:
+                    continue  # Not a calendar day: not written by the ingestors, so not ours to read.
+    return sorted(found)
+
+
+def resolve_day(spark, dataset_uri: str, requested: str) -> str | None:
+    """The day to process: `requested` as given (checked), or for `latest` the newest day present (None if none)."""
+    if requested != "latest":
+        Date.fromisoformat(requested)
+        return requested
+    available = days(spark, dataset_uri)
+    return available[-1] if available else None
+
+
+def read_head(spark, uri: str, size: int = 4096) -> bytes:
+    """The first bytes of a file (to check a CSV header without reading the file)."""
+    fs, path = _fs(spark, uri)
+    stream = fs.open(path)
+    try:
+        buffer = bytearray()
+        while len(buffer) < size:
+            byte = stream.read()
+            if byte < 0 or byte == 10:
+                break
+            buffer.append(byte)
+        return bytes(buffer)
+    finally:
+        stream.close()
+
+
+def write_text(spark, uri: str, text: str) -> None:
+    """Writes (overwrites) one small UTF-8 object, e.g. a run report."""
+    fs, path = _fs(spark, uri)
+    stream = fs.create(path, True)
+    try:
+        stream.write(bytearray(text.encode("utf-8")))
+    finally:
+        stream.close()
+
+
+def read_text(spark, uri: str) -> str:
+    """Reads one small UTF-8 object."""
+    return "\n".join(row.value for row in spark.read.text(uri, wholetext=True).collect())

@@ -2,6 +2,7 @@
  * The ApiIngestor's environment contract: the variable names the Lambda handler reads, written once so that the
  * Pulumi component imports them instead of retyping them, and the parsing of those variables into typed settings.
  */
+import { DEFAULT_FILE_LIMITS, type FileLimits } from "./batcher";
 import type { Selection, TitleKind } from "./selection";
 
 /** The environment variables the handler reads (the component sets them; `TMDB_TOKEN` is for local runs only). */
@@ -34,6 +35,14 @@ export const API_INGESTOR_ENV = {
   maxInFlight: "TMDB_MAX_IN_FLIGHT",
   /** Stop taking new titles this many ms before the Lambda's time runs out (default 60000). */
   stopMarginMs: "SLICE_STOP_MARGIN_MS",
+  /** Per-request timeout in ms (default 10000). */
+  timeoutMs: "TMDB_TIMEOUT_MS",
+  /** First retry backoff in ms, doubling per attempt (default 500). */
+  retryBaseMs: "TMDB_RETRY_BASE_MS",
+  /** Records per Raw file, 1-100 (default 100; lower it only to test). */
+  maxRecordsPerFile: "RAW_MAX_RECORDS_PER_FILE",
+  /** Bytes per Raw file, exclusive, at most 10,000,000 (the default). */
+  maxFileBytes: "RAW_MAX_FILE_BYTES",
 } as const;
 
 /** The name of a setting in {@link API_INGESTOR_ENV}. */
@@ -65,6 +74,9 @@ export interface ApiIngestorSettings {
   maxRps: number;
   maxInFlight: number;
   stopMarginMs: number;
+  timeoutMs: number;
+  retryBaseMs: number;
+  fileLimits: FileLimits;
 }
 
 function positiveInt(env: NodeJS.ProcessEnv, key: ApiIngestorEnvKey, fallback: number | undefined): number | undefined {
@@ -113,5 +125,12 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ApiIngest
     maxRps: positiveInt(env, "maxRps", DEFAULT_MAX_RPS) || DEFAULT_MAX_RPS,
     maxInFlight: positiveInt(env, "maxInFlight", DEFAULT_MAX_IN_FLIGHT) || DEFAULT_MAX_IN_FLIGHT,
     stopMarginMs: positiveInt(env, "stopMarginMs", DEFAULT_STOP_MARGIN_MS) ?? DEFAULT_STOP_MARGIN_MS,
+    timeoutMs: positiveInt(env, "timeoutMs", 10_000) || 10_000,
+    retryBaseMs: positiveInt(env, "retryBaseMs", 500) ?? 500,
+    // Only ever lowered: the issue's limits are the ceiling.
+    fileLimits: {
+      maxRecords: Math.min(DEFAULT_FILE_LIMITS.maxRecords, positiveInt(env, "maxRecordsPerFile", 100) || 100),
+      maxBytes: Math.min(DEFAULT_FILE_LIMITS.maxBytes, positiveInt(env, "maxFileBytes", 10_000_000) || 10_000_000),
+    },
   };
 }

@@ -28,11 +28,14 @@ export class RateLimiter {
   peakInFlight = 0;
   /** Requests started. */
   started = 0;
+  /** The configured limit of requests in flight. */
+  readonly maxInFlight: number;
 
   constructor(private readonly options: LimiterOptions) {
     if (!(options.maxRps > 0) || !(options.maxInFlight >= 1))
       throw new Error(`limiter needs maxRps > 0 and maxInFlight >= 1 (got ${options.maxRps}, ${options.maxInFlight})`);
     this.spacingMs = 1000 / options.maxRps;
+    this.maxInFlight = options.maxInFlight;
   }
 
   /** Runs `task` when a slot is free; rejects without running it if `signal` aborts while waiting. */

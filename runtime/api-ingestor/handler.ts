@@ -1,0 +1,79 @@
+/**
+ * The ApiIngestor's Lambda handler: one time-boxed slice per invocation, settings from the environment
+ * ({@link API_INGESTOR_ENV}), the token read once per container from Secrets Manager (or `TMDB_TOKEN` locally).
+ * Returns `{ done, fetched, remaining, ... }` so a schedule or a loop continues until `done`.
+ */
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { makeS3Client } from "../shared/s3Client";
+import { API_INGESTOR_ENV, ConfigError, settingsFromEnv } from "./env";
+import { runSlice, type SliceResult } from "./ingest";
+import { TmdbClient } from "./tmdbClient";
+
+/** The part of the Lambda context the handler uses. */
+export interface SliceContext {
+  getRemainingTimeInMillis(): number;
+}
+
+let tokenOnce: Promise<string> | undefined;
+let s3Once: S3Client | undefined;
+
+/** Extracts the token from a SecretString: the token itself, or JSON with a `token` field. */
+export function tokenFromSecretString(secret: string): string {
+  const text = secret.trim();
+  if (text.startsWith("{")) {
+    const parsed = JSON.parse(text) as { token?: unknown };
+    if (typeof parsed.token !== "string" || parsed.token === "")
+      throw new ConfigError("the TMDB secret is JSON without a non-empty \"token\" field");
+    return parsed.token;
+  }
+  return text;
+}
+
+async function readToken(env: NodeJS.ProcessEnv, secretId: string | undefined): Promise<string> {
+  const local = env[API_INGESTOR_ENV.token];
+  if (local) return local;
+  if (!secretId)
+    throw new ConfigError(
+      `neither ${API_INGESTOR_ENV.secretId} nor ${API_INGESTOR_ENV.token} is set: the handler has no TMDB token`,
+    );
+  const secrets = new SecretsManagerClient({ region: env.AWS_REGION || env.AWS_DEFAULT_REGION || "us-east-1" });
+  const value = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
+  if (!value.SecretString) throw new ConfigError(`secret ${secretId} has no SecretString holding the TMDB token`);
+  return tokenFromSecretString(value.SecretString);
+}
+
+/** The Lambda entry point: runs one slice and returns its result. */
+export async function handler(_event: unknown, context: SliceContext): Promise<SliceResult> {
+  const settings = settingsFromEnv(process.env);
+  // Once per container: a warm Lambda reuses the token and the S3 client; a failed read is retried next time.
+  tokenOnce ??= readToken(process.env, settings.secretId).catch((error) => {
+    tokenOnce = undefined;
+    throw error;
+  });
+  const token = await tokenOnce;
+  s3Once ??= makeS3Client(process.env);
+  const client = new TmdbClient({
+    baseUrl: settings.baseUrl,
+    token,
+    maxRps: settings.maxRps,
+    maxInFlight: settings.maxInFlight,
+    timeoutMs: settings.timeoutMs,
+    retry: { baseDelayMs: settings.retryBaseMs },
+  });
+  const result = await runSlice(
+    { s3: s3Once, client },
+    {
+      bucket: settings.bucket,
+      csvDate: settings.csvDate,
+      selection: settings.selection,
+      remainingMs: () => context.getRemainingTimeInMillis(),
+      stopMarginMs: settings.stopMarginMs,
+      fileLimits: settings.fileLimits,
+      log: (message) => console.log(message),
+    },
+  );
+  const { slice, ...totals } = result;
+  console.log(JSON.stringify({ ...totals, slice: { ...slice, files: slice.files.length } }));
+  return result;
+}

@@ -288,8 +288,9 @@ describe("ApiIngestor", () => {
     const fn = oneOfType("aws:lambda/function:Function").inputs;
     const code = fn.code as Record<string, unknown>;
     const layer = oneOfType("aws:lambda/layerVersion:LayerVersion").inputs.code as Record<string, unknown>;
-    const codeDir = String(code.path);
-    const layerDir = String(layer.path);
+    // Recorded archives carry their path as a promise.
+    const codeDir = String(await code.path);
+    const layerDir = String(await layer.path);
     expect(existsSync(resolve(codeDir, "index.js")), codeDir).to.equal(true);
     expect(existsSync(resolve(layerDir, "nodejs/node_modules/ky/package.json")), layerDir).to.equal(true);
   });

@@ -1,0 +1,122 @@
+/**
+ * Builds the zip that ships the shared Python package to Glue (`--extra-py-files`): the package folder at the zip's
+ * root (`cinelake/__init__.py`, ...) so Python's zipimport finds it. The bytes are deterministic (sorted entries, fixed
+ * timestamps), so an unchanged package never shows up as a diff in `pulumi preview`.
+ */
+import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join, relative, sep } from "node:path";
+import { deflateRawSync } from "node:zlib";
+
+/** One file to put in a zip: its path inside the archive (with `/`) and its bytes. */
+export interface ZipEntry {
+  /** Path inside the archive, e.g. `cinelake/__init__.py`. */
+  path: string;
+  /** The file's content. */
+  data: Buffer;
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+/** The CRC-32 a zip records for each file (computed here because zlib.crc32 needs Node >= 20.15). */
+export function crc32(data: Buffer): number {
+  let crc = 0xffffffff;
+  for (const byte of data) crc = (CRC_TABLE[(crc ^ byte) & 0xff] as number) ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+// MS-DOS date of 1980-01-01 and time 00:00: the earliest a zip can record, used for every entry so bytes never drift.
+const DOS_DATE = (1 << 5) | 1;
+const DOS_TIME = 0;
+// Bit 11: file names are UTF-8.
+const UTF8_FLAG = 0x0800;
+
+/** A deflated zip archive of the entries, in the order given (no zip64: the package is a few kilobytes). */
+export function zipEntries(entries: readonly ZipEntry[]): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const entry of entries) {
+    const name = Buffer.from(entry.path, "utf8");
+    const compressed = deflateRawSync(entry.data, { level: 9 });
+    const crc = crc32(entry.data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(UTF8_FLAG, 6);
+    local.writeUInt16LE(8, 8);
+    local.writeUInt16LE(DOS_TIME, 10);
+    local.writeUInt16LE(DOS_DATE, 12);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(compressed.length, 18);
+    local.writeUInt32LE(entry.data.length, 22);
+    local.writeUInt16LE(name.length, 26);
+    local.writeUInt16LE(0, 28);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(UTF8_FLAG, 8);
+    central.writeUInt16LE(8, 10);
+    central.writeUInt16LE(DOS_TIME, 12);
+    central.writeUInt16LE(DOS_DATE, 14);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(compressed.length, 20);
+    central.writeUInt32LE(entry.data.length, 24);
+    central.writeUInt16LE(name.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, name, compressed);
+    centrals.push(central, name);
+    offset += local.length + name.length + compressed.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
+
+/** Whether a file belongs in the shipped package: no bytecode caches, no hidden files. */
+function shipped(name: string): boolean {
+  return !name.startsWith(".") && name !== "__pycache__" && !name.endsWith(".pyc");
+}
+
+/** The files of a package folder as zip entries under `<folder name>/`, sorted by path. */
+export function packageEntries(packageDir: string): ZipEntry[] {
+  const root = basename(packageDir);
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true })
+      .filter((item) => shipped(item.name))
+      .flatMap((item) => (item.isDirectory() ? walk(join(dir, item.name)) : [join(dir, item.name)]));
+  return walk(packageDir)
+    .map((file) => ({ path: `${root}/${relative(packageDir, file).split(sep).join("/")}`, data: readFileSync(file) }))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * Zips a Python package folder and writes it to a content-addressed file in the temp folder (written once, atomically),
+ * returning its path for a `pulumi.asset.FileAsset`.
+ */
+export function writePackageZip(packageDir: string, outDir = join(tmpdir(), "cinelake-glue")): string {
+  const entries = packageEntries(packageDir);
+  if (!entries.some((entry) => entry.path === `${basename(packageDir)}/__init__.py`))
+    throw new Error(`${packageDir} has no __init__.py: it is not a Python package`);
+  const zip = zipEntries(entries);
+  const digest = createHash("sha256").update(zip).digest("hex").slice(0, 16);
+  const target = join(outDir, `${basename(packageDir)}-${digest}.zip`);
+  if (!existsSync(target)) {
+    mkdirSync(outDir, { recursive: true });
+    const partial = `${target}.${process.pid}.partial`;
+    writeFileSync(partial, zip);
+    renameSync(partial, target);
+  }
+  return target;
+}

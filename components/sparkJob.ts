@@ -1,0 +1,413 @@
+/**
+ * SparkJob: one of the lake's PySpark jobs (components/jobs.ts) as an AWS Glue job. Uploads the entry script and the
+ * shared `cinelake` package to the scripts prefix of the lake bucket, creates the Glue job with its input and output
+ * prefixes as default arguments, an IAM role that reaches exactly those prefixes, and an optional trigger.
+ */
+import { existsSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { LakeBucketRef } from "./dataLakeBucket";
+import { GLUE_SHARED_PACKAGE, JOBS, jobArguments, type JobName } from "./jobs";
+import { SYSTEM_PREFIXES } from "./lakePaths";
+import { ConfigError, NAME_LIMITS, checkStackName, physicalName } from "./naming";
+import { s3PrefixPolicy, serviceTrustPolicy, type PolicyStatement } from "./policy";
+import { writePackageZip } from "./pythonPackageZip";
+
+/** Anything that names a Glue job, e.g. a {@link SparkJob}. */
+export interface GlueJobRef {
+  /** The Glue job's name. */
+  jobName: pulumi.Input<string>;
+}
+
+/** When the job starts by itself: on a cron schedule, or after another job succeeds. */
+export type SparkJobTrigger = { schedule: string } | { after: GlueJobRef };
+
+/** Glue's worker types for Spark ETL jobs on Glue 5.x (general purpose G.*, memory optimised R.*). */
+export const WORKER_TYPES = ["G.1X", "G.2X", "G.4X", "G.8X", "G.12X", "G.16X", "R.1X", "R.2X", "R.4X", "R.8X"] as const;
+/** A Glue worker type. */
+export type WorkerType = (typeof WORKER_TYPES)[number];
+
+/** What Glue's `--job-bookmark-option` does: remember processed input (enable), ignore it (disable) or freeze it (pause). */
+export type BookmarkOption = "enable" | "disable" | "pause";
+
+/** The arguments of a {@link SparkJob}. */
+export interface SparkJobArgs {
+  /** The lake bucket (DataLakeBucket's outputs). */
+  bucket: LakeBucketRef;
+  /** Which job of components/jobs.ts this is. */
+  job: JobName;
+  /** The student or environment the names carry; defaults to the Pulumi stack name. */
+  stackName?: string;
+  /** Glue version, 5.x (Spark 3.5, Python 3.11); default `5.0`. */
+  glueVersion?: string;
+  /** Worker type; default `G.1X`. */
+  workerType?: WorkerType;
+  /** Number of workers, at least 2 (one driver, one executor); default 2. */
+  numberOfWorkers?: number;
+  /** Minutes before Glue stops a run, 1-2880; default 60. */
+  timeoutMinutes?: number;
+  /** How many times Glue retries a failed run, 0-10; default 0 (the jobs fail loudly on bad data: retrying won't help). */
+  maxRetries?: number;
+  /** Job bookmarks; default `disable` (the jobs choose their input by `--date` and replace their output). */
+  bookmark?: BookmarkOption;
+  /** CloudWatch job metrics; default true. */
+  metrics?: boolean;
+  /** Continuous CloudWatch logging of driver and executors; default true. */
+  continuousLogging?: boolean;
+  /** Start on a schedule (`cron(...)`, Glue's six-field syntax) or after another job succeeds; default none. */
+  trigger?: SparkJobTrigger;
+  /** More default arguments (`--name` → value), e.g. `--conf`; may not replace the ones this component manages. */
+  extraArguments?: Record<string, pulumi.Input<string>>;
+  /** Extra statements for the job's role, for what the component did not foresee. */
+  extraPolicyStatements?: pulumi.Input<PolicyStatement>[];
+  /** The repository root holding `glue/`; default the root of this library. */
+  sourceRoot?: string;
+  /** Tags for every resource. */
+  tags?: Record<string, string>;
+}
+
+const DEFAULTS = {
+  glueVersion: "5.0",
+  workerType: "G.1X" as WorkerType,
+  numberOfWorkers: 2,
+  timeoutMinutes: 60,
+  maxRetries: 0,
+  bookmark: "disable" as BookmarkOption,
+};
+
+/** The longest timeout accepted: Glue's default for batch jobs, 48 hours. */
+export const MAX_TIMEOUT_MINUTES = 2880;
+
+const CRON_FIELDS = [
+  { name: "minutes", min: 0, max: 59, names: [] as string[] },
+  { name: "hours", min: 0, max: 23, names: [] },
+  { name: "day-of-month", min: 1, max: 31, names: [] },
+  { name: "month", min: 1, max: 12, names: "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split(" ") },
+  { name: "day-of-week", min: 1, max: 7, names: "SUN MON TUE WED THU FRI SAT".split(" ") },
+  { name: "year", min: 1970, max: 2199, names: [] },
+];
+
+/** Why one field of a Glue cron expression is wrong, or undefined when it is fine. */
+function cronFieldProblem(value: string, index: number): string | undefined {
+  const field = CRON_FIELDS[index] as (typeof CRON_FIELDS)[number];
+  const number = (text: string): number | undefined => {
+    const named = field.names.indexOf(text.toUpperCase());
+    if (named >= 0) return named + 1;
+    return /^\d+$/.test(text) ? Number(text) : undefined;
+  };
+  const inRange = (text: string) => {
+    const n = number(text);
+    return n !== undefined && n >= field.min && n <= field.max;
+  };
+  if (value === "?") return index === 2 || index === 4 ? undefined : `"?" is only allowed in day-of-month/day-of-week`;
+  for (const item of value.split(",")) {
+    if (index === 2 && /^(L|LW|\d{1,2}W)$/.test(item)) continue;
+    if (index === 4 && (/^[1-7]?L$/.test(item) || /^[1-7]#[1-5]$/.test(item))) continue;
+    const [range = "", step, ...rest] = item.split("/");
+    if (rest.length || (step !== undefined && !/^\d+$/.test(step))) return `"${item}" has a bad step in ${field.name}`;
+    if (range === "*") continue;
+    const bounds = range.split("-");
+    if (bounds.length > 2 || !bounds.every(inRange))
+      return `"${item}" is not a value or range within ${field.min}-${field.max} in ${field.name}`;
+  }
+  return undefined;
+}
+
+/**
+ * Checks a Glue schedule: `cron(minutes hours day-of-month month day-of-week year)`, with `?` in exactly one of
+ * day-of-month and day-of-week (AWS's rule), e.g. `cron(0 6 * * ? *)` for 06:00 UTC every day.
+ */
+export function checkGlueCron(expression: string, setting: string): string {
+  const fix = 'use Glue\'s six-field form with "?" in day-of-month or day-of-week, e.g. "cron(0 6 * * ? *)"';
+  const match = /^cron\((.*)\)$/.exec(expression.trim());
+  if (!match) throw new ConfigError(setting, `"${expression}" is not of the form cron(...)`, fix);
+  const fields = (match[1] as string).trim().split(/\s+/);
+  if (fields.length !== 6)
+    throw new ConfigError(setting, `"${expression}" has ${fields.length} fields instead of 6`, fix);
+  const questionMarks = [fields[2], fields[4]].filter((field) => field === "?").length;
+  if (questionMarks !== 1)
+    throw new ConfigError(setting, `"${expression}" needs "?" in exactly one of day-of-month and day-of-week`, fix);
+  fields.forEach((field, index) => {
+    const problem = cronFieldProblem(field, index);
+    if (problem) throw new ConfigError(setting, `"${expression}": ${problem}`, fix);
+  });
+  return expression.trim();
+}
+
+/** The checked settings of a SparkJob, defaults filled in. */
+export interface SparkJobSettings {
+  glueVersion: string;
+  workerType: WorkerType;
+  numberOfWorkers: number;
+  timeoutMinutes: number;
+  maxRetries: number;
+  bookmark: BookmarkOption;
+  metrics: boolean;
+  continuousLogging: boolean;
+}
+
+/** Checks a SparkJob's settings and fills in the defaults; every failure names the argument and the fix. */
+export function checkSparkJobSettings(args: Omit<SparkJobArgs, "bucket">): SparkJobSettings {
+  if (!(args.job in JOBS))
+    throw new ConfigError("job", `"${args.job}" is not a job of components/jobs.ts`, Object.keys(JOBS).join(", "));
+  const glueVersion = args.glueVersion ?? DEFAULTS.glueVersion;
+  if (!/^5\.\d+$/.test(glueVersion))
+    throw new ConfigError(
+      "glueVersion",
+      `"${glueVersion}" is not a Glue 5.x version; the jobs are tested on Spark 3.5 and Python 3.11`,
+      'use "5.0"',
+    );
+  const workerType = args.workerType ?? DEFAULTS.workerType;
+  if (!(WORKER_TYPES as readonly string[]).includes(workerType))
+    throw new ConfigError("workerType", `"${workerType}" is not a Glue Spark worker type`, WORKER_TYPES.join(", "));
+  const numberOfWorkers = args.numberOfWorkers ?? DEFAULTS.numberOfWorkers;
+  if (!Number.isInteger(numberOfWorkers) || numberOfWorkers < 2)
+    throw new ConfigError(
+      "numberOfWorkers",
+      `${numberOfWorkers} is not a whole number of at least 2 (Glue needs a driver and an executor)`,
+      "use 2 or more",
+    );
+  const timeoutMinutes = args.timeoutMinutes ?? DEFAULTS.timeoutMinutes;
+  if (!Number.isInteger(timeoutMinutes) || timeoutMinutes < 1 || timeoutMinutes > MAX_TIMEOUT_MINUTES)
+    throw new ConfigError(
+      "timeoutMinutes",
+      `${timeoutMinutes} is not a whole number of minutes from 1 to ${MAX_TIMEOUT_MINUTES}`,
+      "use e.g. 60",
+    );
+  const maxRetries = args.maxRetries ?? DEFAULTS.maxRetries;
+  if (!Number.isInteger(maxRetries) || maxRetries < 0 || maxRetries > 10)
+    throw new ConfigError("maxRetries", `${maxRetries} is not a whole number from 0 to 10`, "use 0 or 1");
+  const bookmark = args.bookmark ?? DEFAULTS.bookmark;
+  if (!["enable", "disable", "pause"].includes(bookmark))
+    throw new ConfigError("bookmark", `"${bookmark}" is not a bookmark option`, 'use "enable", "disable" or "pause"');
+  if (args.trigger && "schedule" in args.trigger) checkGlueCron(args.trigger.schedule, "trigger.schedule");
+  for (const key of Object.keys(args.extraArguments ?? {})) {
+    if (!/^--[A-Za-z][A-Za-z0-9_.-]*$/.test(key))
+      throw new ConfigError(`extraArguments["${key}"]`, "is not a Glue argument name", 'start it with "--"');
+    if (MANAGED_ARGUMENTS.has(key) || key.slice(2) in jobArguments(args.job, "s3://bucket/"))
+      throw new ConfigError(
+        `extraArguments["${key}"]`,
+        "is managed by SparkJob",
+        "use the matching SparkJob argument instead (or override it per run)",
+      );
+  }
+  return {
+    glueVersion,
+    workerType,
+    numberOfWorkers,
+    timeoutMinutes,
+    maxRetries,
+    bookmark,
+    metrics: args.metrics ?? true,
+    continuousLogging: args.continuousLogging ?? true,
+  };
+}
+
+const MANAGED_ARGUMENTS = new Set([
+  "--extra-py-files",
+  "--enable-metrics",
+  "--enable-continuous-cloudwatch-log",
+  "--job-bookmark-option",
+  "--TempDir",
+  "--job-language",
+]);
+
+/** Where a job's code lives in the bucket: `_system/scripts/<job>/` (entry script, package zip) and its temp folder. */
+export function jobScriptKeys(job: JobName): { prefix: string; script: string; packageZip: string; tempDir: string } {
+  const prefix = `${SYSTEM_PREFIXES.scripts}${job}/`;
+  return {
+    prefix,
+    script: `${prefix}${basename(JOBS[job].script)}`,
+    packageZip: `${prefix}${basename(GLUE_SHARED_PACKAGE)}.zip`,
+    tempDir: `${prefix}temp/`,
+  };
+}
+
+/** The Glue default arguments of a job in a bucket: its prefixes, date, code locations and the chosen features. */
+export function glueDefaultArguments(
+  bucketName: string,
+  job: JobName,
+  settings: Pick<SparkJobSettings, "bookmark" | "metrics" | "continuousLogging">,
+): Record<string, string> {
+  const keys = jobScriptKeys(job);
+  const args: Record<string, string> = {};
+  for (const [name, value] of Object.entries(jobArguments(job, `s3://${bucketName}/`))) args[`--${name}`] = value;
+  args["--extra-py-files"] = `s3://${bucketName}/${keys.packageZip}`;
+  args["--TempDir"] = `s3://${bucketName}/${keys.tempDir}`;
+  args["--job-bookmark-option"] = `job-bookmark-${settings.bookmark}`;
+  // Glue turns metrics on when the key is present, whatever its value, so "off" means leaving it out.
+  if (settings.metrics) args["--enable-metrics"] = "true";
+  args["--enable-continuous-cloudwatch-log"] = String(settings.continuousLogging);
+  return args;
+}
+
+/** The repository root (this file lives in `<root>/components/`). */
+const LIBRARY_ROOT = resolve(__dirname, "..");
+
+/** A PySpark job of the lake as an AWS Glue job with its code, role and optional trigger. */
+export class SparkJob extends pulumi.ComponentResource {
+  /** The Glue job's name (give it to another SparkJob's `trigger.after` or to StarSchema's pipeline). */
+  readonly jobName: pulumi.Output<string>;
+  /** The ARN of the role the job runs as. */
+  readonly roleArn: pulumi.Output<string>;
+  /** The `s3://` URI of the uploaded entry script. */
+  readonly scriptLocation: pulumi.Output<string>;
+  /** The name of the job's own trigger, when it has one. */
+  readonly triggerName: pulumi.Output<string | undefined>;
+
+  /** Creates the job's code objects, role, Glue job and trigger. */
+  constructor(name: string, args: SparkJobArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("cinelake:glue:SparkJob", name, args, opts);
+    const settings = checkSparkJobSettings(args);
+    const stackName = checkStackName(args.stackName ?? pulumi.getStack());
+    const def = JOBS[args.job];
+    const root = args.sourceRoot ?? LIBRARY_ROOT;
+    const scriptPath = join(root, def.script);
+    const packageDir = join(root, GLUE_SHARED_PACKAGE);
+    for (const [path, what] of [
+      [scriptPath, "entry script"],
+      [join(packageDir, "__init__.py"), "shared package"],
+    ] as const)
+      if (!existsSync(path))
+        throw new ConfigError("sourceRoot", `the ${what} ${path} does not exist`, "point sourceRoot at the repository");
+    const keys = jobScriptKeys(args.job);
+    const parent = { parent: this };
+    const tags = args.tags;
+
+    const script = new aws.s3.BucketObjectv2(
+      `${name}-script`,
+      { bucket: args.bucket.bucketName, key: keys.script, source: new pulumi.asset.FileAsset(scriptPath), tags },
+      parent,
+    );
+    const packageZip = new aws.s3.BucketObjectv2(
+      `${name}-package`,
+      {
+        bucket: args.bucket.bucketName,
+        key: keys.packageZip,
+        source: new pulumi.asset.FileAsset(writePackageZip(packageDir)),
+        contentType: "application/zip",
+        tags,
+      },
+      parent,
+    );
+
+    const role = new aws.iam.Role(
+      `${name}-role`,
+      {
+        name: physicalName(stackName, [args.job, "glue"], { maxLength: NAME_LIMITS.iamRole }),
+        description: `Runs the ${args.job} Glue job: ${def.description}`,
+        assumeRolePolicy: JSON.stringify(serviceTrustPolicy("glue.amazonaws.com")),
+        tags,
+      },
+      parent,
+    );
+    const identity = aws.getCallerIdentityOutput({}, parent);
+    const region = aws.getRegionOutput({}, parent);
+    const partition = aws.getPartitionOutput({}, parent);
+    const glueLogs = pulumi.interpolate`arn:${partition.partition}:logs:${region.region}:${identity.accountId}:log-group:/aws-glue/*`;
+    const serviceStatements: pulumi.Input<PolicyStatement>[] = [
+      glueLogs.apply((logGroups): PolicyStatement => ({
+        Sid: "GlueLogs",
+        Effect: "Allow",
+        // Glue writes driver output and errors to /aws-glue/jobs/*, and continuous logs to /aws-glue/jobs/logs-v2.
+        Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: [logGroups, `${logGroups}:*`],
+      })),
+    ];
+    if (settings.metrics)
+      serviceStatements.push({
+        Sid: "GlueMetrics",
+        Effect: "Allow",
+        Action: ["cloudwatch:PutMetricData"],
+        Resource: "*",
+        Condition: { StringEquals: { "cloudwatch:namespace": "Glue" } },
+      });
+    const policy = new aws.iam.RolePolicy(
+      `${name}-access`,
+      {
+        role: role.id,
+        policy: s3PrefixPolicy(
+          args.bucket.bucketArn,
+          {
+            // Hadoop's file system checks outputs with HEAD (GetObject) before it overwrites them.
+            read: [...def.reads, ...def.writes, keys.prefix],
+            write: [...def.writes, keys.tempDir],
+            // Spark's overwrite deletes the previous output (a table, or one dt partition) before committing.
+            delete: [...def.writes, keys.tempDir],
+            kmsKeyArn: args.bucket.kmsKeyArn,
+          },
+          [...serviceStatements, ...(args.extraPolicyStatements ?? [])],
+        ),
+      },
+      parent,
+    );
+
+    const bucketName = pulumi.output(args.bucket.bucketName);
+    const job = new aws.glue.Job(
+      `${name}-job`,
+      {
+        name: physicalName(stackName, [args.job], { maxLength: NAME_LIMITS.glue }),
+        description: def.description,
+        roleArn: role.arn,
+        glueVersion: settings.glueVersion,
+        workerType: settings.workerType,
+        numberOfWorkers: settings.numberOfWorkers,
+        timeout: settings.timeoutMinutes,
+        maxRetries: settings.maxRetries,
+        // One run at a time: a run replaces its outputs, so two at once would race.
+        executionProperty: { maxConcurrentRuns: 1 },
+        command: {
+          name: "glueetl",
+          pythonVersion: "3",
+          scriptLocation: pulumi.interpolate`s3://${script.bucket}/${script.key}`,
+        },
+        defaultArguments: pulumi
+          .all([bucketName, args.extraArguments ?? {}])
+          .apply(([bucket, extra]) => ({ ...glueDefaultArguments(bucket, args.job, settings), ...extra })),
+        tags,
+      },
+      { parent: this, dependsOn: [packageZip, policy] },
+    );
+
+    let trigger: aws.glue.Trigger | undefined;
+    if (args.trigger && "schedule" in args.trigger) {
+      trigger = new aws.glue.Trigger(
+        `${name}-schedule`,
+        {
+          name: physicalName(stackName, [args.job, "schedule"], { maxLength: NAME_LIMITS.glue }),
+          type: "SCHEDULED",
+          schedule: args.trigger.schedule.trim(),
+          actions: [{ jobName: job.name }],
+          startOnCreation: true,
+          tags,
+        },
+        parent,
+      );
+    } else if (args.trigger && "after" in args.trigger) {
+      trigger = new aws.glue.Trigger(
+        `${name}-after`,
+        {
+          name: physicalName(stackName, [args.job, "after"], { maxLength: NAME_LIMITS.glue }),
+          type: "CONDITIONAL",
+          predicate: { conditions: [{ jobName: args.trigger.after.jobName, state: "SUCCEEDED" }] },
+          actions: [{ jobName: job.name }],
+          startOnCreation: true,
+          tags,
+        },
+        parent,
+      );
+    }
+
+    this.jobName = job.name;
+    this.roleArn = role.arn;
+    this.scriptLocation = job.command.scriptLocation;
+    this.triggerName = trigger ? trigger.name : pulumi.output(undefined);
+    this.registerOutputs({
+      jobName: this.jobName,
+      roleArn: this.roleArn,
+      scriptLocation: this.scriptLocation,
+      triggerName: this.triggerName,
+    });
+  }
+}

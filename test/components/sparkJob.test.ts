@@ -1,0 +1,264 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import { JOBS, jobArguments, type JobName } from "../../components/jobs";
+import { SYSTEM_PREFIXES } from "../../components/lakePaths";
+import { ConfigError } from "../../components/naming";
+import { SparkJob, checkGlueCron, jobScriptKeys, type SparkJobArgs } from "../../components/sparkJob";
+import {
+  ofType,
+  oneOfType,
+  parsePolicy,
+  plain,
+  resetRegistered,
+  settle,
+  useMocks,
+  valueOf,
+} from "../support/pulumiMocks";
+
+const BUCKET = "cinelake-test-lake";
+const bucket = { bucketName: BUCKET, bucketArn: `arn:aws:s3:::${BUCKET}` };
+const JOB_NAMES = Object.keys(JOBS) as JobName[];
+
+type Statement = { Effect: string; Action: string | string[]; Resource?: string | string[]; Condition?: unknown };
+
+const list = (value: string | string[] | undefined) => (value === undefined ? [] : [value].flat());
+const wildcard = (pattern: string) =>
+  new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`);
+
+/** Whether the policy allows an object action on a key of the lake bucket (Allow statements only, wildcards honoured). */
+function allowsObject(statements: Statement[], action: string, key: string): boolean {
+  const arn = `${bucket.bucketArn}/${key}`;
+  return statements.some(
+    (s) =>
+      s.Effect === "Allow" &&
+      list(s.Action).some((a) => wildcard(a).test(action)) &&
+      list(s.Resource).some((r) => wildcard(r).test(arn)),
+  );
+}
+
+/** The `s3:prefix` patterns ListBucket is allowed with. */
+function listablePrefixes(statements: Statement[]): string[] {
+  return statements
+    .filter((s) => list(s.Action).includes("s3:ListBucket"))
+    .flatMap((s) => list((s.Condition as { StringLike: { "s3:prefix": string[] } }).StringLike["s3:prefix"]));
+}
+
+/** Every prefix any job reads or writes, to check a job cannot reach the others'. */
+const ALL_PREFIXES = [...new Set(JOB_NAMES.flatMap((name) => [...JOBS[name].reads, ...JOBS[name].writes]))];
+
+function makeJob(name: string, args: Partial<SparkJobArgs> & { job: JobName }): SparkJob {
+  return new SparkJob(name, { bucket, ...args });
+}
+
+/** The recorded Glue job whose logical name starts with the component's name. */
+const glueJob = (name: string) => ofType("aws:glue/job:Job").find((r) => r.name === `${name}-job`)!.inputs;
+
+describe("SparkJob", () => {
+  before(() => useMocks({ stack: "test" }));
+  beforeEach(resetRegistered);
+
+  for (const jobName of JOB_NAMES) {
+    describe(`job ${jobName}`, () => {
+      // The entry scripts land one by one while the jobs are written; a job whose script is missing is reported skipped.
+      beforeEach(function () {
+        if (!existsSync(join(process.cwd(), JOBS[jobName].script))) this.skip();
+      });
+
+      it("uploads the entry script and the zipped shared package to the scripts prefix", async () => {
+        const job = makeJob(`upload-${jobName}`, { job: jobName });
+        await valueOf(job.jobName);
+        await settle();
+        const objects = ofType("aws:s3/bucketObjectv2:BucketObjectv2").map((r) => r.inputs);
+        const keys = jobScriptKeys(jobName);
+        const script = objects.find((o) => o.key === keys.script)!;
+        const pkg = objects.find((o) => o.key === keys.packageZip)!;
+        // Assets reach the mocks as FileAssets whose path is still a promise.
+        const assetPath = (object: Record<string, unknown>) => (object.source as { path: Promise<string> }).path;
+        expect(objects).to.have.length(2);
+        expect(keys.script.startsWith(SYSTEM_PREFIXES.scripts)).to.equal(true);
+        expect(script.bucket).to.equal(BUCKET);
+        expect(await assetPath(script)).to.equal(join(process.cwd(), JOBS[jobName].script));
+        expect(pkg.bucket).to.equal(BUCKET);
+        expect(pkg.contentType).to.equal("application/zip");
+
+        // Python itself reads the zip: the package sits at its root and imports from it, as on Glue.
+        const zipPath = await assetPath(pkg);
+        const listing = execFileSync("python3", ["-m", "zipfile", "-l", zipPath], { encoding: "utf8" });
+        expect(listing).to.match(/^cinelake\/__init__\.py\s/m);
+        const imported = execFileSync(
+          "python3",
+          ["-c", "import sys; sys.path.insert(0, sys.argv[1]); import cinelake; print(cinelake.__file__)", zipPath],
+          { encoding: "utf8" },
+        );
+        expect(imported.trim()).to.equal(`${zipPath}/cinelake/__init__.py`);
+
+        const glue = glueJob(`upload-${jobName}`);
+        expect((glue.command as Record<string, unknown>).scriptLocation).to.equal(`s3://${BUCKET}/${keys.script}`);
+        expect(await valueOf(job.scriptLocation)).to.equal(`s3://${BUCKET}/${keys.script}`);
+      });
+
+      it("gives the Glue job its prefixes, date, package, temp dir, bookmark, metrics and logging as defaults", async () => {
+        const job = makeJob(`args-${jobName}`, { job: jobName });
+        expect(await valueOf(job.jobName)).to.equal(`cinelake-test-${jobName}`);
+        await settle();
+        const glue = glueJob(`args-${jobName}`);
+        const args = glue.defaultArguments as Record<string, string>;
+        for (const [name, value] of Object.entries(jobArguments(jobName, `s3://${BUCKET}/`)))
+          expect(args[`--${name}`], name).to.equal(value);
+        expect(args["--lake_root"]).to.equal(`s3://${BUCKET}/`);
+        expect(args["--date"]).to.equal("latest");
+        expect(args["--extra-py-files"]).to.equal(`s3://${BUCKET}/${jobScriptKeys(jobName).packageZip}`);
+        expect(args["--TempDir"]).to.equal(`s3://${BUCKET}/${jobScriptKeys(jobName).tempDir}`);
+        expect(args["--job-bookmark-option"]).to.equal("job-bookmark-disable");
+        expect(args["--enable-metrics"]).to.equal("true");
+        expect(args["--enable-continuous-cloudwatch-log"]).to.equal("true");
+        expect(glue).to.deep.include({ glueVersion: "5.0", workerType: "G.1X", numberOfWorkers: 2, maxRetries: 0 });
+        expect((glue.command as Record<string, unknown>).name).to.equal("glueetl");
+        expect(glue.roleArn).to.equal(await valueOf(job.roleArn));
+      });
+
+      it("runs as a Glue role reaching exactly its own prefixes, scripts and Glue logs", async () => {
+        makeJob(`role-${jobName}`, { job: jobName });
+        await settle();
+        const role = oneOfType("aws:iam/role:Role").inputs;
+        const trust = JSON.parse(String(role.assumeRolePolicy));
+        expect(trust.Statement).to.deep.equal([
+          { Effect: "Allow", Principal: { Service: "glue.amazonaws.com" }, Action: "sts:AssumeRole" },
+        ]);
+        const statements = parsePolicy(oneOfType("aws:iam/rolePolicy:RolePolicy").inputs.policy)
+          .Statement as Statement[];
+        const def = JOBS[jobName];
+        const keys = jobScriptKeys(jobName);
+
+        for (const prefix of def.reads) {
+          expect(allowsObject(statements, "s3:GetObject", `${prefix}2022/05/02/x`), `read ${prefix}`).to.equal(true);
+          if (!def.writes.includes(prefix))
+            expect(allowsObject(statements, "s3:PutObject", `${prefix}x`), `no write to ${prefix}`).to.equal(false);
+        }
+        for (const prefix of def.writes)
+          for (const action of ["s3:PutObject", "s3:DeleteObject", "s3:GetObject"])
+            expect(allowsObject(statements, action, `${prefix}part-0.parquet`), `${action} ${prefix}`).to.equal(true);
+        for (const prefix of ALL_PREFIXES.filter((p) => !def.reads.includes(p) && !def.writes.includes(p)))
+          for (const action of ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"])
+            expect(allowsObject(statements, action, `${prefix}x`), `${action} on another job's ${prefix}`).to.equal(
+              false,
+            );
+        // Its own code is readable, not writable; the other jobs' code is out of reach.
+        expect(allowsObject(statements, "s3:GetObject", keys.script)).to.equal(true);
+        expect(allowsObject(statements, "s3:GetObject", keys.packageZip)).to.equal(true);
+        expect(allowsObject(statements, "s3:PutObject", keys.script)).to.equal(false);
+        expect(allowsObject(statements, "s3:PutObject", `${keys.tempDir}spill`)).to.equal(true);
+        for (const other of JOB_NAMES.filter((n) => n !== jobName))
+          expect(allowsObject(statements, "s3:GetObject", jobScriptKeys(other).script)).to.equal(false);
+        // Nothing on the bucket outside those prefixes (no Raw/ or Refined/ wholesale, no bucket-wide wildcard).
+        expect(allowsObject(statements, "s3:GetObject", "Unrelated/x")).to.equal(false);
+        const s3Resources = statements
+          .filter((s) => list(s.Action).some((a) => a.startsWith("s3:")))
+          .flatMap((s) => list(s.Resource));
+        expect(s3Resources).to.not.include("*");
+        expect(s3Resources).to.not.include(`${bucket.bucketArn}/*`);
+        const allowed = [...def.reads, ...def.writes, keys.prefix, keys.tempDir].map((p) => `${p}*`);
+        expect(listablePrefixes(statements)).to.have.members([...new Set(allowed)]);
+        // Glue's own log groups only.
+        const logs = statements.find((s) => list(s.Action).includes("logs:PutLogEvents"))!;
+        for (const resource of list(logs.Resource)) expect(resource).to.match(/:log-group:\/aws-glue\//);
+      });
+    });
+  }
+
+  it("wires a schedule and an after-success trigger to the right jobs", async () => {
+    const first = makeJob("chain-first", { job: "trusted-tmdb", trigger: { schedule: "cron(0 6 * * ? *)" } });
+    const second = makeJob("chain-second", { job: "refined", trigger: { after: first } });
+    const [firstName, secondName] = [await valueOf(first.jobName), await valueOf(second.jobName)];
+    await settle();
+    const triggers = ofType("aws:glue/trigger:Trigger").map((r) => plain(r.inputs) as Record<string, unknown>);
+    const scheduled = triggers.find((t) => t.type === "SCHEDULED")!;
+    const conditional = triggers.find((t) => t.type === "CONDITIONAL")!;
+    expect(triggers).to.have.length(2);
+    expect(scheduled).to.deep.include({ schedule: "cron(0 6 * * ? *)", startOnCreation: true });
+    expect(scheduled.actions).to.deep.equal([{ jobName: firstName }]);
+    expect(conditional.predicate).to.deep.equal({ conditions: [{ jobName: firstName, state: "SUCCEEDED" }] });
+    expect(conditional.actions).to.deep.equal([{ jobName: secondName }]);
+    expect(conditional.startOnCreation).to.equal(true);
+    expect(await valueOf(second.triggerName)).to.equal(conditional.name);
+  });
+
+  it("creates no trigger when none is asked for", async () => {
+    const job = makeJob("no-trigger", { job: "trusted-csv" });
+    await settle();
+    expect(ofType("aws:glue/trigger:Trigger")).to.have.length(0);
+    expect(await valueOf(job.triggerName)).to.equal(undefined);
+  });
+
+  it("passes chosen settings and extra arguments through, and leaves metrics out when turned off", async () => {
+    makeJob("tuned", {
+      job: "trusted-csv",
+      workerType: "G.2X",
+      numberOfWorkers: 5,
+      timeoutMinutes: 120,
+      maxRetries: 1,
+      bookmark: "enable",
+      metrics: false,
+      continuousLogging: false,
+      extraArguments: { "--conf": "spark.sql.shuffle.partitions=64" },
+    });
+    await settle();
+    const glue = glueJob("tuned");
+    expect(glue).to.deep.include({ workerType: "G.2X", numberOfWorkers: 5, timeout: 120, maxRetries: 1 });
+    const args = glue.defaultArguments as Record<string, string>;
+    expect(args["--conf"]).to.equal("spark.sql.shuffle.partitions=64");
+    expect(args["--job-bookmark-option"]).to.equal("job-bookmark-enable");
+    expect(args).to.not.have.property("--enable-metrics");
+    expect(args["--enable-continuous-cloudwatch-log"]).to.equal("false");
+    const statements = parsePolicy(oneOfType("aws:iam/rolePolicy:RolePolicy").inputs.policy).Statement as Statement[];
+    expect(statements.flatMap((s) => list(s.Action))).to.not.include("cloudwatch:PutMetricData");
+  });
+
+  describe("refuses bad arguments before AWS is called, naming the setting", () => {
+    const cases: [string, Partial<SparkJobArgs>, string][] = [
+      ["one worker", { numberOfWorkers: 1 }, "numberOfWorkers"],
+      ["a fractional worker count", { numberOfWorkers: 2.5 }, "numberOfWorkers"],
+      ["a streaming-only worker type", { workerType: "G.025X" as never }, "workerType"],
+      ["Glue 4.0", { glueVersion: "4.0" }, "glueVersion"],
+      ["a zero timeout", { timeoutMinutes: 0 }, "timeoutMinutes"],
+      ["too many retries", { maxRetries: 11 }, "maxRetries"],
+      ["an unknown bookmark option", { bookmark: "on" as never }, "bookmark"],
+      ["a five-field Unix cron", { trigger: { schedule: "0 6 * * *" } }, "trigger.schedule"],
+      ["a cron without ?", { trigger: { schedule: "cron(0 6 * * * *)" } }, "trigger.schedule"],
+      ["a cron minute out of range", { trigger: { schedule: "cron(61 6 * * ? *)" } }, "trigger.schedule"],
+      ["a managed argument overridden", { extraArguments: { "--TempDir": "s3://x/" } }, "extraArguments"],
+      ["a job prefix overridden", { extraArguments: { "--lake_root": "s3://x/" } }, "extraArguments"],
+      ["an argument without --", { extraArguments: { conf: "x" } }, "extraArguments"],
+      ["an unknown job", { job: "gold" as never }, "job"],
+    ];
+    for (const [label, args, setting] of cases)
+      it(label, () => {
+        const build = () => makeJob(`bad-${label}`, { job: "trusted-csv", ...args });
+        expect(build)
+          .to.throw(ConfigError)
+          .with.property("setting")
+          .that.satisfies((s: string) => s.startsWith(setting));
+        expect(build).to.throw(/Fix: /);
+      });
+
+    it("a source tree without the entry script", () => {
+      const empty = mkdtempSync(join(tmpdir(), "sparkjob-"));
+      expect(() => makeJob("bad-source", { job: "refined", sourceRoot: empty })).to.throw(ConfigError, /refined\.py/);
+    });
+  });
+
+  it("accepts the cron forms Glue documents", () => {
+    for (const expression of [
+      "cron(0 6 * * ? *)",
+      "cron(15 12 ? * MON-FRI *)",
+      "cron(0/30 8-18 ? * 2-6 *)",
+      "cron(0 0 L * ? *)",
+      "cron(0 10 ? * 6#3 2026-2030)",
+      "cron(0 0 1,15 JAN,JUL ? *)",
+    ])
+      expect(checkGlueCron(expression, "schedule"), expression).to.equal(expression);
+  });
+});

@@ -7,9 +7,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CHECKPOINT_PREFIX } from "../runtime/api-ingestor/checkpoint";
 import { API_INGESTOR_ENV, LAMBDA_HANDLER, buildLayer, bundleHandler } from "../runtime/api-ingestor/packaging";
 import type { LakeBucketRef } from "./dataLakeBucket";
-import { DATASETS, SYSTEM_PREFIXES, datasetPrefix, reportPrefix } from "./lakePaths";
+import { DATASETS, datasetPrefix } from "./lakePaths";
 import { ConfigError, NAME_LIMITS, checkStackName, physicalName } from "./naming";
 import {
   logsStatement,
@@ -265,21 +266,15 @@ export class ApiIngestor extends pulumi.ComponentResource {
           policyDocument([
             ...s3PrefixPolicyStatements(bucketArn, {
               // The CSVs to select ids from; its own Raw TMDB output, read back because Raw files are the truth when
-              // they and the checkpoint disagree; the checkpoint (replaced as it advances) and its run reports.
+              // they and the checkpoint disagree; its checkpoint. It never deletes anything.
               read: [
                 datasetPrefix(DATASETS.rawMoviesCsv),
                 datasetPrefix(DATASETS.rawSeriesCsv),
                 datasetPrefix(DATASETS.rawTmdbMovies),
                 datasetPrefix(DATASETS.rawTmdbSeries),
-                SYSTEM_PREFIXES.checkpoints,
+                CHECKPOINT_PREFIX,
               ],
-              write: [
-                datasetPrefix(DATASETS.rawTmdbMovies),
-                datasetPrefix(DATASETS.rawTmdbSeries),
-                SYSTEM_PREFIXES.checkpoints,
-                reportPrefix("api-ingestor"),
-              ],
-              delete: [SYSTEM_PREFIXES.checkpoints],
+              write: [datasetPrefix(DATASETS.rawTmdbMovies), datasetPrefix(DATASETS.rawTmdbSeries), CHECKPOINT_PREFIX],
               kmsKeyArn,
             }),
             logsStatement(logGroupArn),

@@ -138,15 +138,23 @@ describe("ApiIngestor", () => {
       `${bucket}/Raw/Local/CSV/Series/*`,
       `${bucket}/Raw/TMDB/JSON/Movies/*`,
       `${bucket}/Raw/TMDB/JSON/Series/*`,
-      `${bucket}/_system/checkpoints/*`,
+      `${bucket}/_system/checkpoints/api-ingestor/*`,
     ]);
     expect(bySid.WritePrefixes!.Resource).to.have.members([
       `${bucket}/Raw/TMDB/JSON/Movies/*`,
       `${bucket}/Raw/TMDB/JSON/Series/*`,
-      `${bucket}/_system/checkpoints/*`,
-      `${bucket}/_system/reports/api-ingestor/*`,
+      `${bucket}/_system/checkpoints/api-ingestor/*`,
     ]);
-    expect(bySid.DeletePrefixes!.Resource).to.deep.equal([`${bucket}/_system/checkpoints/*`]);
+    expect(bySid.DeletePrefixes, "never deletes").to.equal(undefined);
+    expect(
+      (bySid.ListPrefixes!.Condition as Record<string, Record<string, string[]>>).StringLike!["s3:prefix"],
+    ).to.have.members([
+      "Raw/Local/CSV/Movies/*",
+      "Raw/Local/CSV/Series/*",
+      "Raw/TMDB/JSON/Movies/*",
+      "Raw/TMDB/JSON/Series/*",
+      "_system/checkpoints/api-ingestor/*",
+    ]);
     expect(bySid.ListPrefixes!.Resource).to.deep.equal([bucket]);
     expect(bySid.WriteOwnLogs!.Resource).to.deep.equal([
       "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/cinelake-alice-api-ingestor:*",

@@ -1,0 +1,71 @@
+/**
+ * Checks what the local lake needs (Node 20+, Python 3.11+ with the Glue packages, Java 17, moto's server) and names
+ * the exact fix for whatever is missing, before any stage starts.
+ */
+import { spawnSync } from "node:child_process";
+
+/** One missing or too-old prerequisite and how to fix it. */
+export interface MissingPrerequisite {
+  what: string;
+  found: string;
+  fix: string;
+}
+
+function run(command: string, args: string[]): { ok: boolean; output: string } {
+  const result = spawnSync(command, args, { encoding: "utf8" });
+  if (result.error) return { ok: false, output: "" };
+  return { ok: result.status === 0, output: `${result.stdout ?? ""}${result.stderr ?? ""}`.trim() };
+}
+
+/** Parses the major (and minor) version out of a tool's version banner; undefined when none is found. */
+export function parseVersion(banner: string): [number, number] | undefined {
+  const match = /(\d+)\.(\d+)/.exec(banner);
+  return match ? [Number(match[1]), Number(match[2])] : undefined;
+}
+
+/** Lists what is missing on this machine (empty when everything is there). */
+export function findMissingPrerequisites(): MissingPrerequisite[] {
+  const missing: MissingPrerequisite[] = [];
+  const node = parseVersion(process.versions.node);
+  if (!node || node[0] < 20)
+    missing.push({
+      what: "Node.js 20 or newer",
+      found: process.versions.node,
+      fix: "install Node.js 20+ (https://nodejs.org or nvm install 20)",
+    });
+
+  const python = run("python3", ["--version"]);
+  const pythonVersion = parseVersion(python.output);
+  if (!python.ok || !pythonVersion || pythonVersion[0] < 3 || (pythonVersion[0] === 3 && pythonVersion[1] < 11))
+    missing.push({
+      what: "Python 3.11 or newer as python3",
+      found: python.output || "not found",
+      fix: "install Python 3.11 (e.g. sudo apt-get install python3.11, or pyenv install 3.11)",
+    });
+  else {
+    const modules = run("python3", ["-c", "import pyspark, duckdb, sqlglot, moto; print(pyspark.__version__)"]);
+    if (!modules.ok)
+      missing.push({
+        what: "the Python packages of the Glue jobs (pyspark, duckdb, sqlglot, moto)",
+        found: "not importable",
+        fix: "python3 -m pip install -r glue/requirements.txt",
+      });
+  }
+
+  const java = run("java", ["-version"]);
+  const javaVersion = parseVersion(java.output);
+  if (!java.ok || !javaVersion || javaVersion[0] !== 17)
+    missing.push({
+      what: "Java 17 (Spark 3.5, as on Glue 5)",
+      found: java.output.split("\n")[0] || "not found",
+      fix: "install a JDK 17 (sudo apt-get install openjdk-17-jdk-headless) and put it first on PATH or set JAVA_HOME",
+    });
+
+  if (!run("moto_server", ["--help"]).ok)
+    missing.push({
+      what: "moto's S3 API server (moto_server)",
+      found: "not on PATH",
+      fix: "python3 -m pip install -r glue/requirements.txt (it installs moto[server])",
+    });
+  return missing;
+}

@@ -1,0 +1,119 @@
+/**
+ * `npm run ingest:batch -- --bucket B [--data DIR | --movies P --series P] [--date YYYY-MM-DD] [--overwrite]`, and
+ * the container's entry point. The S3 endpoint and credentials come from the standard AWS environment; the bucket may
+ * also come from LAKE_BUCKET and the data folder from LAKE_DATA_DIR (default /data, the container's volume).
+ */
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { IngestError } from "./errors";
+import { ingestBatch, type BatchIngestOptions, type BatchIngestSummary, type IngestProgress } from "./ingest";
+import { SourceFileError } from "./validate";
+
+/** The command line's usage line. */
+export const USAGE =
+  "usage: ingest:batch --bucket B [--data DIR | --movies PATH --series PATH] [--date YYYY-MM-DD] [--overwrite]";
+
+/** Thrown for a malformed command line. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** Parses the command line (and LAKE_BUCKET / LAKE_DATA_DIR) into ingest options. */
+export function parseIngestArgs(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Pick<BatchIngestOptions, "bucket" | "movies" | "series" | "date" | "overwrite"> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        bucket: { type: "string" },
+        data: { type: "string" },
+        movies: { type: "string" },
+        series: { type: "string" },
+        date: { type: "string" },
+        overwrite: { type: "boolean", default: false },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n${USAGE}`);
+  }
+  const bucket = values.bucket ?? env.LAKE_BUCKET ?? "";
+  if (!bucket) throw new UsageError(`--bucket is required (or set LAKE_BUCKET)\n${USAGE}`);
+  if (values.data !== undefined && (values.movies !== undefined || values.series !== undefined))
+    throw new UsageError(`give either --data DIR or --movies and --series, not both\n${USAGE}`);
+  if ((values.movies === undefined) !== (values.series === undefined))
+    throw new UsageError(`--movies and --series go together: give both paths (or --data DIR)\n${USAGE}`);
+  const dataDir = values.data ?? env.LAKE_DATA_DIR ?? "/data";
+  return {
+    bucket,
+    movies: values.movies ?? join(dataDir, "movies.csv"),
+    series: values.series ?? join(dataDir, "series.csv"),
+    date: values.date,
+    overwrite: values.overwrite,
+  };
+}
+
+const MB = 1_000_000;
+/** Files from this size on get progress lines. */
+const PROGRESS_FROM_BYTES = 32 * 1024 * 1024;
+
+/** Returns a progress printer that writes at most one line every `everyMs` per file, plus the last one. */
+export function progressPrinter(write: (line: string) => void, everyMs = 2000): (progress: IngestProgress) => void {
+  const lastPrinted = new Map<string, number>();
+  return (progress) => {
+    if (progress.total < PROGRESS_FROM_BYTES) return;
+    const now = Date.now();
+    const done = progress.loaded >= progress.total;
+    if (!done && now - (lastPrinted.get(progress.key) ?? 0) < everyMs) return;
+    lastPrinted.set(progress.key, now);
+    const rate = progress.seconds > 0 ? progress.loaded / MB / progress.seconds : 0;
+    const percent = Math.floor((100 * progress.loaded) / progress.total);
+    write(
+      `${progress.kind}: ${(progress.loaded / MB).toFixed(1)} / ${(progress.total / MB).toFixed(1)} MB ` +
+        `(${percent}%), ${rate.toFixed(1)} MB/s`,
+    );
+  };
+}
+
+/** The summary printed at the end: what landed where. */
+export function formatSummary(summary: BatchIngestSummary): string {
+  const lines = [`BatchIngestor: bucket ${summary.bucket}, day ${summary.date}`];
+  for (const file of summary.files) {
+    const what = file.skipped
+      ? "already there, skipped"
+      : `${file.replaced ? "replaced" : "uploaded"} in ${file.seconds.toFixed(1)} s ` +
+        `(${(file.bytes / MB / Math.max(file.seconds, 0.001)).toFixed(1)} MB/s, verified by ${file.verifiedBy})`;
+    lines.push(`  ${file.kind}: ${file.source} -> ${file.uri}`);
+    lines.push(`    ${file.bytes} bytes, sha256 ${file.sha256}, ${what}`);
+  }
+  return lines.join("\n");
+}
+
+async function main(): Promise<number> {
+  let options;
+  try {
+    options = parseIngestArgs(process.argv.slice(2));
+  } catch (error) {
+    console.error(`ingest:batch: ${(error as Error).message}`);
+    return 2;
+  }
+  try {
+    const summary = await ingestBatch({
+      ...options,
+      onProgress: progressPrinter((line) => console.error(line)),
+      log: (line) => console.error(line),
+    });
+    console.log(formatSummary(summary));
+    return 0;
+  } catch (error) {
+    const known = error instanceof IngestError || error instanceof SourceFileError;
+    console.error(`ingest:batch: ${known ? (error as Error).message : String((error as Error)?.stack ?? error)}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main().then((code) => process.exit(code));
+}

@@ -1,0 +1,228 @@
+/**
+ * BatchIngestor: the container that loads movies.csv and series.csv into the Raw zone (runtime/batch-ingestor) — its
+ * ECR repository, the image built at deploy time, and an IAM policy allowing only what ingestion needs.
+ */
+import * as aws from "@pulumi/aws";
+import * as awsx from "@pulumi/awsx";
+import * as pulumi from "@pulumi/pulumi";
+import { resolve } from "node:path";
+import type { LakeBucketRef } from "./dataLakeBucket";
+import { DATASETS, datasetPrefix, type DatasetLocation } from "./lakePaths";
+import { ConfigError, NAME_LIMITS, checkStackName, physicalName } from "./naming";
+import { policyDocument, principalTrustPolicy, s3PrefixPolicyStatements, type PolicyStatement } from "./policy";
+
+/** The datasets the container writes, by spec. */
+export const BATCH_DATASETS: Record<"Movies" | "Series", DatasetLocation> = {
+  Movies: DATASETS.rawMoviesCsv,
+  Series: DATASETS.rawSeriesCsv,
+};
+
+/** The environment variable the container reads the bucket name from. */
+export const BATCH_BUCKET_ENV = "LAKE_BUCKET";
+
+/** The repository root: the image's build context (the Dockerfile copies the shared path convention from it). */
+export const REPO_ROOT = resolve(__dirname, "..");
+/** The container's Dockerfile, relative to the build context. */
+export const BATCH_DOCKERFILE = "runtime/batch-ingestor/Dockerfile";
+
+/** Who runs the container: an existing role or user, or (by default) a new role the account's principals may assume. */
+export type BatchIngestorPrincipal =
+  | { roleName: pulumi.Input<string> }
+  | { userName: pulumi.Input<string> }
+  | { newRole: { trustedPrincipalArns?: pulumi.Input<string>[] } };
+
+/** The arguments of a {@link BatchIngestor}. */
+export interface BatchIngestorArgs {
+  /** The student or environment the stack belongs to; part of every physical name. */
+  stackName: string;
+  /** The lake bucket (a DataLakeBucket). */
+  bucket: LakeBucketRef;
+  /**
+   * Who gets the ingestion policy. Default: a new role `cinelake-<stack>-batch-ingestor` that principals of this
+   * account may assume (no long-lived access keys are created, so none end up in the state).
+   */
+  principal?: BatchIngestorPrincipal;
+  /** The specs the container may write (default both `Movies` and `Series`). */
+  specs?: ("Movies" | "Series")[];
+  /** Build the image at deploy time (default true); false creates only the repository and the policy. */
+  buildImage?: boolean;
+  /** The Docker build context (default: the repository root). */
+  context?: string;
+  /** The Dockerfile, relative to the context (default `runtime/batch-ingestor/Dockerfile`). */
+  dockerfile?: string;
+  /** The image platform (default `linux/amd64`). */
+  platform?: string;
+  /** The host folder holding the CSVs in the printed `docker run` line (default `"$PWD"`). */
+  hostDataDir?: string;
+  /** Let `pulumi destroy` delete a repository that still holds images (default false). */
+  forceDestroy?: boolean;
+  /** Extra statements for the policy, for what a reuser needs and this component did not foresee. */
+  extraPolicyStatements?: pulumi.Input<PolicyStatement>[];
+  /** Tags for every resource. */
+  tags?: Record<string, string>;
+}
+
+/**
+ * The `docker run` line that ingests the CSVs of `hostDataDir`: credentials are forwarded from the caller's environment
+ * by name (`-e AWS_ACCESS_KEY_ID` without a value), so the line itself never holds a secret.
+ */
+export function dockerRunCommand(options: { image: string; bucket: string; region: string; hostDataDir: string }) {
+  return [
+    "docker run --rm",
+    `-v ${options.hostDataDir}:/data:ro`,
+    `-e ${BATCH_BUCKET_ENV}=${options.bucket}`,
+    `-e AWS_REGION=${options.region}`,
+    "-e AWS_ACCESS_KEY_ID -e AWS_SECRET_ACCESS_KEY -e AWS_SESSION_TOKEN",
+    options.image,
+  ].join(" ");
+}
+
+/** The ECR repository, the container image and a least-privilege policy for loading the CSVs into the Raw zone. */
+export class BatchIngestor extends pulumi.ComponentResource {
+  /** The ECR repository's URL. */
+  readonly repositoryUrl: pulumi.Output<string>;
+  /** The pushed image (`<repository>@sha256:...`), or the repository's `:latest` when the image is not built here. */
+  readonly imageUri: pulumi.Output<string>;
+  /** The managed policy's ARN (attach it to more principals if needed). */
+  readonly policyArn: pulumi.Output<string>;
+  /** The policy document, as JSON (for review and tests). */
+  readonly policyJson: pulumi.Output<string>;
+  /** The role created for running the container, if one was created. */
+  readonly roleArn: pulumi.Output<string | undefined>;
+  /** The ready-to-run `docker run -v <dir>:/data ... <image>` line (no secrets in it). */
+  readonly dockerRunCommand: pulumi.Output<string>;
+  /** The `aws ecr get-login-password | docker login ...` line to run before pulling the image. */
+  readonly dockerLoginCommand: pulumi.Output<string>;
+
+  /** Creates the repository, image and policy; throws a {@link ConfigError} on bad arguments before AWS is called. */
+  constructor(name: string, args: BatchIngestorArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("cinelake:ingest:BatchIngestor", name, {}, opts);
+    const stack = checkStackName(args.stackName, "stackName");
+    const specs = args.specs ?? ["Movies", "Series"];
+    if (specs.length === 0) throw new ConfigError("specs", "is empty", 'list at least one of "Movies", "Series"');
+    for (const spec of specs)
+      if (!(spec in BATCH_DATASETS))
+        throw new ConfigError("specs", `"${spec}" is not a batch dataset`, 'use "Movies" and/or "Series"');
+    const platform = args.platform ?? "linux/amd64";
+    if (!/^linux\/(amd64|arm64)$/.test(platform))
+      throw new ConfigError("platform", `"${platform}" is not supported`, 'use "linux/amd64" or "linux/arm64"');
+    const principal = args.principal ?? { newRole: {} };
+    const repositoryName = physicalName(stack, ["batch-ingestor"], { maxLength: NAME_LIMITS.ecr });
+    const roleName = physicalName(stack, ["batch-ingestor"], { maxLength: NAME_LIMITS.iamRole });
+    const policyName = physicalName(stack, ["batch-ingestor"], { maxLength: NAME_LIMITS.iamPolicy });
+    const prefixes = [...new Set(specs)].map((spec) => datasetPrefix(BATCH_DATASETS[spec]));
+    const tags = { project: "cinelake", stack, ...(args.tags ?? {}) };
+    const child = { parent: this };
+
+    const repository = new aws.ecr.Repository(
+      `${name}-repo`,
+      {
+        name: repositoryName,
+        imageScanningConfiguration: { scanOnPush: true },
+        encryptionConfigurations: [{ encryptionType: "AES256" }],
+        // Mutable: each deploy pushes a new digest; the digest, not a tag, is what the docker run line pins.
+        imageTagMutability: "MUTABLE",
+        forceDelete: args.forceDestroy ?? false,
+        tags,
+      },
+      child,
+    );
+    new aws.ecr.LifecyclePolicy(
+      `${name}-repo-lifecycle`,
+      {
+        repository: repository.name,
+        policy: JSON.stringify({
+          rules: [
+            {
+              rulePriority: 1,
+              description: "Keep the last 5 images",
+              selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 5 },
+              action: { type: "expire" },
+            },
+          ],
+        }),
+      },
+      child,
+    );
+    this.repositoryUrl = repository.repositoryUrl;
+    if (args.buildImage ?? true) {
+      const image = new awsx.ecr.Image(
+        `${name}-image`,
+        {
+          repositoryUrl: repository.repositoryUrl,
+          context: args.context ?? REPO_ROOT,
+          dockerfile: resolve(args.context ?? REPO_ROOT, args.dockerfile ?? BATCH_DOCKERFILE),
+          platform,
+        },
+        child,
+      );
+      this.imageUri = image.imageUri;
+    } else {
+      this.imageUri = pulumi.interpolate`${repository.repositoryUrl}:latest`;
+    }
+
+    this.policyJson = pulumi
+      .all([args.bucket.bucketArn, args.bucket.kmsKeyArn, pulumi.output(args.extraPolicyStatements ?? [])])
+      .apply(([bucketArn, kmsKeyArn, extras]) =>
+        JSON.stringify(
+          policyDocument([
+            // Read back what it wrote (idempotency and checksum checks), write with multipart uploads and abort
+            // them on failure; list only its own prefixes. No delete: a bad upload never reaches its final key.
+            ...s3PrefixPolicyStatements(bucketArn, { read: prefixes, write: prefixes, kmsKeyArn }),
+            ...(extras as unknown as PolicyStatement[]),
+          ]),
+        ),
+      );
+    const policy = new aws.iam.Policy(
+      `${name}-policy`,
+      { name: policyName, policy: this.policyJson, description: `Loads CSVs into the ${stack} lake's Raw zone`, tags },
+      child,
+    );
+    this.policyArn = policy.arn;
+
+    let role: aws.iam.Role | undefined;
+    if ("roleName" in principal) {
+      new aws.iam.RolePolicyAttachment(`${name}-attach`, { role: principal.roleName, policyArn: policy.arn }, child);
+    } else if ("userName" in principal) {
+      new aws.iam.UserPolicyAttachment(`${name}-attach`, { user: principal.userName, policyArn: policy.arn }, child);
+    } else {
+      const account = aws.getCallerIdentityOutput({}, child).accountId;
+      const trusted = principal.newRole.trustedPrincipalArns
+        ? pulumi.all(principal.newRole.trustedPrincipalArns)
+        : account.apply((id) => [`arn:aws:iam::${id}:root`]);
+      role = new aws.iam.Role(
+        `${name}-role`,
+        {
+          name: roleName,
+          assumeRolePolicy: trusted.apply((arns) => JSON.stringify(principalTrustPolicy(arns))),
+          description: `Runs the ${stack} lake's BatchIngestor container`,
+          maxSessionDuration: 3600,
+          tags,
+        },
+        child,
+      );
+      new aws.iam.RolePolicyAttachment(`${name}-attach`, { role: role.name, policyArn: policy.arn }, child);
+    }
+    this.roleArn = role ? role.arn : pulumi.output(undefined);
+
+    const region = aws.getRegionOutput({}, child).region;
+    const hostDataDir = args.hostDataDir ?? '"$PWD"';
+    this.dockerRunCommand = pulumi
+      .all([this.imageUri, args.bucket.bucketName, region])
+      .apply(([image, bucket, regionName]) => dockerRunCommand({ image, bucket, region: regionName, hostDataDir }));
+    this.dockerLoginCommand = pulumi
+      .all([repository.repositoryUrl, region])
+      .apply(
+        ([url, regionName]) =>
+          `aws ecr get-login-password --region ${regionName} | docker login --username AWS --password-stdin ${url.split("/")[0]}`,
+      );
+    this.registerOutputs({
+      repositoryUrl: this.repositoryUrl,
+      imageUri: this.imageUri,
+      policyArn: this.policyArn,
+      roleArn: this.roleArn,
+      dockerRunCommand: this.dockerRunCommand,
+      dockerLoginCommand: this.dockerLoginCommand,
+    });
+  }
+}

@@ -1,0 +1,164 @@
+import { expect } from "chai";
+import { resolve } from "node:path";
+import { BatchIngestor, dockerRunCommand, type BatchIngestorArgs } from "../../components/batchIngestor";
+import { DataLakeBucket } from "../../components/dataLakeBucket";
+import { ConfigError } from "../../components/naming";
+import {
+  oneOfType,
+  ofType,
+  parsePolicy,
+  registered,
+  resetRegistered,
+  settle,
+  useMocks,
+  valueOf,
+} from "../support/pulumiMocks";
+
+type Statement = { Sid?: string; Effect: string; Action: string[]; Resource: string[]; Condition?: unknown };
+
+function build(stack: string, overrides: Partial<BatchIngestorArgs> = {}) {
+  const lake = new DataLakeBucket(`${stack}-lake-${registered.length}`, { stackName: stack });
+  const ingestor = new BatchIngestor(`${stack}-batch-${registered.length}`, {
+    stackName: stack,
+    bucket: lake,
+    ...overrides,
+  });
+  return { lake, ingestor };
+}
+
+const bucketArn = "arn:aws:s3:::cinelake-alice-lake";
+
+describe("BatchIngestor", () => {
+  before(() => useMocks({ stack: "alice" }));
+  beforeEach(resetRegistered);
+
+  it("creates a private scanned ECR repository and builds the image from runtime/batch-ingestor without building in tests", async () => {
+    const { ingestor } = build("alice");
+    await settle();
+    const repo = oneOfType("aws:ecr/repository:Repository").inputs;
+    expect(repo).to.deep.include({
+      name: "cinelake-alice-batch-ingestor",
+      imageScanningConfiguration: { scanOnPush: true },
+    });
+    expect(repo.forceDelete).to.equal(false);
+    const image = oneOfType("awsx:ecr:Image").inputs;
+    expect(image.repositoryUrl).to.equal("123456789012.dkr.ecr.us-east-1.amazonaws.com/cinelake-alice-batch-ingestor");
+    expect(image.platform).to.equal("linux/amd64");
+    expect(image.dockerfile).to.equal(resolve(String(image.context), "runtime/batch-ingestor/Dockerfile"));
+    expect(await valueOf(ingestor.imageUri)).to.match(/cinelake-alice-batch-ingestor@sha256:[0-9a-f]{64}$/);
+    expect(oneOfType("aws:ecr/lifecyclePolicy:LifecyclePolicy").inputs.repository).to.equal(
+      "cinelake-alice-batch-ingestor",
+    );
+  });
+
+  it("allows exactly the ingestion actions on Raw/Local/CSV/<spec>/ of its own bucket", async () => {
+    const { ingestor } = build("alice");
+    await settle();
+    const policy = parsePolicy(oneOfType("aws:iam/policy:Policy").inputs.policy);
+    expect(JSON.parse(await valueOf(ingestor.policyJson))).to.deep.equal(policy);
+    const statements = policy.Statement as Statement[];
+    expect(statements).to.deep.equal([
+      {
+        Sid: "ReadPrefixes",
+        Effect: "Allow",
+        Action: ["s3:GetObject"],
+        Resource: [`${bucketArn}/Raw/Local/CSV/Movies/*`, `${bucketArn}/Raw/Local/CSV/Series/*`],
+      },
+      {
+        Sid: "WritePrefixes",
+        Effect: "Allow",
+        Action: ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+        Resource: [`${bucketArn}/Raw/Local/CSV/Movies/*`, `${bucketArn}/Raw/Local/CSV/Series/*`],
+      },
+      {
+        Sid: "ListPrefixes",
+        Effect: "Allow",
+        Action: ["s3:ListBucket"],
+        Resource: [bucketArn],
+        Condition: { StringLike: { "s3:prefix": ["Raw/Local/CSV/Movies/*", "Raw/Local/CSV/Series/*"] } },
+      },
+    ]);
+    // Nothing wildcarded, nothing deleted, nothing outside Raw/Local/CSV.
+    const actions = statements.flatMap((s) => s.Action);
+    expect(actions.some((a) => a.includes("*") || a.startsWith("s3:Delete"))).to.equal(false);
+  });
+
+  it("narrows the policy to the given specs", async () => {
+    build("alice", { specs: ["Series"] });
+    await settle();
+    const policy = parsePolicy(oneOfType("aws:iam/policy:Policy").inputs.policy);
+    expect(JSON.stringify(policy)).not.to.include("Movies");
+    expect((policy.Statement[0] as Statement).Resource).to.deep.equal([`${bucketArn}/Raw/Local/CSV/Series/*`]);
+  });
+
+  it("by default creates a role assumable by the account (no access keys) and attaches the policy to it", async () => {
+    const { ingestor } = build("alice");
+    await settle();
+    const role = oneOfType("aws:iam/role:Role").inputs;
+    expect(role.name).to.equal("cinelake-alice-batch-ingestor");
+    expect(JSON.parse(String(role.assumeRolePolicy)).Statement).to.deep.equal([
+      { Effect: "Allow", Principal: { AWS: ["arn:aws:iam::123456789012:root"] }, Action: "sts:AssumeRole" },
+    ]);
+    const attachment = oneOfType("aws:iam/rolePolicyAttachment:RolePolicyAttachment").inputs;
+    expect(attachment).to.deep.equal({
+      role: "cinelake-alice-batch-ingestor",
+      policyArn: "arn:aws:iam::123456789012:policy/cinelake-alice-batch-ingestor",
+    });
+    expect(ofType("aws:iam/accessKey:AccessKey")).to.have.length(0);
+    expect(await valueOf(ingestor.roleArn)).to.equal("arn:aws:iam::123456789012:role/cinelake-alice-batch-ingestor");
+  });
+
+  it("attaches the policy to a given user or role instead", async () => {
+    build("alice", { principal: { userName: "alice" } });
+    await settle();
+    expect(oneOfType("aws:iam/userPolicyAttachment:UserPolicyAttachment").inputs.user).to.equal("alice");
+    expect(ofType("aws:iam/role:Role")).to.have.length(0);
+    resetRegistered();
+    build("alice", { principal: { roleName: "students" } });
+    await settle();
+    expect(oneOfType("aws:iam/rolePolicyAttachment:RolePolicyAttachment").inputs.role).to.equal("students");
+    expect(ofType("aws:iam/role:Role")).to.have.length(0);
+  });
+
+  it("prints a ready-to-run docker run line with the bucket and image and no secret values", async () => {
+    const { ingestor } = build("alice");
+    const line = await valueOf(ingestor.dockerRunCommand);
+    const image = await valueOf(ingestor.imageUri);
+    expect(line).to.equal(
+      `docker run --rm -v "$PWD":/data:ro -e LAKE_BUCKET=cinelake-alice-lake -e AWS_REGION=us-east-1 ` +
+        `-e AWS_ACCESS_KEY_ID -e AWS_SECRET_ACCESS_KEY -e AWS_SESSION_TOKEN ${image}`,
+    );
+    expect(line).not.to.match(/AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN)=/);
+    expect(await valueOf(ingestor.dockerLoginCommand)).to.equal(
+      "aws ecr get-login-password --region us-east-1 | docker login --username AWS --password-stdin 123456789012.dkr.ecr.us-east-1.amazonaws.com",
+    );
+    expect(dockerRunCommand({ image: "i", bucket: "b", region: "r", hostDataDir: "/srv/csv" })).to.include(
+      "-v /srv/csv:/data:ro",
+    );
+  });
+
+  it("can skip the image build", async () => {
+    const { ingestor } = build("alice", { buildImage: false });
+    await settle();
+    expect(ofType("awsx:ecr:Image")).to.have.length(0);
+    expect(await valueOf(ingestor.imageUri)).to.match(/cinelake-alice-batch-ingestor:latest$/);
+  });
+
+  const bad: [string, Partial<BatchIngestorArgs>, RegExp][] = [
+    ["no specs", { specs: [] }, /^specs: is empty/],
+    ["an unknown spec", { specs: ["Episodes" as never] }, /^specs: "Episodes" is not a batch dataset/],
+    ["an unsupported platform", { platform: "windows/amd64" }, /^platform: "windows\/amd64"/],
+    ["a bad stack name", { stackName: "x" }, /^stackName: "x" has 1 characters/],
+  ];
+  for (const [what, overrides, message] of bad)
+    it(`refuses ${what} before registering any AWS resource`, async () => {
+      const lake = new DataLakeBucket(`bad-lake-${what.replace(/\W/g, "")}`, { stackName: "alice" });
+      await settle(3);
+      resetRegistered();
+      expect(
+        () => new BatchIngestor(`bad-${what.replace(/\W/g, "")}`, { stackName: "alice", bucket: lake, ...overrides }),
+      ).to.throw(ConfigError, message);
+      await settle(3);
+      expect(registered.filter((r) => !r.type.startsWith("cinelake:"))).to.deep.equal([]);
+    });
+});

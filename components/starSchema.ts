@@ -1,0 +1,292 @@
+/**
+ * StarSchema: the lake's catalog, built from the typed registry (components/tables.ts). Glue databases for the Trusted
+ * and Refined zones, one external Parquet table per registry table (partition projection for `dt`, so no crawler),
+ * the analysis views as Glue views in Athena's own encoding (present right after `pulumi up`), an Athena workgroup
+ * whose encrypted results stay in the lake, and optionally a Glue workflow running the Trusted jobs, then Refined.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { LakeBucketRef } from "./dataLakeBucket";
+import {
+  PARQUET_STORAGE,
+  PRESTO_VIEW_EXPANDED_TEXT,
+  checkCatalogName,
+  encodePrestoView,
+  glueColumns,
+  partitionProjectionParameters,
+  prestoViewDefinition,
+  tableLocation,
+} from "./glueCatalog";
+import { SYSTEM_PREFIXES } from "./lakePaths";
+import { ConfigError, NAME_LIMITS, catalogName, checkStackName, physicalName } from "./naming";
+import { checkGlueCron, type GlueJobRef } from "./sparkJob";
+import { TABLES, VIEWS, type TableDef, type ViewDef } from "./tables";
+
+/** The Glue workflow of the lake's jobs: every Trusted job (in parallel), then the Refined job once all succeeded. */
+export interface PipelineArgs {
+  /** The Trusted jobs (e.g. the `trusted-csv` and `trusted-tmdb` SparkJobs). */
+  trusted: GlueJobRef[];
+  /** The Refined job (the `refined` SparkJob). */
+  refined: GlueJobRef;
+  /** Start the workflow on this Glue cron schedule (e.g. `cron(0 7 * * ? *)`); on demand when absent. */
+  schedule?: string;
+}
+
+/** The arguments of a {@link StarSchema}. */
+export interface StarSchemaArgs {
+  /** The lake bucket (DataLakeBucket's outputs): table locations and Athena results live in it. */
+  bucket: LakeBucketRef;
+  /** The student or environment the names carry; defaults to the Pulumi stack name. */
+  stackName?: string;
+  /** The tables to catalog; default the whole registry. */
+  tables?: readonly TableDef[];
+  /** The analysis views; default the registry's (a view without SQL yet is skipped with a warning). */
+  views?: readonly ViewDef[];
+  /** The first day `dt` partitions are projected from (`YYYY-MM-DD`); default 2020-01-01. */
+  projectionStartDate?: string;
+  /** Projection settings for partition keys other than `dt`, per table: `{ table: { "projection.k.type": ... } }`. */
+  partitionProjection?: Record<string, Record<string, string>>;
+  /** Encrypt Athena's results with this KMS key (SSE_KMS) instead of SSE_S3. */
+  athenaKmsKeyArn?: pulumi.Input<string>;
+  /** Cancel any Athena query of the workgroup that would scan more bytes than this (a cost guard); none by default. */
+  bytesScannedCutoffPerQuery?: number;
+  /** Run the Trusted jobs then the Refined job in a Glue workflow; none by default. */
+  pipeline?: PipelineArgs;
+  /** Tags for every resource. */
+  tags?: Record<string, string>;
+}
+
+/** Athena's smallest per-query scan limit (10 MB). */
+export const MIN_BYTES_SCANNED_CUTOFF = 10_000_000;
+
+/** The Glue database names of a stack's zones: `cinelake_<stack>_trusted` and `cinelake_<stack>_refined`. */
+export function databaseNames(stackName: string): Record<TableDef["zone"], string> {
+  return { trusted: catalogName(stackName, ["trusted"]), refined: catalogName(stackName, ["refined"]) };
+}
+
+/** Checks the tables and views the component is given: unique lowercase names, locations that are prefixes. */
+function checkRegistry(tables: readonly TableDef[], views: readonly ViewDef[]): void {
+  const names = new Set<string>();
+  for (const item of [...tables, ...views]) {
+    checkCatalogName(item.name, `table ${item.name}`);
+    if (names.has(item.name))
+      throw new ConfigError(`table ${item.name}`, "is defined twice", "give every table and view its own name");
+    names.add(item.name);
+  }
+  for (const table of tables)
+    if (!table.location.endsWith("/") || table.location.startsWith("/"))
+      throw new ConfigError(`table ${table.name}`, `location "${table.location}" is not a prefix`, "use lakePaths");
+}
+
+/** The Glue databases, tables and views of the lake, its Athena workgroup and (optionally) its job workflow. */
+export class StarSchema extends pulumi.ComponentResource {
+  /** The Trusted zone's Glue database. */
+  readonly trustedDatabaseName: pulumi.Output<string>;
+  /** The Refined zone's Glue database (the views live here too). */
+  readonly refinedDatabaseName: pulumi.Output<string>;
+  /** The Athena workgroup the dashboard and analysts query through. */
+  readonly workgroupName: pulumi.Output<string>;
+  /** Where Athena writes query results: `s3://<bucket>/_system/athena-results/`. */
+  readonly athenaResultsLocation: pulumi.Output<string>;
+  /** The Glue workflow's name, when a pipeline was given. */
+  readonly workflowName: pulumi.Output<string | undefined>;
+  /** The cataloged table names. */
+  readonly tableNames: string[];
+  /** The view names created (registry views that have SQL). */
+  readonly viewNames: string[];
+
+  /** Creates the databases, tables, views, workgroup and workflow. */
+  constructor(name: string, args: StarSchemaArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("cinelake:catalog:StarSchema", name, args, opts);
+    const stackName = checkStackName(args.stackName ?? pulumi.getStack());
+    const tables = args.tables ?? TABLES;
+    const allViews = args.views ?? VIEWS;
+    checkRegistry(tables, allViews);
+    const views = allViews.filter((view) => view.sql.trim() !== "");
+    const pending = allViews.filter((view) => view.sql.trim() === "").map((view) => view.name);
+    if (pending.length) pulumi.log.warn(`views without SQL yet, not created: ${pending.join(", ")}`, this);
+    if (args.bytesScannedCutoffPerQuery !== undefined && !(args.bytesScannedCutoffPerQuery >= MIN_BYTES_SCANNED_CUTOFF))
+      throw new ConfigError(
+        "bytesScannedCutoffPerQuery",
+        `${args.bytesScannedCutoffPerQuery} is below Athena's minimum of ${MIN_BYTES_SCANNED_CUTOFF} bytes`,
+        "use at least 10000000 (10 MB) or leave it out",
+      );
+    if (args.pipeline) {
+      if (args.pipeline.trusted.length === 0)
+        throw new ConfigError("pipeline.trusted", "is empty", "pass the Trusted SparkJobs the Refined job reads");
+      if (args.pipeline.schedule !== undefined) checkGlueCron(args.pipeline.schedule, "pipeline.schedule");
+    }
+    const projection = (table: TableDef, bucket: string) =>
+      partitionProjectionParameters(table, bucket, {
+        startDate: args.projectionStartDate,
+        extra: args.partitionProjection?.[table.name],
+      });
+    // Computed once here with a stand-in bucket so bad projection settings fail now, not inside an apply at deploy.
+    for (const table of tables) projection(table, "bucket");
+    for (const table of Object.keys(args.partitionProjection ?? {}))
+      if (!tables.some((candidate) => candidate.name === table))
+        throw new ConfigError(`partitionProjection.${table}`, "names no table", "use a table name of the registry");
+
+    const parent = { parent: this };
+    const tags = args.tags;
+    const bucketName = pulumi.output(args.bucket.bucketName);
+    const dbNames = databaseNames(stackName);
+    const databases = {
+      trusted: new aws.glue.CatalogDatabase(
+        `${name}-trusted`,
+        { name: dbNames.trusted, description: `Trusted zone of the ${stackName} lake: typed, clean tables.`, tags },
+        parent,
+      ),
+      refined: new aws.glue.CatalogDatabase(
+        `${name}-refined`,
+        { name: dbNames.refined, description: `Refined zone of the ${stackName} lake: star schema and views.`, tags },
+        parent,
+      ),
+    };
+
+    const refinedTables: aws.glue.CatalogTable[] = [];
+    for (const table of tables) {
+      const columns = glueColumns(table.columns, table.name);
+      const partitionKeys = glueColumns(table.partitionKeys, table.name);
+      const resource = new aws.glue.CatalogTable(
+        `${name}-${table.name}`,
+        {
+          name: table.name,
+          databaseName: databases[table.zone].name,
+          description: table.description,
+          tableType: "EXTERNAL_TABLE",
+          parameters: bucketName.apply((bucket) => ({
+            EXTERNAL: "TRUE",
+            classification: "parquet",
+            ...projection(table, bucket),
+          })),
+          partitionKeys,
+          storageDescriptor: {
+            location: bucketName.apply((bucket) => tableLocation(bucket, table)),
+            inputFormat: PARQUET_STORAGE.inputFormat,
+            outputFormat: PARQUET_STORAGE.outputFormat,
+            serDeInfo: {
+              name: table.name,
+              serializationLibrary: PARQUET_STORAGE.serializationLibrary,
+              parameters: { "serialization.format": "1" },
+            },
+            columns,
+          },
+        },
+        parent,
+      );
+      if (table.zone === "refined") refinedTables.push(resource);
+    }
+
+    for (const view of views) {
+      // The encoding's schema is the database the view's unqualified table names resolve in.
+      const definition = databases.refined.name.apply((schema) => prestoViewDefinition(view, schema));
+      new aws.glue.CatalogTable(
+        `${name}-${view.name}`,
+        {
+          name: view.name,
+          databaseName: databases.refined.name,
+          description: view.description,
+          tableType: "VIRTUAL_VIEW",
+          viewOriginalText: definition.apply(encodePrestoView),
+          viewExpandedText: PRESTO_VIEW_EXPANDED_TEXT,
+          parameters: { presto_view: "true", comment: "Presto View" },
+          storageDescriptor: {
+            // Glue keeps Hive types for a view's columns; Athena reads the Presto types from the encoding.
+            columns: glueColumns(view.columns, view.name),
+            serDeInfo: { name: "-", serializationLibrary: "-" },
+          },
+        },
+        { parent: this, dependsOn: refinedTables },
+      );
+    }
+
+    const resultsLocation = pulumi.interpolate`s3://${bucketName}/${SYSTEM_PREFIXES.athenaResults}`;
+    const workgroup = new aws.athena.Workgroup(
+      `${name}-workgroup`,
+      {
+        name: physicalName(stackName, [], { maxLength: 128 }),
+        description: `Athena workgroup of the ${stackName} lake (results in the lake, encrypted, settings enforced).`,
+        // Query history is disposable; without this a workgroup that ever ran a query blocks `pulumi destroy`.
+        forceDestroy: true,
+        configuration: {
+          enforceWorkgroupConfiguration: true,
+          publishCloudwatchMetricsEnabled: true,
+          bytesScannedCutoffPerQuery: args.bytesScannedCutoffPerQuery,
+          engineVersion: { selectedEngineVersion: "Athena engine version 3" },
+          resultConfiguration: {
+            outputLocation: resultsLocation,
+            encryptionConfiguration: args.athenaKmsKeyArn
+              ? { encryptionOption: "SSE_KMS", kmsKeyArn: args.athenaKmsKeyArn }
+              : { encryptionOption: "SSE_S3" },
+          },
+        },
+        tags,
+      },
+      parent,
+    );
+
+    let workflow: aws.glue.Workflow | undefined;
+    if (args.pipeline) {
+      const { trusted, refined, schedule } = args.pipeline;
+      workflow = new aws.glue.Workflow(
+        `${name}-pipeline`,
+        {
+          name: physicalName(stackName, ["pipeline"], { maxLength: NAME_LIMITS.glue }),
+          description: "Trusted jobs (in parallel), then the Refined job once every Trusted job succeeded.",
+          // Each job replaces its outputs, so two runs of the pipeline at once would race.
+          maxConcurrentRuns: 1,
+          tags,
+        },
+        parent,
+      );
+      new aws.glue.Trigger(
+        `${name}-pipeline-start`,
+        {
+          name: physicalName(stackName, ["pipeline", "start"], { maxLength: NAME_LIMITS.glue }),
+          workflowName: workflow.name,
+          type: schedule ? "SCHEDULED" : "ON_DEMAND",
+          schedule: schedule?.trim(),
+          // Glue refuses startOnCreation for on-demand triggers; scheduled ones must be started to fire.
+          startOnCreation: schedule ? true : undefined,
+          actions: trusted.map((job) => ({ jobName: job.jobName })),
+          tags,
+        },
+        parent,
+      );
+      new aws.glue.Trigger(
+        `${name}-pipeline-refined`,
+        {
+          name: physicalName(stackName, ["pipeline", "refined"], { maxLength: NAME_LIMITS.glue }),
+          workflowName: workflow.name,
+          type: "CONDITIONAL",
+          startOnCreation: true,
+          predicate: {
+            logical: "AND",
+            conditions: trusted.map((job) => ({ jobName: job.jobName, state: "SUCCEEDED", logicalOperator: "EQUALS" })),
+          },
+          actions: [{ jobName: refined.jobName }],
+          tags,
+        },
+        parent,
+      );
+    }
+
+    this.trustedDatabaseName = databases.trusted.name;
+    this.refinedDatabaseName = databases.refined.name;
+    this.workgroupName = workgroup.name;
+    this.athenaResultsLocation = resultsLocation;
+    this.workflowName = workflow ? workflow.name : pulumi.output(undefined);
+    this.tableNames = tables.map((table) => table.name);
+    this.viewNames = views.map((view) => view.name);
+    this.registerOutputs({
+      trustedDatabaseName: this.trustedDatabaseName,
+      refinedDatabaseName: this.refinedDatabaseName,
+      workgroupName: this.workgroupName,
+      athenaResultsLocation: this.athenaResultsLocation,
+      workflowName: this.workflowName,
+      tableNames: this.tableNames,
+      viewNames: this.viewNames,
+    });
+  }
+}

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { expect } from "chai";
 import { prestoType } from "../../components/glueCatalog";
 import { DATASETS, SYSTEM_PREFIXES, datasetPrefix, partitionPrefix } from "../../components/lakePaths";
@@ -127,6 +128,54 @@ describe("StarSchema", () => {
         expect(decoded.columns, def.name).to.deep.equal(
           def.columns.map((c) => ({ name: c.name, type: prestoType(c.type) })),
         );
+      }
+    });
+
+    it("creates views whose SQL resolves against the cataloged Refined tables, unqualified, to the listed columns", () => {
+      // sqlglot (Trino dialect) resolves every table and column of each view against what the Refined database holds.
+      const refinedSchema = Object.fromEntries(
+        catalogTables()
+          .filter((t) => t.tableType === "EXTERNAL_TABLE" && t.databaseName === "cinelake_test_refined")
+          .map((t) => [
+            t.name,
+            Object.fromEntries(
+              [...(storage(t).columns as Inputs[]), ...((t.partitionKeys as Inputs[]) ?? [])].map((c) => [
+                c.name,
+                c.type,
+              ]),
+            ),
+          ]),
+      );
+      const views = catalogTables()
+        .filter((t) => t.tableType === "VIRTUAL_VIEW")
+        .map((t) => ({ name: t.name, ...decodeView(String(t.viewOriginalText)) }));
+      const script = [
+        "import json, sys, sqlglot",
+        "from sqlglot import exp",
+        "from sqlglot.optimizer.qualify import qualify",
+        "payload = json.load(sys.stdin)",
+        "out = {}",
+        "for view in payload['views']:",
+        "    tree = sqlglot.parse_one(view['originalSql'], read='trino')",
+        "    qualified = [t.sql() for t in tree.find_all(exp.Table) if t.db or t.catalog]",
+        "    try:",
+        "        names = qualify(tree, schema=payload['schema'], dialect='trino').named_selects",
+        "        out[view['name']] = {'qualified': qualified, 'names': names}",
+        "    except Exception as error:",
+        "        out[view['name']] = {'qualified': qualified, 'error': str(error)}",
+        "print(json.dumps(out))",
+      ].join("\n");
+      const result = JSON.parse(
+        execFileSync("python3", ["-c", script], {
+          input: JSON.stringify({ schema: refinedSchema, views }),
+          encoding: "utf8",
+        }),
+      ) as Record<string, { qualified: string[]; names?: string[]; error?: string }>;
+      for (const view of views) {
+        const checked = result[view.name]!;
+        expect(checked.error, view.name).to.equal(undefined);
+        expect(checked.qualified, `${view.name} names tables with a database`).to.deep.equal([]);
+        expect(checked.names, view.name).to.deep.equal((view.columns as { name: string }[]).map((c) => c.name));
       }
     });
 

@@ -6,6 +6,7 @@ import { expect } from "chai";
 import { JOBS, jobArguments, type JobName } from "../../components/jobs";
 import { SYSTEM_PREFIXES } from "../../components/lakePaths";
 import { ConfigError } from "../../components/naming";
+import { TABLES } from "../../components/tables";
 import { SparkJob, checkGlueCron, jobScriptKeys, type SparkJobArgs } from "../../components/sparkJob";
 import {
   ofType,
@@ -168,6 +169,25 @@ describe("SparkJob", () => {
       });
     });
   }
+
+  it("ships a package that works from inside its zip, as Glue imports it: the registry loads", async () => {
+    makeJob("zip-registry", { job: "refined" });
+    await settle();
+    const pkg = ofType("aws:s3/bucketObjectv2:BucketObjectv2").find((r) => String(r.inputs.key).endsWith(".zip"))!;
+    const zipPath = await (pkg.inputs.source as { path: Promise<string> }).path;
+    // A clean interpreter in an empty folder, so only the zip can provide `cinelake` (as with --extra-py-files).
+    const loaded = execFileSync(
+      "python3",
+      [
+        "-c",
+        "import json, sys; sys.path.insert(0, sys.argv[1]); from cinelake import registry; " +
+          "print(json.dumps([t['name'] for t in registry.registry()['tables']]))",
+        zipPath,
+      ],
+      { encoding: "utf8", cwd: mkdtempSync(join(tmpdir(), "zip-import-")), env: { ...process.env, PYTHONPATH: "" } },
+    );
+    expect(JSON.parse(loaded)).to.deep.equal(TABLES.map((t) => t.name));
+  });
 
   it("wires a schedule and an after-success trigger to the right jobs", async () => {
     const first = makeJob("chain-first", { job: "trusted-tmdb", trigger: { schedule: "cron(0 6 * * ? *)" } });

@@ -1,0 +1,424 @@
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import { expect } from "chai";
+import { execFile } from "node:child_process";
+import { appendFile, chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer, request, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { DATASETS, lakeKey } from "../../components/lakePaths";
+import { MOVIES_CSV_HEADER, SERIES_CSV_HEADER } from "../../components/tables/trusted";
+import { bundleCli } from "../../runtime/batch-ingestor/build";
+import { formatSummary, parseIngestArgs } from "../../runtime/batch-ingestor/cli";
+import { ingestBatch, type BatchIngestOptions } from "../../runtime/batch-ingestor/ingest";
+import { freePort, startS3Server, type LocalS3Server } from "../../runtime/local/s3Server";
+import { makeS3Client } from "../../runtime/shared/s3Client";
+import { generateSample } from "../../runtime/sample/generate";
+
+const DATE = "2022-05-02";
+const MOVIES_KEY = lakeKey({ ...DATASETS.rawMoviesCsv, date: DATE, file: "movies.csv" });
+const SERIES_KEY = lakeKey({ ...DATASETS.rawSeriesCsv, date: DATE, file: "series.csv" });
+const MIB = 1024 * 1024;
+
+/** Runs a command and returns its exit code and output (never throws on a non-zero exit). */
+function run(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(command, args, { env, maxBuffer: 16 * MIB }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * An HTTP proxy in front of the S3 API server that cuts the connection of every UploadPart request from part
+ * `cutFromPart` on, after part of its body arrived: a deterministic "network failure midway".
+ */
+async function startCuttingProxy(target: string, cutFromPart: number): Promise<{ endpoint: string; server: Server }> {
+  const upstream = new URL(target);
+  const server = createServer((req, res) => {
+    const part = Number(new URL(req.url ?? "/", "http://x").searchParams.get("partNumber") ?? "0");
+    if (part >= cutFromPart) {
+      req.once("data", () => req.socket.destroy());
+      return;
+    }
+    const forward = request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+      (response) => {
+        res.writeHead(response.statusCode ?? 502, response.headers);
+        response.pipe(res);
+      },
+    );
+    forward.on("error", () => res.destroy());
+    req.pipe(forward);
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  return { endpoint: `http://127.0.0.1:${port}`, server };
+}
+
+describe("BatchIngestor runtime (against moto's S3 API server)", function () {
+  let server: LocalS3Server;
+  let s3: S3Client;
+  let dir: string;
+  let movies: string;
+  let series: string;
+  let bigMovies: string;
+  let bigSeries: string;
+  let bucketCount = 0;
+  const savedEnv = { ...process.env };
+
+  before(async () => {
+    server = await startS3Server();
+    // The SDK's default credential chain reads process.env.
+    Object.assign(process.env, server.env);
+    s3 = makeS3Client(server.env);
+    dir = await mkdtemp(join(tmpdir(), "cinelake-ingest-"));
+    const small = await generateSample({ outDir: join(dir, "small"), titles: 400, seed: 3 });
+    movies = small.moviesPath;
+    series = small.seriesPath;
+    // Over three 5 MiB parts for movies: exercises the multipart path.
+    const big = await generateSample({ outDir: join(dir, "big"), titles: 30000, seed: 4 });
+    bigMovies = big.moviesPath;
+    bigSeries = big.seriesPath;
+  });
+
+  after(async () => {
+    for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
+    Object.assign(process.env, savedEnv);
+    await server?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  async function newBucket(): Promise<string> {
+    const bucket = `ingest-test-${++bucketCount}-${process.pid}`;
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    return bucket;
+  }
+
+  async function objectBytes(bucket: string, key: string): Promise<Buffer> {
+    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return Buffer.from(await (response.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+  }
+
+  /** Asserts the bucket holds no object and no incomplete multipart upload. */
+  async function expectNothingWritten(bucket: string): Promise<void> {
+    const objects = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    expect(objects.KeyCount ?? 0, "objects in the bucket").to.equal(0);
+    const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+    expect(uploads.Uploads ?? [], "incomplete multipart uploads").to.have.length(0);
+  }
+
+  async function ingestError(options: Partial<BatchIngestOptions> & { bucket: string }): Promise<string> {
+    try {
+      await ingestBatch({ movies, series, date: DATE, client: s3, env: server.env, ...options });
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error("ingestBatch was expected to fail");
+  }
+
+  it("copies both files byte for byte to the seed's paths and reports what landed where", async () => {
+    const bucket = await newBucket();
+    const summary = await ingestBatch({ bucket, movies, series, date: DATE, client: s3, env: server.env });
+    expect(summary.files.map((file) => file.key)).to.deep.equal([MOVIES_KEY, SERIES_KEY]);
+    expect(MOVIES_KEY).to.equal("Raw/Local/CSV/Movies/2022/05/02/movies.csv");
+    expect((await objectBytes(bucket, MOVIES_KEY)).equals(await readFile(movies))).to.equal(true);
+    expect((await objectBytes(bucket, SERIES_KEY)).equals(await readFile(series))).to.equal(true);
+    for (const file of summary.files) {
+      expect(file.skipped).to.equal(false);
+      expect(file.verifiedBy).to.equal("s3-checksum-sha256");
+      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: file.key }));
+      expect(head.Metadata?.sha256)
+        .to.equal(file.sha256)
+        .and.to.match(/^[0-9a-f]{64}$/);
+      expect(head.ContentLength).to.equal(file.bytes);
+    }
+    expect(formatSummary(summary))
+      .to.include(`s3://${bucket}/${MOVIES_KEY}`)
+      .and.include(`s3://${bucket}/${SERIES_KEY}`);
+  });
+
+  it("uploads a multi-part file exactly, verified by the server's checksum, with progress", async () => {
+    const bucket = await newBucket();
+    const progress: number[] = [];
+    const summary = await ingestBatch({
+      bucket,
+      movies: bigMovies,
+      series: bigSeries,
+      date: DATE,
+      client: s3,
+      env: server.env,
+      partSize: 5 * MIB,
+      onProgress: (p) => p.kind === "movies" && progress.push(p.loaded),
+    });
+    const file = summary.files[0];
+    expect(file?.bytes).to.be.greaterThan(15 * MIB);
+    expect(file?.verifiedBy).to.equal("s3-checksum-sha256");
+    expect((await objectBytes(bucket, MOVIES_KEY)).equals(await readFile(bigMovies))).to.equal(true);
+    expect((await objectBytes(bucket, SERIES_KEY)).equals(await readFile(bigSeries))).to.equal(true);
+    expect(progress.length).to.be.at.least(3);
+    expect(progress[progress.length - 1]).to.equal(file?.bytes);
+    const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+    expect(uploads.Uploads ?? []).to.have.length(0);
+  });
+
+  it("skips the same bytes, refuses different bytes and replaces them only with overwrite", async () => {
+    const bucket = await newBucket();
+    await ingestBatch({ bucket, movies, series, date: DATE, client: s3, env: server.env });
+    const before = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: MOVIES_KEY }));
+
+    const lines: string[] = [];
+    const again = await ingestBatch({
+      bucket,
+      movies,
+      series,
+      date: DATE,
+      client: s3,
+      env: server.env,
+      log: (l) => lines.push(l),
+    });
+    expect(again.files.map((file) => file.skipped)).to.deep.equal([true, true]);
+    expect(lines.join("\n")).to.match(/movies: .* already holds these bytes .*: skipped/);
+    const after = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: MOVIES_KEY }));
+    expect(after.LastModified?.getTime()).to.equal(before.LastModified?.getTime());
+
+    const changed = join(dir, "changed-movies.csv");
+    await copyFile(movies, changed);
+    await appendFile(changed, (await readFile(movies, "utf8")).split("\r\n")[1] + "\r\n");
+    const message = await ingestError({ bucket, movies: changed });
+    expect(message).to.match(/Raw\/Local\/CSV\/Movies\/2022\/05\/02\/movies\.csv already holds different bytes/);
+    expect(message).to.match(/nothing was written; rerun with --overwrite/);
+    expect((await objectBytes(bucket, MOVIES_KEY)).equals(await readFile(movies))).to.equal(true);
+
+    const replaced = await ingestBatch({
+      bucket,
+      movies: changed,
+      series,
+      date: DATE,
+      overwrite: true,
+      client: s3,
+      env: server.env,
+    });
+    expect(replaced.files.map((file) => [file.replaced, file.skipped])).to.deep.equal([
+      [true, false],
+      [false, true],
+    ]);
+    expect((await objectBytes(bucket, MOVIES_KEY)).equals(await readFile(changed))).to.equal(true);
+  });
+
+  describe("refuses bad input with a clear message and writes nothing", () => {
+    const header = (columns: readonly string[]) => columns.join("|") + "\r\n";
+    const movieRow = MOVIES_CSV_HEADER.map((_, i) => (i === 0 ? "tt0000009" : "x")).join("|") + "\r\n";
+    const cases: { name: string; make: (path: string) => Promise<void> | void; message: RegExp }[] = [
+      { name: "an empty file", make: (p) => writeFile(p, ""), message: /movies file .* is empty/ },
+      {
+        name: "a header without rows",
+        make: (p) => writeFile(p, header(MOVIES_CSV_HEADER)),
+        message: /has a header but no data rows/,
+      },
+      {
+        name: "the series file given as movies (swapped)",
+        make: (p) => copyFile(series, p),
+        message:
+          /holds the series CSV \(16 columns\), not the movies CSV \(15 columns\): are the movies and series files swapped\?/,
+      },
+      {
+        name: "a comma-separated file",
+        make: (p) => writeFile(p, MOVIES_CSV_HEADER.join(",") + "\r\n" + movieRow.replace(/\|/g, ",")),
+        message: /uses "," as its delimiter: the movies CSV is separated by "\|"/,
+      },
+      {
+        name: "a binary file",
+        make: (p) => writeFile(p, Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0xff, 0x10, 0x00])),
+        message: /looks binary \(it contains NUL bytes\)/,
+      },
+      {
+        name: "a gzip-compressed file",
+        make: async (p) => writeFile(p, gzipSync(await readFile(movies))),
+        message: /is gzip-compressed: decompress it first/,
+      },
+      {
+        name: "a file with a byte order mark",
+        make: async (p) => writeFile(p, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), await readFile(movies)])),
+        message: /starts with a UTF-8 byte order mark/,
+      },
+      {
+        name: "a header with the typo corrected",
+        make: async (p) => writeFile(p, (await readFile(movies, "utf8")).replace("tituloPincipal", "tituloPrincipal")),
+        message: /header column 2 is "tituloPrincipal", expected "tituloPincipal"/,
+      },
+      {
+        name: "a header with a column missing",
+        make: (p) => writeFile(p, header(MOVIES_CSV_HEADER.slice(0, 14)) + movieRow),
+        message: /has 14 columns in its header, the movies CSV has 15/,
+      },
+      {
+        name: "a first row with too few fields",
+        make: (p) => writeFile(p, header(MOVIES_CSV_HEADER) + "tt0000009|Miss Jerry|Miss Jerry|1894\r\n"),
+        message: /its first data row has 4 fields, the header has 15/,
+      },
+      {
+        name: "Latin-1 text instead of UTF-8",
+        make: (p) =>
+          writeFile(p, Buffer.from(header(MOVIES_CSV_HEADER) + movieRow.replace("x", "Les Mis\xe9rables"), "latin1")),
+        message: /is not valid UTF-8 text/,
+      },
+      {
+        name: "a missing file",
+        make: () => undefined,
+        message: /movies file .* does not exist: put movies\.csv there or pass --movies PATH/,
+      },
+      { name: "a directory", make: (p) => mkdir(p), message: /is a directory: give the path of the movies CSV file/ },
+      {
+        name: "a named pipe",
+        make: (p) => run("mkfifo", [p], process.env).then(() => undefined),
+        message: /is not a regular file/,
+      },
+    ];
+    cases.forEach(({ name, make, message }, index) => {
+      it(`refuses ${name}`, async () => {
+        const bucket = await newBucket();
+        const bad = join(dir, `bad-${index}`, "movies.csv");
+        await mkdir(join(dir, `bad-${index}`), { recursive: true });
+        await make(bad);
+        expect(await ingestError({ bucket, movies: bad })).to.match(message);
+        await expectNothingWritten(bucket);
+      });
+    });
+
+    it("refuses a good movies file with a bad series file, writing neither", async () => {
+      const bucket = await newBucket();
+      const bad = join(dir, "only-movies-header.csv");
+      await writeFile(bad, header(SERIES_CSV_HEADER));
+      expect(await ingestError({ bucket, series: bad })).to.match(/series file .* has a header but no data rows/);
+      await expectNothingWritten(bucket);
+    });
+
+    it("refuses an impossible date and an invalid bucket name", async () => {
+      const bucket = await newBucket();
+      expect(await ingestError({ bucket, date: "2023-02-30" })).to.match(/--date: date "2023-02-30" is not a real/);
+      expect(await ingestError({ bucket: "My_Bucket" })).to.match(/"My_Bucket" is not a valid S3 bucket name/);
+      await expectNothingWritten(bucket);
+    });
+
+    it("names the bucket when it does not exist", async () => {
+      const message = await ingestError({ bucket: "no-such-lake-bucket" });
+      expect(message).to.match(
+        /bucket "no-such-lake-bucket" does not exist at the S3 endpoint http:\/\/127\.0\.0\.1:\d+/,
+      );
+      expect(message).to.include("check --bucket (or LAKE_BUCKET)");
+      const buckets = await s3.send(new ListObjectsV2Command({ Bucket: "no-such-lake-bucket" })).catch((e) => e);
+      expect((buckets as Error).name).to.equal("NoSuchBucket");
+    });
+
+    it("names the endpoint when it is unreachable", async () => {
+      const bucket = await newBucket();
+      const deadEnv = { ...server.env, AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${await freePort()}` };
+      const message = await ingestError({ bucket, client: makeS3Client(deadEnv), env: deadEnv });
+      expect(message).to.match(/cannot reach the S3 endpoint http:\/\/127\.0\.0\.1:\d+ .*\(ECONNREFUSED\)/);
+      expect(message).to.include("AWS_ENDPOINT_URL_S3");
+      await expectNothingWritten(bucket);
+    });
+
+    it("names the variables to set when credentials are missing (CLI)", async () => {
+      const bucket = await newBucket();
+      const env = {
+        PATH: process.env.PATH,
+        HOME: dir,
+        AWS_ENDPOINT_URL_S3: server.endpoint,
+        AWS_REGION: "us-east-1",
+        AWS_EC2_METADATA_DISABLED: "true",
+        AWS_CONFIG_FILE: join(dir, "no-config"),
+        AWS_SHARED_CREDENTIALS_FILE: join(dir, "no-credentials"),
+      };
+      const cli = join(__dirname, "../../runtime/batch-ingestor/cli.ts");
+      const args = ["tsx", cli, "--bucket", bucket, "--movies", movies, "--series", series, "--date", DATE];
+      const result = await run("npx", args, env);
+      expect(result.code).to.equal(1);
+      expect(result.stderr).to.match(/no AWS credentials found .*: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
+      await expectNothingWritten(bucket);
+    });
+
+    it("refuses an unreadable file (run as an unprivileged user)", async function () {
+      const setpriv = await run("setpriv", ["--version"], process.env);
+      if (setpriv.code !== 0) this.skip();
+      const bucket = await newBucket();
+      const area = await mkdtemp(join(tmpdir(), "cinelake-unreadable-"));
+      try {
+        await chmod(area, 0o755);
+        const bundled = bundleCli(join(area, "bin"));
+        const locked = join(area, "movies.csv");
+        await copyFile(movies, locked);
+        await chmod(locked, 0o000);
+        const readableSeries = join(area, "series.csv");
+        await copyFile(series, readableSeries);
+        await chmod(readableSeries, 0o644);
+        const args = ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, bundled];
+        const result = await run("setpriv", [...args, "--bucket", bucket, "--data", area, "--date", DATE], {
+          PATH: process.env.PATH,
+          ...server.env,
+        });
+        expect(result.code).to.equal(1);
+        expect(result.stderr).to.match(/movies file .*movies\.csv is not readable \(permission denied\)/);
+        await expectNothingWritten(bucket);
+      } finally {
+        await rm(area, { recursive: true, force: true });
+      }
+    });
+  });
+
+  it("leaves nothing behind when the connection is cut midway, and keeps the previous object", async () => {
+    const bucket = await newBucket();
+    const proxy = await startCuttingProxy(server.endpoint, 3);
+    try {
+      const proxyEnv = { ...server.env, AWS_ENDPOINT_URL_S3: proxy.endpoint };
+      const client = makeS3Client(proxyEnv);
+      const options = { bucket, series, date: DATE, client, env: proxyEnv, partSize: 5 * MIB };
+      let message = await ingestError({ ...options, movies: bigMovies });
+      expect(message).to.match(/cannot reach the S3 endpoint .* while uploading to s3:\/\/.*movies\.csv/);
+      expect(message).to.include("no incomplete upload was left behind");
+      await expectNothingWritten(bucket);
+
+      // With a previous day's file in place, a failed overwrite leaves it untouched.
+      await ingestBatch({ bucket, movies, series, date: DATE, client: s3, env: server.env });
+      message = await ingestError({ ...options, movies: bigMovies, overwrite: true });
+      expect(message).to.include("no incomplete upload was left behind");
+      expect((await objectBytes(bucket, MOVIES_KEY)).equals(await readFile(movies))).to.equal(true);
+      const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+      expect(uploads.Uploads ?? []).to.have.length(0);
+    } finally {
+      proxy.server.closeAllConnections();
+      await new Promise((resolve) => proxy.server.close(resolve));
+    }
+  });
+
+  it("parses the command line, with LAKE_BUCKET and the /data default", () => {
+    expect(parseIngestArgs([], { LAKE_BUCKET: "lake" })).to.deep.equal({
+      bucket: "lake",
+      movies: "/data/movies.csv",
+      series: "/data/series.csv",
+      date: undefined,
+      overwrite: false,
+    });
+    expect(parseIngestArgs(["--bucket", "b", "--data", "d", "--date", DATE, "--overwrite"], {})).to.include({
+      movies: "d/movies.csv",
+      date: DATE,
+      overwrite: true,
+    });
+    expect(() => parseIngestArgs([], {})).to.throw(/--bucket is required \(or set LAKE_BUCKET\)/);
+    expect(() => parseIngestArgs(["--bucket", "b", "--movies", "m"], {})).to.throw(/--movies and --series go together/);
+    expect(() => parseIngestArgs(["--bucket", "b", "--data", "d", "--series", "s"], {})).to.throw(/either --data DIR/);
+    expect(() => parseIngestArgs(["--bucket", "b", "--bogus"], {})).to.throw(/Unknown option '--bogus'/);
+  });
+});

@@ -237,17 +237,22 @@ export const DASHBOARD: DashboardDef = {
           label: "Average TMDB rating",
           format: "decimal",
         },
-        { id: "rating_gap", column: "rating_gap", aggregation: "avg", label: "TMDB minus IMDb", format: "decimal" },
       ],
-      sort: { by: "rating_gap", direction: "desc" },
+      sort: { by: "genre", direction: "asc" },
       shows:
         "Each point is a genre: its average IMDb rating against its average TMDB rating, for titles rated on both.",
       finding: (rows) => {
-        const [most, least] = [rows[0], rows[rows.length - 1]];
+        // Over the same titles, the gap of the averages is the average gap.
+        const gaps = rows
+          .map((row) => ({ genre: row.genre, gap: num(row.tmdb_rating) - num(row.imdb_rating) }))
+          .filter((g) => !Number.isNaN(g.gap))
+          .sort((a, b) => b.gap - a.gap);
+        const [most, least] = [gaps[0], gaps[gaps.length - 1]];
         if (!most || !least) return undefined;
+        if (most === least) return `TMDB rates ${most.genre} ${fmt(most.gap, 2)} points away from IMDb.`;
         return (
-          `TMDB is most generous with ${most.genre} (${fmt(most.rating_gap, 2)} points vs IMDb) and ` +
-          `least with ${least.genre} (${fmt(least.rating_gap, 2)}).`
+          `TMDB is most generous with ${most.genre} (${fmt(most.gap, 2)} points vs IMDb) and ` +
+          `least with ${least.genre} (${fmt(least.gap, 2)}).`
         );
       },
     },

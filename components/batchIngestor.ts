@@ -5,7 +5,7 @@
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
-import { resolve } from "node:path";
+import { prepareImageContext } from "../runtime/batch-ingestor/build";
 import type { LakeBucketRef } from "./dataLakeBucket";
 import { DATASETS, datasetPrefix, type DatasetLocation } from "./lakePaths";
 import { ConfigError, NAME_LIMITS, checkStackName, physicalName } from "./naming";
@@ -19,11 +19,6 @@ export const BATCH_DATASETS: Record<"Movies" | "Series", DatasetLocation> = {
 
 /** The environment variable the container reads the bucket name from. */
 export const BATCH_BUCKET_ENV = "LAKE_BUCKET";
-
-/** The repository root: the image's build context (the Dockerfile copies the shared path convention from it). */
-export const REPO_ROOT = resolve(__dirname, "..");
-/** The container's Dockerfile, relative to the build context. */
-export const BATCH_DOCKERFILE = "runtime/batch-ingestor/Dockerfile";
 
 /** Who runs the container: an existing role or user, or (by default) a new role the account's principals may assume. */
 export type BatchIngestorPrincipal =
@@ -46,10 +41,11 @@ export interface BatchIngestorArgs {
   specs?: ("Movies" | "Series")[];
   /** Build the image at deploy time (default true); false creates only the repository and the policy. */
   buildImage?: boolean;
-  /** The Docker build context (default: the repository root). */
-  context?: string;
-  /** The Dockerfile, relative to the context (default `runtime/batch-ingestor/Dockerfile`). */
-  dockerfile?: string;
+  /**
+   * The Docker build context and Dockerfile. Default: `prepareImageContext()` of runtime/batch-ingestor/build.ts,
+   * which bundles the CLI with esbuild at deploy time next to its Dockerfile.
+   */
+  image?: { context: string; dockerfile: string };
   /** The image platform (default `linux/amd64`). */
   platform?: string;
   /** The host folder holding the CSVs in the printed `docker run` line (default `"$PWD"`). */
@@ -146,14 +142,10 @@ export class BatchIngestor extends pulumi.ComponentResource {
     );
     this.repositoryUrl = repository.repositoryUrl;
     if (args.buildImage ?? true) {
+      const { context, dockerfile } = args.image ?? prepareImageContext();
       const image = new awsx.ecr.Image(
         `${name}-image`,
-        {
-          repositoryUrl: repository.repositoryUrl,
-          context: args.context ?? REPO_ROOT,
-          dockerfile: resolve(args.context ?? REPO_ROOT, args.dockerfile ?? BATCH_DOCKERFILE),
-          platform,
-        },
+        { repositoryUrl: repository.repositoryUrl, context, dockerfile, platform },
         child,
       );
       this.imageUri = image.imageUri;
@@ -167,8 +159,15 @@ export class BatchIngestor extends pulumi.ComponentResource {
         JSON.stringify(
           policyDocument([
             // Read back what it wrote (idempotency and checksum checks), write with multipart uploads and abort
-            // them on failure; list only its own prefixes. No delete: a bad upload never reaches its final key.
-            ...s3PrefixPolicyStatements(bucketArn, { read: prefixes, write: prefixes, kmsKeyArn }),
+            // them on failure, delete an object whose checksum did not match. Bucket-wide listing because the
+            // runtime's HeadBucket check is authorized as s3:ListBucket (key names only, never contents).
+            ...s3PrefixPolicyStatements(bucketArn, {
+              read: prefixes,
+              write: prefixes,
+              delete: prefixes,
+              bucketWideList: true,
+              kmsKeyArn,
+            }),
             ...(extras as unknown as PolicyStatement[]),
           ]),
         ),

@@ -39,6 +39,11 @@ export interface PrefixAccess {
   delete?: string[];
   /** Prefixes that may be listed; defaults to every prefix above. */
   list?: string[];
+  /**
+   * Allow `s3:ListBucket` without a prefix condition, which `HeadBucket` needs (S3 authorizes it as ListBucket). It
+   * also lets the principal list every key name of the bucket — names only, never contents. Off by default.
+   */
+  bucketWideList?: boolean;
   /** The bucket's KMS key, when it has one: readers need Decrypt, writers GenerateDataKey and Decrypt. */
   kmsKeyArn?: string;
 }
@@ -47,6 +52,11 @@ export interface PrefixAccess {
 export const READ_ACTIONS = ["s3:GetObject"] as const;
 /** The object actions granted on writable prefixes: single-part and multipart uploads, and cleaning up the latter. */
 export const WRITE_ACTIONS = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"] as const;
+/**
+ * The bucket action writers get so they can find and abort their own unfinished multipart uploads (S3 offers no prefix
+ * condition for it; it reveals in-progress upload keys only).
+ */
+export const WRITER_BUCKET_ACTIONS = ["s3:ListBucketMultipartUploads"] as const;
 /** The object actions granted on deletable prefixes. */
 export const DELETE_ACTIONS = ["s3:DeleteObject"] as const;
 
@@ -86,13 +96,22 @@ export function s3PrefixPolicyStatements(bucketArn: string, access: PrefixAccess
     statements.push({ Sid: "WritePrefixes", Effect: "Allow", Action: [...WRITE_ACTIONS], Resource: objects(write) });
   if (del.length)
     statements.push({ Sid: "DeletePrefixes", Effect: "Allow", Action: [...DELETE_ACTIONS], Resource: objects(del) });
-  if (list.length)
+  if (list.length && !access.bucketWideList)
     statements.push({
       Sid: "ListPrefixes",
       Effect: "Allow",
       Action: ["s3:ListBucket"],
       Resource: [bucketArn],
       Condition: { StringLike: { "s3:prefix": list.map((prefix) => `${prefix}*`) } },
+    });
+  if (access.bucketWideList)
+    statements.push({ Sid: "ListBucket", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [bucketArn] });
+  if (write.length)
+    statements.push({
+      Sid: "FindOwnUploads",
+      Effect: "Allow",
+      Action: [...WRITER_BUCKET_ACTIONS],
+      Resource: [bucketArn],
     });
   if (access.kmsKeyArn && (read.length || write.length))
     statements.push({

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { BatchIngestor, dockerRunCommand, type BatchIngestorArgs } from "../../components/batchIngestor";
 import { DataLakeBucket } from "../../components/dataLakeBucket";
@@ -21,6 +22,8 @@ function build(stack: string, overrides: Partial<BatchIngestorArgs> = {}) {
   const ingestor = new BatchIngestor(`${stack}-batch-${registered.length}`, {
     stackName: stack,
     bucket: lake,
+    // A fixed context: the real one bundles the CLI with esbuild, which one test below checks.
+    image: { context: "/ctx", dockerfile: "/ctx/Dockerfile" },
     ...overrides,
   });
   return { lake, ingestor };
@@ -44,7 +47,7 @@ describe("BatchIngestor", () => {
     const image = oneOfType("awsx:ecr:Image").inputs;
     expect(image.repositoryUrl).to.equal("123456789012.dkr.ecr.us-east-1.amazonaws.com/cinelake-alice-batch-ingestor");
     expect(image.platform).to.equal("linux/amd64");
-    expect(image.dockerfile).to.equal(resolve(String(image.context), "runtime/batch-ingestor/Dockerfile"));
+    expect(image).to.include({ context: "/ctx", dockerfile: "/ctx/Dockerfile" });
     expect(await valueOf(ingestor.imageUri)).to.match(/cinelake-alice-batch-ingestor@sha256:[0-9a-f]{64}$/);
     expect(oneOfType("aws:ecr/lifecyclePolicy:LifecyclePolicy").inputs.repository).to.equal(
       "cinelake-alice-batch-ingestor",
@@ -71,16 +74,24 @@ describe("BatchIngestor", () => {
         Resource: [`${bucketArn}/Raw/Local/CSV/Movies/*`, `${bucketArn}/Raw/Local/CSV/Series/*`],
       },
       {
-        Sid: "ListPrefixes",
+        Sid: "DeletePrefixes",
         Effect: "Allow",
-        Action: ["s3:ListBucket"],
-        Resource: [bucketArn],
-        Condition: { StringLike: { "s3:prefix": ["Raw/Local/CSV/Movies/*", "Raw/Local/CSV/Series/*"] } },
+        Action: ["s3:DeleteObject"],
+        Resource: [`${bucketArn}/Raw/Local/CSV/Movies/*`, `${bucketArn}/Raw/Local/CSV/Series/*`],
       },
+      // HeadBucket is authorized as ListBucket: names only.
+      { Sid: "ListBucket", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [bucketArn] },
+      { Sid: "FindOwnUploads", Effect: "Allow", Action: ["s3:ListBucketMultipartUploads"], Resource: [bucketArn] },
     ]);
-    // Nothing wildcarded, nothing deleted, nothing outside Raw/Local/CSV.
+    // No wildcard action, no object outside Raw/Local/CSV, no bucket-level action beyond listing.
     const actions = statements.flatMap((s) => s.Action);
-    expect(actions.some((a) => a.includes("*") || a.startsWith("s3:Delete"))).to.equal(false);
+    expect(actions.some((a) => a.includes("*"))).to.equal(false);
+    for (const resource of statements.flatMap((s) => s.Resource))
+      expect(
+        resource === bucketArn ||
+          /^arn:aws:s3:::cinelake-alice-lake\/Raw\/Local\/CSV\/(Movies|Series)\/\*$/.test(resource),
+        resource,
+      ).to.equal(true);
   });
 
   it("narrows the policy to the given specs", async () => {
@@ -135,6 +146,15 @@ describe("BatchIngestor", () => {
     expect(dockerRunCommand({ image: "i", bucket: "b", region: "r", hostDataDir: "/srv/csv" })).to.include(
       "-v /srv/csv:/data:ro",
     );
+  });
+
+  it("bundles the real CLI next to its Dockerfile by default (prepareImageContext)", async () => {
+    build("alice", { image: undefined });
+    await settle();
+    const image = oneOfType("awsx:ecr:Image").inputs;
+    expect(image.dockerfile).to.equal(resolve(String(image.context), "Dockerfile"));
+    expect(existsSync(String(image.dockerfile)), String(image.dockerfile)).to.equal(true);
+    expect(existsSync(resolve(String(image.context), "dist/cli.js"))).to.equal(true);
   });
 
   it("can skip the image build", async () => {

@@ -1,0 +1,13 @@
+/**
+ * The cinelake component library: every component and what reusers need to wire them (paths, names, policies).
+ * `import { DataLakeBucket, ApiIngestor, ... } from "cinelake/components"`.
+ */
+export * from "./dataLakeBucket";
+export * from "./batchIngestor";
+export * from "./apiIngestor";
+export * from "./sparkJob";
+export * from "./starSchema";
+export * from "./dashboard";
+export * from "./lakePaths";
+export * from "./naming";
+export * from "./policy";

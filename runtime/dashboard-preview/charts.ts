@@ -93,7 +93,8 @@ export function chartOption(visual: VisualDef, rows: VisualRow[]): ChartOption {
       const series = splitSeries(visual, rows, m1.id);
       return {
         ...base,
-        legend: { top: 0, type: "scroll" },
+        legend: { bottom: 0, type: "scroll" },
+        grid: { ...(base.grid as object), bottom: 72 },
         xAxis: categoryAxis,
         yAxis: { type: "value", name: m1.label, nameTextStyle: { align: "left" } },
         series: series.map((s) => ({ type: visual.chart === "line" ? "line" : "bar", connectNulls: true, ...s })),
@@ -103,7 +104,8 @@ export function chartOption(visual: VisualDef, rows: VisualRow[]): ChartOption {
       const series = toPercent(splitSeries(visual, rows, m1.id));
       return {
         ...base,
-        legend: { top: 0 },
+        legend: { bottom: 0 },
+        grid: { ...(base.grid as object), bottom: 72 },
         xAxis: categoryAxis,
         yAxis: { type: "value", max: 100, name: `% of ${m1.label.toLowerCase()}`, nameTextStyle: { align: "left" } },
         series: series.map((s) => ({ type: "bar", stack: "share", ...s })),

@@ -30,8 +30,10 @@ const DUCK_TYPES: Record<string, string> = {
   boolean: "BOOLEAN",
 };
 
-// A pseudo-random integer in [0, m) derived from the title key and a salt: deterministic across runs.
-const h = (salt: string, m: number, key = "t.title_key") => `CAST(hash(${key}, '${salt}') % ${m} AS BIGINT)`;
+// A pseudo-random integer in [0, m) derived from the title key and a salt: deterministic across runs. The salt goes
+// into the hashed text (hash(key, salt) combines two hashes in a way whose low bits correlate across salts).
+const h = (salt: string, m: number, key = "t.title_key") =>
+  `CAST(hash(CAST(${key} AS VARCHAR) || '${salt}') % ${m} AS BIGINT)`;
 
 /** The base rows each view selects from: one row per title and genre (`t`), and per title, genre and artist (`a`). */
 function baseSql(titles: number): string[] {

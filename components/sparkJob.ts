@@ -390,7 +390,9 @@ export class SparkJob extends pulumi.ComponentResource {
         {
           name: physicalName(stackName, [args.job, "after"], { maxLength: NAME_LIMITS.glue }),
           type: "CONDITIONAL",
-          predicate: { conditions: [{ jobName: args.trigger.after.jobName, state: "SUCCEEDED" }] },
+          predicate: {
+            conditions: [{ jobName: args.trigger.after.jobName, state: "SUCCEEDED", logicalOperator: "EQUALS" }],
+          },
           actions: [{ jobName: job.name }],
           startOnCreation: true,
           tags,

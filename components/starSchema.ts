@@ -22,7 +22,10 @@ import { ConfigError, NAME_LIMITS, catalogName, checkStackName, physicalName } f
 import { checkGlueCron, type GlueJobRef } from "./sparkJob";
 import { TABLES, VIEWS, type TableDef, type ViewDef } from "./tables";
 
-/** The Glue workflow of the lake's jobs: every Trusted job (in parallel), then the Refined job once all succeeded. */
+/**
+ * The Glue workflow of the lake's jobs: every Trusted job (in parallel), then the Refined job once all succeeded. Give
+ * those SparkJobs no `trigger` of their own, or they would also run outside the workflow.
+ */
 export interface PipelineArgs {
   /** The Trusted jobs (e.g. the `trusted-csv` and `trusted-tmdb` SparkJobs). */
   trusted: GlueJobRef[];
@@ -46,7 +49,7 @@ export interface StarSchemaArgs {
   projectionStartDate?: string;
   /** Projection settings for partition keys other than `dt`, per table: `{ table: { "projection.k.type": ... } }`. */
   partitionProjection?: Record<string, Record<string, string>>;
-  /** Encrypt Athena's results with this KMS key (SSE_KMS) instead of SSE_S3. */
+  /** Encrypt Athena's results with this KMS key (SSE_KMS); default the bucket's key when it has one, else SSE_S3. */
   athenaKmsKeyArn?: pulumi.Input<string>;
   /** Cancel any Athena query of the workgroup that would scan more bytes than this (a cost guard); none by default. */
   bytesScannedCutoffPerQuery?: number;
@@ -216,9 +219,11 @@ export class StarSchema extends pulumi.ComponentResource {
           engineVersion: { selectedEngineVersion: "Athena engine version 3" },
           resultConfiguration: {
             outputLocation: resultsLocation,
-            encryptionConfiguration: args.athenaKmsKeyArn
-              ? { encryptionOption: "SSE_KMS", kmsKeyArn: args.athenaKmsKeyArn }
-              : { encryptionOption: "SSE_S3" },
+            encryptionConfiguration: pulumi
+              .output(args.athenaKmsKeyArn ?? args.bucket.kmsKeyArn)
+              .apply((kmsKeyArn) =>
+                kmsKeyArn ? { encryptionOption: "SSE_KMS", kmsKeyArn } : { encryptionOption: "SSE_S3" },
+              ),
           },
         },
         tags,

@@ -200,7 +200,9 @@ describe("SparkJob", () => {
     expect(triggers).to.have.length(2);
     expect(scheduled).to.deep.include({ schedule: "cron(0 6 * * ? *)", startOnCreation: true });
     expect(scheduled.actions).to.deep.equal([{ jobName: firstName }]);
-    expect(conditional.predicate).to.deep.equal({ conditions: [{ jobName: firstName, state: "SUCCEEDED" }] });
+    expect(conditional.predicate).to.deep.equal({
+      conditions: [{ jobName: firstName, state: "SUCCEEDED", logicalOperator: "EQUALS" }],
+    });
     expect(conditional.actions).to.deep.equal([{ jobName: secondName }]);
     expect(conditional.startOnCreation).to.equal(true);
     expect(await valueOf(second.triggerName)).to.equal(conditional.name);

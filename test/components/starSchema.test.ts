@@ -148,7 +148,7 @@ describe("StarSchema", () => {
       );
       const views = catalogTables()
         .filter((t) => t.tableType === "VIRTUAL_VIEW")
-        .map((t) => ({ name: t.name, ...decodeView(String(t.viewOriginalText)) }));
+        .map((t) => ({ name: String(t.name), ...decodeView(String(t.viewOriginalText)) }));
       const script = [
         "import json, sys, sqlglot",
         "from sqlglot import exp",
@@ -204,6 +204,17 @@ describe("StarSchema", () => {
       kmsKeyArn: key,
     });
     expect(configuration.bytesScannedCutoffPerQuery).to.equal(1e9);
+  });
+
+  it("encrypts Athena results with the lake bucket's KMS key when it has one", async () => {
+    const key = "arn:aws:kms:us-east-1:123456789012:key/lake";
+    new StarSchema("lake-kms", { bucket: { ...bucket, kmsKeyArn: key } });
+    await settle();
+    const configuration = (plain(oneOfType("aws:athena/workgroup:Workgroup").inputs) as Inputs).configuration as Inputs;
+    expect((configuration.resultConfiguration as Inputs).encryptionConfiguration).to.deep.equal({
+      encryptionOption: "SSE_KMS",
+      kmsKeyArn: key,
+    });
   });
 
   it("runs the Trusted jobs in parallel, then the Refined job once all succeeded, in one workflow", async () => {

@@ -4,6 +4,7 @@
  * fill, stop cleanly before the deadline, flush and save the checkpoint. The Lambda handler and the CLI both call it.
  */
 import { randomBytes } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import type { Readable } from "node:stream";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { DATASETS, datasetPrefix, lakeKey, parseLakeKey, todayUtc, type LakePath } from "../../components/lakePaths";
@@ -199,6 +200,8 @@ export async function runSlice(deps: { s3: S3Client; client: TmdbClient }, optio
   };
 
   const abort = new AbortController();
+  // Every waiting request listens to this one signal: many listeners are expected, not a leak.
+  setMaxListeners(0, abort.signal);
   let fatal: unknown;
   let stopped = false;
   const watchdog = setInterval(() => {

@@ -1,0 +1,312 @@
+/**
+ * The ApiIngestor's Lambda artifact (the esbuild bundle + the layer, exactly as deployed) run on Node 22 against the
+ * TMDB stand-in and moto's S3 and Secrets Manager APIs: file limits, one structure per file, kill-and-resume at random
+ * moments, fault injection and a refused token. Every run is checked against an independent oracle: the titles of
+ * the generated CSVs and which of them the stand-in knows.
+ */
+import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import { expect } from "chai";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { datasetPrefix, parseLakeKey } from "../../components/lakePaths";
+import { CHECKPOINT_KEY, RAW_TMDB, type CheckpointDoc } from "../../runtime/api-ingestor/checkpoint";
+import { API_INGESTOR_ENV } from "../../runtime/api-ingestor/env";
+import { seedRawCsvs, type SeededLake } from "../../runtime/api-ingestor/localLake";
+import { buildLayer, bundleHandler } from "../../runtime/api-ingestor/packaging";
+import { startS3Server, type LocalS3Server } from "../../runtime/local/s3Server";
+import { makeS3Client } from "../../runtime/shared/s3Client";
+import { catalogFromDir, type Catalog } from "../../runtime/tmdb-standin/catalog";
+import { isKnown } from "../../runtime/tmdb-standin/records";
+import { startTmdbStandin, type TmdbStandin } from "../../runtime/tmdb-standin/server";
+
+const DATE = "2026-01-15";
+const TITLES = 60;
+
+/** Loops the bundled handler like the schedule would, printing each slice's result on a RESULT line. */
+const DRIVER = `
+const { handler } = require(process.env.CINELAKE_BUNDLE);
+const budget = Number(process.env.CINELAKE_SLICE_BUDGET_MS);
+(async () => {
+  for (let slice = 1; slice <= 200; slice++) {
+    const end = Date.now() + budget;
+    const result = await handler({}, { getRemainingTimeInMillis: () => end - Date.now() });
+    process.stdout.write("RESULT " + JSON.stringify({ ...result, node: process.version }) + "\\n");
+    if (result.done) return;
+  }
+  throw new Error("not done after 200 slices");
+})().catch((error) => {
+  process.stdout.write("HANDLER_ERROR " + error.message + "\\n");
+  process.exit(3);
+});
+`;
+
+interface RunOutput {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  results: { done: boolean; fetched: number; notFound: number; failed: number; remaining: number; node: string }[];
+}
+
+interface RawRecord {
+  imdb_id?: string;
+  external_ids?: { imdb_id?: string };
+  title?: string;
+  name?: string;
+}
+
+describe("ApiIngestor Lambda artifact on Node 22 (stand-in + moto)", function () {
+  this.timeout(300_000);
+  let s3Server: LocalS3Server;
+  let s3: S3Client;
+  let work: string;
+  let node22: string;
+  let lake: SeededLake;
+  let catalog: Catalog;
+  let standin: TmdbStandin;
+  let bucketCount = 0;
+
+  before(async () => {
+    s3Server = await startS3Server();
+    Object.assign(process.env, s3Server.env);
+    s3 = makeS3Client();
+    work = mkdtempSync(join(tmpdir(), "cinelake-lambda-"));
+    bundleHandler(join(work, "function"));
+    buildLayer(join(work, "layer"));
+    writeFileSync(join(work, "driver.cjs"), DRIVER);
+    node22 = execFileSync("npx", ["-y", "-p", "node@22", "sh", "-c", "command -v node"], { encoding: "utf8" }).trim();
+    lake = await seedRawCsvs({ s3, bucket: "lambda-seed", date: DATE, titles: TITLES, seed: 7 });
+    catalog = await catalogFromDir(lake.dir);
+    standin = await startTmdbStandin({ catalog, rate: 150, maxConnections: 20, latencyMs: 5 });
+  });
+
+  after(async () => {
+    await standin?.stop();
+    await s3Server?.stop();
+    lake?.cleanup();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  /** A fresh bucket holding the same CSVs (each scenario has its own checkpoint), and a secret with `token`. */
+  async function freshLake(token: string): Promise<{ bucket: string; secretId: string }> {
+    bucketCount += 1;
+    const bucket = `lambda-${bucketCount}`;
+    const seeded = await seedRawCsvs({ s3, bucket, date: DATE, titles: TITLES, seed: 7 });
+    seeded.cleanup();
+    const secretId = `cinelake/tmdb-${bucketCount}`;
+    const secrets = new SecretsManagerClient({ region: "us-east-1", endpoint: s3Server.endpoint });
+    await secrets.send(new CreateSecretCommand({ Name: secretId, SecretString: token }));
+    return { bucket, secretId };
+  }
+
+  function runHandler(
+    target: { bucket: string; secretId: string },
+    env: Record<string, string>,
+    killAfterMs?: number,
+  ): Promise<RunOutput> {
+    const child = spawn(node22, [join(work, "driver.cjs")], {
+      env: {
+        PATH: process.env.PATH,
+        ...s3Server.env,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: s3Server.endpoint,
+        NODE_PATH: join(work, "layer", "nodejs", "node_modules"),
+        CINELAKE_BUNDLE: join(work, "function", "index.js"),
+        CINELAKE_SLICE_BUDGET_MS: "4000",
+        [API_INGESTOR_ENV.bucket]: target.bucket,
+        [API_INGESTOR_ENV.secretId]: target.secretId,
+        [API_INGESTOR_ENV.baseUrl]: standin.baseUrl,
+        [API_INGESTOR_ENV.limit]: "10000",
+        [API_INGESTOR_ENV.maxRps]: "100",
+        [API_INGESTOR_ENV.maxInFlight]: "10",
+        [API_INGESTOR_ENV.stopMarginMs]: "1500",
+        [API_INGESTOR_ENV.timeoutMs]: "2000",
+        [API_INGESTOR_ENV.retryBaseMs]: "50",
+        ...env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+    return new Promise((resolve) =>
+      child.on("close", (code, signal) => {
+        clearTimeout(timer);
+        if (code !== 0 && code !== 3 && signal === null) console.error(stderr);
+        const results = stdout
+          .split("\n")
+          .filter((line) => line.startsWith("RESULT "))
+          .map((line) => JSON.parse(line.slice("RESULT ".length)));
+        resolve({ code, signal, stdout, results });
+      }),
+    );
+  }
+
+  async function rawFiles(bucket: string): Promise<{ key: string; text: string; bytes: number }[]> {
+    const files = [];
+    for (const dataset of Object.values(RAW_TMDB)) {
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: datasetPrefix(dataset) }));
+      for (const object of page.Contents ?? []) {
+        const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }));
+        const text = await (body.Body as { transformToString(): Promise<string> }).transformToString();
+        files.push({ key: object.Key as string, text, bytes: Buffer.byteLength(text) });
+      }
+    }
+    return files;
+  }
+
+  /**
+   * Checks the lake against the oracle: each known id in exactly one file (or, with `allowFailed`, recorded as failed
+   * with a reason), unknown ids in no file and recorded as not found, and the checkpoint naming exactly the files.
+   */
+  async function expectCompleteAndUnique(bucket: string, allowFailed = false): Promise<{ files: number; failed: number }> {
+    const counts = new Map<string, number>();
+    const files = await rawFiles(bucket);
+    for (const file of files) {
+      const spec = parseLakeKey(file.key).spec;
+      const records = JSON.parse(file.text) as RawRecord[];
+      expect(records, file.key).to.be.an("array").that.is.not.empty;
+      for (const record of records) {
+        // One structure per file: movie details carry `title`, TV details `name`.
+        if (spec === "Movies") expect(record).to.have.property("title").and.not.have.property("name");
+        else expect(record).to.have.property("name").and.not.have.property("title");
+        const id = (spec === "Movies" ? record.imdb_id : record.external_ids?.imdb_id) as string;
+        counts.set(id, (counts.get(id) ?? 0) + 1);
+      }
+    }
+    const checkpoint = JSON.parse(
+      await (
+        (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: CHECKPOINT_KEY }))).Body as {
+          transformToString(): Promise<string>;
+        }
+      ).transformToString(),
+    ) as CheckpointDoc;
+    const lost: string[] = [];
+    const duplicated: string[] = [];
+    for (const title of catalog.titles()) {
+      const seen = counts.get(title.imdbId) ?? 0;
+      if (isKnown(title.imdbId)) {
+        const failed = checkpoint.failed[title.imdbId];
+        if (seen === 0 && !(allowFailed && failed && failed.reason !== "")) lost.push(title.imdbId);
+        if (seen > 1) duplicated.push(title.imdbId);
+      } else {
+        expect(seen, `${title.imdbId} is unknown to TMDB`).to.equal(0);
+        expect(checkpoint.notFound, "unknown ids are recorded as not found").to.have.property(title.imdbId);
+      }
+    }
+    expect({ lost, duplicated }).to.deep.equal({ lost: [], duplicated: [] });
+    expect(Object.keys(checkpoint.files).sort()).to.deep.equal(files.map((file) => file.key).sort());
+    return { files: files.length, failed: Object.keys(checkpoint.failed).length };
+  }
+
+  it("fills the Raw TMDB zone in slices, reading the token from Secrets Manager, 100 records per file at most", async () => {
+    const target = await freshLake(standin.token);
+    const run = await runHandler(target, { CINELAKE_SLICE_BUDGET_MS: "2500" });
+    expect(run.code, run.stdout).to.equal(0);
+    expect(run.results.at(-1)?.node).to.match(/^v22\./);
+    expect(run.results.length, "a 2.5 s budget needs more than one slice").to.be.greaterThan(1);
+    expect(run.results.at(-1)).to.include({ done: true, remaining: 0 });
+    const { files } = await expectCompleteAndUnique(target.bucket);
+    expect(files).to.be.greaterThan(1);
+    // The token appears nowhere: not in the logs, not in the Raw files, not in the checkpoint.
+    expect(run.stdout).to.not.include(standin.token);
+    for (const file of await rawFiles(target.bucket)) {
+      expect(JSON.parse(file.text).length).to.be.at.most(100);
+      expect(file.text).to.not.include(standin.token);
+    }
+    const checkpoint = await s3.send(new GetObjectCommand({ Bucket: target.bucket, Key: CHECKPOINT_KEY }));
+    const checkpointText = await (checkpoint.Body as { transformToString(): Promise<string> }).transformToString();
+    expect(checkpointText).to.not.include(standin.token).and.not.include("127.0.0.1");
+  });
+
+  it("cuts files at the record limit when records are small and at 10 MB when they are large", async () => {
+    const small = await freshLake(standin.token);
+    const bySmall = await runHandler(small, { [API_INGESTOR_ENV.maxRecordsPerFile]: "7" });
+    expect(bySmall.code, bySmall.stdout).to.equal(0);
+    await expectCompleteAndUnique(small.bucket);
+    const smallFiles = await rawFiles(small.bucket);
+    expect(Math.max(...smallFiles.map((file) => JSON.parse(file.text).length))).to.equal(7);
+
+    // ~900 KB records: 100 of them would be 90 MB, so the 10 MB limit binds first (at 10 or 11 records).
+    const big = await startTmdbStandin({ catalog, token: standin.token, rate: 150, latencyMs: 5, padBytes: 900_000 });
+    try {
+      const large = await freshLake(standin.token);
+      const byBytes = await runHandler(large, {
+        [API_INGESTOR_ENV.baseUrl]: big.baseUrl,
+        [API_INGESTOR_ENV.kind]: "movies",
+        [API_INGESTOR_ENV.limit]: "30",
+      });
+      expect(byBytes.code, byBytes.stdout).to.equal(0);
+      const files = await rawFiles(large.bucket);
+      const counts = files.map((file) => JSON.parse(file.text).length as number);
+      for (const file of files) expect(file.bytes).to.be.below(10_000_000);
+      expect(Math.max(...counts)).to.be.below(100).and.at.least(5);
+      expect(Math.max(...files.map((file) => file.bytes))).to.be.above(8_000_000);
+      expect(counts.reduce((sum, count) => sum + count, 0)).to.equal(byBytes.results.at(-1)?.fetched);
+    } finally {
+      await big.stop();
+    }
+  });
+
+  it("loses and duplicates nothing when killed with SIGKILL at random moments (6 trials)", async () => {
+    const delays: number[] = [];
+    let killedMidRun = 0;
+    for (let trial = 0; trial < 6; trial++) {
+      const target = await freshLake(standin.token);
+      const env = { [API_INGESTOR_ENV.maxRecordsPerFile]: "4", [API_INGESTOR_ENV.maxRps]: "60" };
+      // Loading the bundle on Node 22 takes ~1 s and the run ~2-3 s: one random moment in each sixth of 0.8-3.8 s,
+      // so the kills land from before the first request to near the end.
+      const delay = Math.round(800 + ((trial + Math.random()) * 3000) / 6);
+      delays.push(delay);
+      const killed = await runHandler(target, env, delay);
+      if (killed.signal === "SIGKILL" && (await rawFiles(target.bucket)).length > 0) killedMidRun += 1;
+      const resumed = await runHandler(target, env);
+      expect(resumed.code, `trial ${trial} (killed after ${delay} ms): ${resumed.stdout}`).to.equal(0);
+      expect(resumed.results.at(-1)?.done).to.equal(true);
+      await expectCompleteAndUnique(target.bucket);
+      if (killed.signal !== "SIGKILL") expect(killed.code, "a run that finished before the kill").to.equal(0);
+    }
+    console.log(`      kill delays (ms): ${delays.join(", ")}; ${killedMidRun} kills after some files were written`);
+    expect(killedMidRun, "kills that landed mid-run, after files were written").to.be.at.least(2);
+  });
+
+  it("gives every id exactly one outcome under 5xx, timeouts, garbage, resets and 429 storms", async () => {
+    standin.setFaults(0.25);
+    try {
+      const target = await freshLake(standin.token);
+      const run = await runHandler(target, {
+        [API_INGESTOR_ENV.timeoutMs]: "400",
+        [API_INGESTOR_ENV.maxRecordsPerFile]: "10",
+      });
+      expect(run.code, run.stdout).to.equal(0);
+      const last = run.results.at(-1) as RunOutput["results"][number];
+      expect(last.done).to.equal(true);
+      expect(last.fetched + last.notFound + last.failed).to.equal(catalog.size);
+      const injected = standin.stats().faults;
+      for (const kind of ["5xx", "timeout", "malformed", "reset", "429"] as const)
+        expect(injected[kind], `${kind} faults injected`).to.be.greaterThan(0);
+      // A known id may end failed only if the checkpoint names it with a reason; none may be lost or duplicated.
+      const { failed } = await expectCompleteAndUnique(target.bucket, true);
+      expect(failed).to.equal(last.failed);
+      expect(run.results.reduce((sum, result) => sum + (result as { slice?: { retries: number } }).slice!.retries, 0))
+        .to.be.greaterThan(0);
+    } finally {
+      standin.setFaults(0);
+    }
+  });
+
+  it("stops at once with a clear message and writes no file when the token is refused", async () => {
+    const target = await freshLake("not-the-token");
+    const before = standin.stats().requests;
+    const run = await runHandler(target, {});
+    expect(run.code).to.equal(3);
+    expect(run.stdout).to.include("HANDLER_ERROR the TMDB token was refused");
+    expect(run.stdout).to.not.include("not-the-token");
+    expect(await rawFiles(target.bucket)).to.deep.equal([]);
+    // Stopped at once: at most one wave of requests (10 in flight) went out, not one per title.
+    expect(standin.stats().requests - before).to.be.at.most(10);
+  });
+});

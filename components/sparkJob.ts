@@ -258,9 +258,10 @@ export class SparkJob extends pulumi.ComponentResource {
 
   /** Creates the job's code objects, role, Glue job and trigger. */
   constructor(name: string, args: SparkJobArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("cinelake:glue:SparkJob", name, args, opts);
+    // Checked before registering anything, so a bad argument leaves no half-built component behind.
     const settings = checkSparkJobSettings(args);
     const stackName = checkStackName(args.stackName ?? pulumi.getStack());
+    super("cinelake:glue:SparkJob", name, args, opts);
     const def = JOBS[args.job];
     const root = args.sourceRoot ?? LIBRARY_ROOT;
     const scriptPath = join(root, def.script);

@@ -81,6 +81,45 @@ function checkRegistry(tables: readonly TableDef[], views: readonly ViewDef[]): 
       throw new ConfigError(`table ${table.name}`, `location "${table.location}" is not a prefix`, "use lakePaths");
 }
 
+/** The checked arguments of a StarSchema: its stack, tables, the views to create and those still without SQL. */
+export function checkStarSchemaArgs(args: StarSchemaArgs): {
+  stackName: string;
+  tables: readonly TableDef[];
+  views: readonly ViewDef[];
+  pending: string[];
+} {
+  const stackName = checkStackName(args.stackName ?? pulumi.getStack());
+  const tables = args.tables ?? TABLES;
+  const allViews = args.views ?? VIEWS;
+  checkRegistry(tables, allViews);
+  for (const item of [...tables, ...allViews]) glueColumns(item.columns, item.name);
+  for (const table of tables) {
+    glueColumns(table.partitionKeys, table.name);
+    // A stand-in bucket: only the settings are checked here, the real location is filled in at deploy.
+    partitionProjectionParameters(table, "bucket", {
+      startDate: args.projectionStartDate,
+      extra: args.partitionProjection?.[table.name],
+    });
+  }
+  for (const table of Object.keys(args.partitionProjection ?? {}))
+    if (!tables.some((candidate) => candidate.name === table))
+      throw new ConfigError(`partitionProjection.${table}`, "names no table", "use a table name of the registry");
+  if (args.bytesScannedCutoffPerQuery !== undefined && !(args.bytesScannedCutoffPerQuery >= MIN_BYTES_SCANNED_CUTOFF))
+    throw new ConfigError(
+      "bytesScannedCutoffPerQuery",
+      `${args.bytesScannedCutoffPerQuery} is below Athena's minimum of ${MIN_BYTES_SCANNED_CUTOFF} bytes`,
+      "use at least 10000000 (10 MB) or leave it out",
+    );
+  if (args.pipeline) {
+    if (args.pipeline.trusted.length === 0)
+      throw new ConfigError("pipeline.trusted", "is empty", "pass the Trusted SparkJobs the Refined job reads");
+    if (args.pipeline.schedule !== undefined) checkGlueCron(args.pipeline.schedule, "pipeline.schedule");
+  }
+  const views = allViews.filter((view) => view.sql.trim() !== "");
+  const pending = allViews.filter((view) => view.sql.trim() === "").map((view) => view.name);
+  return { stackName, tables, views, pending };
+}
+
 /** The Glue databases, tables and views of the lake, its Athena workgroup and (optionally) its job workflow. */
 export class StarSchema extends pulumi.ComponentResource {
   /** The Trusted zone's Glue database. */
@@ -100,35 +139,15 @@ export class StarSchema extends pulumi.ComponentResource {
 
   /** Creates the databases, tables, views, workgroup and workflow. */
   constructor(name: string, args: StarSchemaArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Checked before registering anything, so bad input leaves no half-built component behind.
+    const { stackName, tables, views, pending } = checkStarSchemaArgs(args);
     super("cinelake:catalog:StarSchema", name, args, opts);
-    const stackName = checkStackName(args.stackName ?? pulumi.getStack());
-    const tables = args.tables ?? TABLES;
-    const allViews = args.views ?? VIEWS;
-    checkRegistry(tables, allViews);
-    const views = allViews.filter((view) => view.sql.trim() !== "");
-    const pending = allViews.filter((view) => view.sql.trim() === "").map((view) => view.name);
     if (pending.length) pulumi.log.warn(`views without SQL yet, not created: ${pending.join(", ")}`, this);
-    if (args.bytesScannedCutoffPerQuery !== undefined && !(args.bytesScannedCutoffPerQuery >= MIN_BYTES_SCANNED_CUTOFF))
-      throw new ConfigError(
-        "bytesScannedCutoffPerQuery",
-        `${args.bytesScannedCutoffPerQuery} is below Athena's minimum of ${MIN_BYTES_SCANNED_CUTOFF} bytes`,
-        "use at least 10000000 (10 MB) or leave it out",
-      );
-    if (args.pipeline) {
-      if (args.pipeline.trusted.length === 0)
-        throw new ConfigError("pipeline.trusted", "is empty", "pass the Trusted SparkJobs the Refined job reads");
-      if (args.pipeline.schedule !== undefined) checkGlueCron(args.pipeline.schedule, "pipeline.schedule");
-    }
     const projection = (table: TableDef, bucket: string) =>
       partitionProjectionParameters(table, bucket, {
         startDate: args.projectionStartDate,
         extra: args.partitionProjection?.[table.name],
       });
-    // Computed once here with a stand-in bucket so bad projection settings fail now, not inside an apply at deploy.
-    for (const table of tables) projection(table, "bucket");
-    for (const table of Object.keys(args.partitionProjection ?? {}))
-      if (!tables.some((candidate) => candidate.name === table))
-        throw new ConfigError(`partitionProjection.${table}`, "names no table", "use a table name of the registry");
 
     const parent = { parent: this };
     const tags = args.tags;

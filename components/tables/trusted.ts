@@ -52,7 +52,7 @@ export const SERIES_CSV_HEADER = [
 ] as const;
 
 const CSV_COLUMN_TYPES: Readonly<Record<string, [string, string]>> = {
-  imdb_id: ["string", "IMDb title id (tt + 7-8 digits)."],
+  imdb_id: ["string", "IMDb title id (tt + 7-8 digits); from `id`."],
   title: ["string", "Main (popular) title; from `tituloPincipal`."],
   original_title: ["string", "Title in the original language; from `tituloOriginal`."],
   release_year: ["int", "Year of release (series: first year); from `anoLancamento`."],

@@ -95,3 +95,9 @@ def write_text(spark, uri: str, text: str) -> None:
 def read_text(spark, uri: str) -> str:
     """Reads one small UTF-8 object."""
     return "\n".join(row.value for row in spark.read.text(uri, wholetext=True).collect())
+
+
+def delete(spark, uri: str) -> bool:
+    """Deletes a prefix recursively; True when something was there."""
+    fs, path = _fs(spark, uri)
+    return bool(fs.delete(path, True))

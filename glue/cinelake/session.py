@@ -115,6 +115,7 @@ def build_session(app_name: str, master: str | None = None, extra_conf: dict | N
             {
                 "spark.jars": ",".join(s3a_jars()),
                 "spark.ui.enabled": "false",
+                "spark.ui.showConsoleProgress": "false",
                 "spark.sql.shuffle.partitions": os.environ.get("CINELAKE_SHUFFLE_PARTITIONS", "8"),
                 "spark.driver.memory": os.environ.get("CINELAKE_DRIVER_MEMORY", "2g"),
             }

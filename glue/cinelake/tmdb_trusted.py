@@ -10,7 +10,7 @@ from pyspark.sql import functions as F
 
 from .registry import table
 
-IMDB_TITLE_ID = r"^tt\d{7,9}$"
+IMDB_TITLE_ID = r"^tt\d{7,8}$"
 ISO_DAY = r"^\d{4}-\d{2}-\d{2}$"
 MAX_INT = 2**31 - 1
 CORRUPT = "_corrupt_record"

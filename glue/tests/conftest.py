@@ -16,16 +16,13 @@ sys.path.insert(0, str(GLUE_DIR))
 
 @pytest.fixture(scope="session")
 def spark():
-    """A local Spark session shared by every test (starting one costs seconds)."""
-    from pyspark.sql import SparkSession
+    """A local Spark session shared by every test (starting one costs seconds), able to reach S3 servers via s3a."""
+    from cinelake.session import build_session
 
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("cinelake-tests")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
+    session = build_session(
+        "cinelake-tests",
+        master="local[2]",
+        extra_conf={"spark.sql.shuffle.partitions": "4", "spark.driver.memory": "1g"},
     )
     session.sparkContext.setLogLevel("ERROR")
     yield session

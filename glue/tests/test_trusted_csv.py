@@ -1,0 +1,192 @@
+"""The CSV job: pure transforms on a handful of rows, then every malformed-row kind through the job on a local lake."""
+
+import json
+from pathlib import Path
+
+import pytest
+import trusted_csv
+from cinelake import csv_trusted
+from cinelake.csv_job import HeaderMismatchError
+from cinelake.registry import table
+from cinelake.report import DatasetCounts, RunReport, UnbalancedRunError
+from trusted_fixtures import MOVIES_HEADER, SERIES_HEADER, csv_line, job_argv, prefix, raw_day_dir
+
+DAY = "2024-05-02"
+
+
+def classify(spark, lines: list[str], table_name: str = "trusted_movies"):
+    """Runs the pure transforms over in-memory lines."""
+    raw = spark.createDataFrame([(line, "mem") for line in lines], "value string, source_file string")
+    normalized = csv_trusted.drop_header(csv_trusted.normalize_lines(raw), table_name)
+    return csv_trusted.classify(normalized, table_name, current_year=2026)
+
+
+def test_header_mapping_matches_the_registry():
+    """Every Trusted CSV column comes from a Portuguese header its registry description names (typo included)."""
+    assert csv_trusted.source_header("trusted_movies") == MOVIES_HEADER
+    assert csv_trusted.source_header("trusted_series") == SERIES_HEADER
+    for name in ("trusted_movies", "trusted_series"):
+        for column, source in zip(table(name)["columns"], csv_trusted.source_header(name), strict=True):
+            assert f"`{source}`" in column["description"], (column, source)
+
+
+def test_types_nulls_arrays_crlf_and_bom(spark):
+    header = "\ufeff" + "|".join(MOVIES_HEADER) + "\r"
+    row = csv_line(personagem="\\N", anoFalecimento="\\N", genero="\\N") + "\r"
+    [result] = classify(spark, [header, row]).collect()
+    assert result["reason"] is None
+    assert result["imdb_id"] == "tt0000009"
+    assert result["release_year"] == 1894 and result["num_votes"] == 200 and result["average_rating"] == 5.3
+    assert result["character_name"] is None and result["death_year"] is None and result["genres"] is None
+    assert result["professions"] == ["actress", "writer"]
+    assert result["known_for_titles"] == ["tt0000009", "tt0021535"]
+    assert result["known_for_titles"][-1].endswith("5"), "the CR of CRLF must not stick to the last field"
+
+
+def test_series_have_end_year_and_reject_end_before_start(spark):
+    ok = csv_line(series=True, anoTermino="1899")
+    running = csv_line(series=True, anoTermino="\\N", nomeArtista="Running")
+    bad = csv_line(series=True, anoTermino="1890", nomeArtista="Backwards")
+    rows = {r["artist_name"]: r for r in classify(spark, [ok, running, bad], "trusted_series").collect()}
+    assert rows["Blanche Bayliss"]["end_year"] == 1899 and rows["Blanche Bayliss"]["reason"] is None
+    assert rows["Running"]["end_year"] is None and rows["Running"]["reason"] is None
+    assert rows["Backwards"]["reason"] == "end_before_start"
+
+
+def test_deduplicate_counts_copies(spark):
+    lines = [csv_line(), csv_line(), csv_line(), csv_line(nomeArtista="Other")]
+    deduplicated = csv_trusted.deduplicate(csv_trusted.valid_rows(classify(spark, lines)), "trusted_movies")
+    copies = {r["artist_name"]: r["copies"] for r in deduplicated.collect()}
+    assert copies == {"Blanche Bayliss": 3, "Other": 1}
+
+
+def test_to_trusted_has_the_registry_columns(spark):
+    trusted = csv_trusted.to_trusted(classify(spark, [csv_line()]), "trusted_movies")
+    assert [(f.name, f.dataType.simpleString()) for f in trusted.schema] == [
+        (c["name"], c["type"].replace(" ", "")) for c in table("trusted_movies")["columns"]
+    ]
+
+
+def test_report_refuses_unbalanced_counts(spark, tmp_path):
+    report = RunReport(job="trusted-csv", requested_date=DAY)
+    report.datasets.append(DatasetCounts(dataset="movies", day=DAY, raw=10, trusted=8, quarantined=1))
+    with pytest.raises(UnbalancedRunError, match="raw 10 != trusted 8"):
+        report.write_and_check(spark, tmp_path.as_uri() + "/", "_system/reports/trusted-csv/")
+    written = list(tmp_path.glob(f"_system/reports/trusted-csv/dt={DAY}/run-*.json"))
+    assert len(written) == 1 and json.loads(written[0].read_text())["balanced"] is False
+
+
+# (expected reason, Raw line): each line is refused for exactly that reason.
+MALFORMED_MOVIES = [
+    ("blank_line", ""),
+    ("wrong_column_count", "|".join(csv_line(nomeArtista="Short").split("|")[:-1])),
+    ("wrong_column_count", csv_line(nomeArtista="Long") + "|extra"),
+    ("invalid_encoding", csv_line(nomeArtista="Bad \ufffd bytes")),
+    ("invalid_imdb_id", csv_line(id="nm0000009", nomeArtista="Person id")),
+    ("invalid_imdb_id", csv_line(id="\\N", nomeArtista="No id")),
+    ("missing_title", csv_line(tituloPincipal="\\N", nomeArtista="Untitled")),
+    ("not_a_number", csv_line(anoLancamento="19x4", nomeArtista="Text year")),
+    ("not_a_number", csv_line(numeroVotos="many", nomeArtista="Text votes")),
+    ("not_a_number", csv_line(notaMedia="5,3", nomeArtista="Comma rating")),
+    ("not_a_number", csv_line(tempoMinutos="99999999999", nomeArtista="Huge runtime")),
+    ("negative_value", csv_line(numeroVotos="-5", nomeArtista="Negative votes")),
+    ("negative_value", csv_line(tempoMinutos="-45", nomeArtista="Negative runtime")),
+    ("rating_out_of_range", csv_line(notaMedia="11.5", nomeArtista="Too good")),
+    ("bad_year", csv_line(anoLancamento="1700", nomeArtista="Too early")),
+    ("bad_year", csv_line(anoNascimento="2999", anoFalecimento="\\N", nomeArtista="Unborn")),
+    ("death_before_birth", csv_line(anoNascimento="1950", anoFalecimento="1900", nomeArtista="Backwards")),
+    ("implausible_age", csv_line(anoNascimento="1800", anoFalecimento="1990", nomeArtista="Methuselah")),
+    ("bad_artist_category", csv_line(generoArtista="director", nomeArtista="Director")),
+    ("invalid_known_for_title", csv_line(titulosMaisConhecidos="tt0000009,nm0001", nomeArtista="Bad known for")),
+]
+MALFORMED_SERIES = [("end_before_start", csv_line(series=True, anoTermino="1890", nomeArtista="Ended early"))]
+GOOD_MOVIES = [
+    csv_line(),
+    csv_line(),  # exact duplicate
+    csv_line(nomeArtista="Null fields", personagem="\\N", anoNascimento="\\N", anoFalecimento="\\N", genero="\\N"),
+]
+GOOD_SERIES = [csv_line(series=True), csv_line(series=True, anoTermino="\\N", nomeArtista="Still running")]
+
+
+def write_csv(path: Path, header: list[str], lines: list[str]) -> None:
+    """A Raw CSV as the real files are: UTF-8 with BOM, CRLF endings; \\ufffd stands for an invalid byte."""
+    body = "\r\n".join(["\ufeff" + "|".join(header), *lines]) + "\r\n"
+    path.write_bytes(body.encode("utf-8").replace("\ufffd".encode(), b"\xff"))
+
+
+@pytest.fixture(scope="module")
+def csv_run(spark, tmp_path_factory):
+    """The CSV job run once, through its entry script, over a local lake holding every malformed kind."""
+    lake = tmp_path_factory.mktemp("lake-csv")
+    movies = [line for _, line in MALFORMED_MOVIES] + GOOD_MOVIES
+    series = [line for _, line in MALFORMED_SERIES] + GOOD_SERIES
+    write_csv(raw_day_dir(lake, prefix("trusted-csv", "raw_movies"), DAY) / "movies.csv", MOVIES_HEADER, movies)
+    write_csv(raw_day_dir(lake, prefix("trusted-csv", "raw_series"), DAY) / "series.csv", SERIES_HEADER, series)
+    report = trusted_csv.main(job_argv("trusted-csv", lake.as_uri() + "/", "latest"), spark=spark)
+    return lake, report
+
+
+def quarantine(spark, lake: Path, key: str) -> dict[str, str]:
+    path = lake / prefix("trusted-csv", key) / f"dt={DAY}"
+    return {r["line"]: r["reason"] for r in spark.read.json(str(path)).collect()}
+
+
+def trusted_artists(spark, lake: Path, key: str) -> list[str]:
+    return [r["artist_name"] for r in spark.read.parquet(str(lake / prefix("trusted-csv", key))).collect()]
+
+
+@pytest.mark.parametrize(
+    ("reason", "line"), MALFORMED_MOVIES, ids=[f"{r}-{i}" for i, (r, _) in enumerate(MALFORMED_MOVIES)]
+)
+def test_malformed_movie_rows_are_quarantined_with_their_reason(spark, csv_run, reason, line):
+    lake, _ = csv_run
+    refused = quarantine(spark, lake, "quarantine_movies")
+    assert refused.get(line) == reason
+    artist = line.split("|")[10] if line.count("|") >= 10 else None
+    assert artist is None or artist not in trusted_artists(spark, lake, "trusted_movies")
+
+
+def test_malformed_series_rows_are_quarantined_with_their_reason(spark, csv_run):
+    lake, _ = csv_run
+    refused = quarantine(spark, lake, "quarantine_series")
+    for reason, line in MALFORMED_SERIES:
+        assert refused.get(line) == reason
+    assert sorted(trusted_artists(spark, lake, "trusted_series")) == ["Blanche Bayliss", "Still running"]
+
+
+def test_run_report_reconciles_every_row(spark, csv_run):
+    lake, report = csv_run
+    movies, series = report.datasets
+    assert (movies.raw, movies.trusted, movies.quarantined, movies.duplicates) == (
+        len(MALFORMED_MOVIES) + len(GOOD_MOVIES),
+        len(GOOD_MOVIES) - 1,
+        len(MALFORMED_MOVIES),
+        1,
+    )
+    assert sum(movies.quarantined_by_reason.values()) == movies.quarantined
+    assert movies.quarantined_by_reason["not_a_number"] == 4
+    assert (series.raw, series.trusted, series.quarantined) == (3, 2, 1)
+    [written] = (lake / prefix("trusted-csv", "report_prefix") / f"dt={DAY}").glob("run-*.json")
+    body = json.loads(written.read_text())
+    assert body["balanced"] is True and body["datasets"][0]["raw"] == movies.raw
+    assert set(body["durations_s"]) >= {"movies: read, type and classify", "series: write quarantine"}
+
+
+def test_rerun_overwrites_the_table(spark, csv_run):
+    """Rerunning a day replaces the unpartitioned table instead of appending to it."""
+    lake, report = csv_run
+    again = trusted_csv.main(job_argv("trusted-csv", lake.as_uri() + "/", DAY), spark=spark)
+    assert again.datasets[0].trusted == report.datasets[0].trusted
+    assert len(trusted_artists(spark, lake, "trusted_movies")) == report.datasets[0].trusted
+
+
+def test_unexpected_header_fails_loudly(spark, tmp_path):
+    folder = raw_day_dir(tmp_path, prefix("trusted-csv", "raw_movies"), DAY)
+    write_csv(folder / "movies.csv", [h.lower() for h in MOVIES_HEADER], [csv_line()])
+    with pytest.raises(HeaderMismatchError, match="expected 'id\\|tituloPincipal"):
+        trusted_csv.main(job_argv("trusted-csv", tmp_path.as_uri() + "/", DAY), spark=spark)
+
+
+def test_no_input_fails_loudly(spark, tmp_path):
+    with pytest.raises(FileNotFoundError, match="no Raw CSV"):
+        trusted_csv.main(job_argv("trusted-csv", tmp_path.as_uri() + "/", "latest"), spark=spark)

@@ -242,6 +242,25 @@ export function glueDefaultArguments(
   return args;
 }
 
+/**
+ * The exact keys Hadoop's S3 file systems probe with HEAD when they check a folder: each prefix without its slash, its
+ * ancestors, and their `_$folder$` markers (`Trusted`, `Trusted/Local`, ..., `Trusted/Local/Parquet/Movies_$folder$`).
+ * No object is ever stored under these names, so reading them exposes nothing; without the grant S3 answers 403
+ * instead of 404 and the job fails before it reads or writes a row.
+ */
+export function folderProbeKeys(prefixes: readonly string[]): string[] {
+  const keys = new Set<string>();
+  for (const prefix of prefixes) {
+    const parts = prefix.split("/").filter((part) => part !== "");
+    for (let depth = 1; depth <= parts.length; depth++) {
+      const folder = parts.slice(0, depth).join("/");
+      keys.add(folder);
+      keys.add(`${folder}_$folder$`);
+    }
+  }
+  return [...keys].sort();
+}
+
 /** The repository root (this file lives in `<root>/components/`). */
 const LIBRARY_ROOT = resolve(__dirname, "..");
 
@@ -307,7 +326,14 @@ export class SparkJob extends pulumi.ComponentResource {
     const region = aws.getRegionOutput({}, parent);
     const partition = aws.getPartitionOutput({}, parent);
     const glueLogs = pulumi.interpolate`arn:${partition.partition}:logs:${region.region}:${identity.accountId}:log-group:/aws-glue/*`;
+    const folderProbes = pulumi.output(args.bucket.bucketArn).apply((bucketArn): PolicyStatement => ({
+      Sid: "FolderProbes",
+      Effect: "Allow",
+      Action: ["s3:GetObject"],
+      Resource: folderProbeKeys([...def.reads, ...def.writes, keys.prefix]).map((key) => `${bucketArn}/${key}`),
+    }));
     const serviceStatements: pulumi.Input<PolicyStatement>[] = [
+      folderProbes,
       glueLogs.apply((logGroups): PolicyStatement => ({
         Sid: "GlueLogs",
         Effect: "Allow",

@@ -154,6 +154,18 @@ describe("SparkJob", () => {
         expect(allowsObject(statements, "s3:PutObject", `${keys.tempDir}spill`)).to.equal(true);
         for (const other of JOB_NAMES.filter((n) => n !== jobName))
           expect(allowsObject(statements, "s3:GetObject", jobScriptKeys(other).script)).to.equal(false);
+        // Hadoop's folder probes (HEAD on the prefix without its slash and on its ancestors) answer 404, not 403,
+        // but only on those exact keys.
+        for (const prefix of [...def.reads, ...def.writes]) {
+          const folder = prefix.slice(0, -1);
+          expect(allowsObject(statements, "s3:GetObject", folder), `probe ${folder}`).to.equal(true);
+          expect(allowsObject(statements, "s3:GetObject", folder.split("/")[0]!), `probe zone of ${folder}`).to.equal(
+            true,
+          );
+          expect(allowsObject(statements, "s3:GetObject", `${folder}_$folder$`)).to.equal(true);
+          expect(allowsObject(statements, "s3:GetObject", `${folder}Evil`), `${folder}Evil`).to.equal(false);
+          expect(allowsObject(statements, "s3:PutObject", folder), `no write on ${folder}`).to.equal(false);
+        }
         // Nothing on the bucket outside those prefixes (no Raw/ or Refined/ wholesale, no bucket-wide wildcard).
         expect(allowsObject(statements, "s3:GetObject", "Unrelated/x")).to.equal(false);
         const s3Resources = statements

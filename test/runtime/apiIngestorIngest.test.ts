@@ -1,0 +1,205 @@
+/**
+ * The ApiIngestor's slices in-process against moto's S3 API server and the TMDB stand-in: Raw files winning over the
+ * checkpoint, incremental reruns, time-boxing, selection from the Raw CSVs, `api_key` auth and missing inputs.
+ */
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import { expect } from "chai";
+import { DATASETS, datasetPrefix, lakeKey } from "../../components/lakePaths";
+import { CHECKPOINT_KEY, IDS_METADATA, type CheckpointDoc } from "../../runtime/api-ingestor/checkpoint";
+import { runApiIngestion, runSlice } from "../../runtime/api-ingestor/ingest";
+import { seedRawCsvs, type SeededLake } from "../../runtime/api-ingestor/localLake";
+import { TmdbClient } from "../../runtime/api-ingestor/tmdbClient";
+import { startS3Server, type LocalS3Server } from "../../runtime/local/s3Server";
+import { makeS3Client } from "../../runtime/shared/s3Client";
+import { catalogFromDir, type Catalog } from "../../runtime/tmdb-standin/catalog";
+import { isKnown } from "../../runtime/tmdb-standin/records";
+import { startTmdbStandin, type TmdbStandin } from "../../runtime/tmdb-standin/server";
+
+const DATE = "2026-02-01";
+
+describe("ApiIngestor slices (in-process, stand-in + moto)", function () {
+  this.timeout(120_000);
+  let s3Server: LocalS3Server;
+  let s3: S3Client;
+  let lake: SeededLake;
+  let catalog: Catalog;
+  let standin: TmdbStandin;
+  let buckets = 0;
+
+  before(async () => {
+    s3Server = await startS3Server();
+    Object.assign(process.env, s3Server.env);
+    s3 = makeS3Client();
+    lake = await seedRawCsvs({ s3, bucket: "ingest-seed", date: DATE, titles: 40, seed: 11 });
+    catalog = await catalogFromDir(lake.dir);
+    standin = await startTmdbStandin({ catalog, rate: 200, latencyMs: 2 });
+  });
+
+  after(async () => {
+    await standin?.stop();
+    await s3Server?.stop();
+    lake?.cleanup();
+  });
+
+  async function freshBucket(): Promise<string> {
+    buckets += 1;
+    const bucket = `ingest-${buckets}`;
+    (await seedRawCsvs({ s3, bucket, date: DATE, titles: 40, seed: 11 })).cleanup();
+    return bucket;
+  }
+
+  const run = (bucket: string, limit: number, extra: Partial<Parameters<typeof runApiIngestion>[0]> = {}) =>
+    runApiIngestion({
+      s3,
+      bucket,
+      baseUrl: standin.baseUrl,
+      token: standin.token,
+      maxRps: 150,
+      selection: { limit },
+      ...extra,
+    });
+
+  async function keys(bucket: string, prefix: string): Promise<string[]> {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+    return (page.Contents ?? []).map((object) => object.Key as string).sort();
+  }
+
+  async function checkpoint(bucket: string): Promise<CheckpointDoc> {
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: CHECKPOINT_KEY }));
+    return JSON.parse(await (object.Body as { transformToString(): Promise<string> }).transformToString());
+  }
+
+  it("fetches only what is missing on a rerun, and more when the limit grows (incremental)", async () => {
+    const bucket = await freshBucket();
+    const first = await run(bucket, 10);
+    expect(first.done).to.equal(true);
+    expect(first.last.fetched + first.last.notFound).to.equal(10);
+    const before = standin.stats().requests;
+    const again = await run(bucket, 10);
+    expect(again.last.slice.fetched + again.last.slice.notFound).to.equal(0);
+    expect(standin.stats().requests - before, "nothing asked of TMDB").to.equal(0);
+    const more = await run(bucket, 25);
+    expect(more.last.slice.fetched + more.last.slice.notFound).to.equal(15);
+    expect(more.last.fetched + more.last.notFound).to.equal(25);
+  });
+
+  it("trusts the Raw files over the checkpoint: adopts a file it missed, refetches a file that vanished", async () => {
+    const bucket = await freshBucket();
+    await run(bucket, 40, { fileLimits: { maxRecords: 10, maxBytes: 10_000_000 } });
+    const doc = await checkpoint(bucket);
+    const files = Object.keys(doc.files).sort();
+    expect(files.length).to.be.at.least(3);
+    // A crash between a file's PUT and the checkpoint's: the checkpoint lost its last file.
+    const [vanished, missed] = files as [string, string];
+    const missedIds = doc.files[missed] as string[];
+    delete doc.files[missed];
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: CHECKPOINT_KEY, Body: JSON.stringify(doc) }));
+    // And someone deleted another file: its ids must be fetched again.
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: vanished }));
+    const vanishedIds = doc.files[vanished] as string[];
+    const rerun = await run(bucket, 40);
+    expect(rerun.last.slice.adoptedFiles).to.equal(1);
+    expect(rerun.last.slice.forgottenFiles).to.equal(1);
+    expect(rerun.last.slice.fetched).to.equal(vanishedIds.length);
+    expect(rerun.last.duplicates).to.equal(0);
+    const after = await checkpoint(bucket);
+    expect(after.files[missed]).to.deep.equal(missedIds);
+    expect(after.files).to.not.have.property(vanished);
+    const refetchedFile = rerun.last.slice.files[0] as string;
+    expect([...(after.files[refetchedFile] as string[])].sort()).to.deep.equal([...vanishedIds].sort());
+  });
+
+  it("stops a slice at its deadline, keeps what it fetched, and the next slice continues", async () => {
+    const bucket = await freshBucket();
+    const slow = await startTmdbStandin({ catalog, token: standin.token, latencyMs: 150 });
+    try {
+      const client = new TmdbClient({ baseUrl: slow.baseUrl, token: slow.token, maxRps: 100, maxInFlight: 4 });
+      const end = performance.now() + 1200;
+      const options = {
+        bucket,
+        selection: { kind: "all" as const, genres: [], minVotes: 0, limit: 40 },
+        stopMarginMs: 400,
+      };
+      const first = await runSlice({ s3, client }, { ...options, remainingMs: () => end - performance.now() });
+      expect(first.done).to.equal(false);
+      expect(first.slice.stoppedBy).to.equal("deadline");
+      expect(first.fetched + first.notFound).to.be.greaterThan(0);
+      expect(first.remaining).to.equal(40 - first.fetched - first.notFound - first.failed);
+      const second = await runSlice({ s3, client }, { ...options, remainingMs: () => 60_000 });
+      expect(second.done).to.equal(true);
+      expect(second.slice.fetched + second.slice.notFound).to.equal(first.remaining);
+    } finally {
+      await slow.stop();
+    }
+  });
+
+  it("selects from the Raw CSVs by kind and records unknown ids as not found", async () => {
+    const bucket = await freshBucket();
+    const result = await run(bucket, 1000, { selection: { kind: "series", limit: 1000 } });
+    const series = catalog.titles().filter((title) => title.kind === "series");
+    expect(result.last.selected).to.equal(series.length);
+    expect(result.last.notFound).to.equal(series.filter((title) => !isKnown(title.imdbId)).length);
+    expect(await keys(bucket, datasetPrefix(DATASETS.rawTmdbMovies))).to.deep.equal([]);
+    const seriesFiles = await keys(bucket, datasetPrefix(DATASETS.rawTmdbSeries));
+    expect(seriesFiles).to.have.length(1);
+    expect(seriesFiles[0]).to.match(
+      /^Raw\/TMDB\/JSON\/Series\/\d{4}\/\d{2}\/\d{2}\/tmdb-series-\d{8}T\d{6}Z-[0-9a-f]{12}\.json$/,
+    );
+    const head = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: seriesFiles[0] }));
+    expect(head.Metadata?.[IDS_METADATA]?.split(",")).to.have.length(result.last.fetched);
+  });
+
+  it("authenticates with api_key when given a v3 key, and never puts the key in a failure reason", async () => {
+    const key = "0123456789abcdef0123456789abcdef";
+    const keyed = await startTmdbStandin({ catalog, token: key, faultRate: 1, faults: ["5xx"] });
+    try {
+      const title = catalog.titles().find((candidate) => isKnown(candidate.imdbId)) as {
+        imdbId: string;
+        kind: "movies";
+      };
+      const client = new TmdbClient({
+        baseUrl: keyed.baseUrl,
+        token: key,
+        maxRps: 100,
+        maxInFlight: 2,
+        retry: { maxAttempts: 2, baseDelayMs: 10 },
+      });
+      const failed = await client.fetchTitle({ imdbId: title.imdbId, kind: title.kind, votes: 0 });
+      expect(failed.status).to.equal("failed");
+      expect(JSON.stringify(failed)).to.not.include(key);
+      keyed.setFaults(0);
+      const fetched = await client.fetchTitle({ imdbId: title.imdbId, kind: title.kind, votes: 0 });
+      expect(fetched.status).to.equal("fetched");
+    } finally {
+      await keyed.stop();
+    }
+  });
+
+  it("names the missing Raw CSVs and the fix", async () => {
+    const error = await run("ingest-seed-empty", 5).catch((caught: Error) => caught);
+    expect((error as Error).message).to.match(/NoSuchBucket|does not exist/);
+    const bucket = await freshBucket();
+    await s3.send(
+      new DeleteObjectCommand({
+        Bucket: bucket,
+        Key: lakeKey({ ...DATASETS.rawMoviesCsv, date: DATE, file: "movies.csv" }),
+      }),
+    );
+    await s3.send(
+      new DeleteObjectCommand({
+        Bucket: bucket,
+        Key: lakeKey({ ...DATASETS.rawSeriesCsv, date: DATE, file: "series.csv" }),
+      }),
+    );
+    const none = await run(bucket, 5).catch((caught: Error) => caught);
+    expect((none as Error).message).to.match(
+      /no Raw CSV in s3:\/\/ingest-\d+\/Raw\/Local\/CSV\/Movies\/.*run the BatchIngestor first/,
+    );
+  });
+});

@@ -236,7 +236,7 @@ export function glueDefaultArguments(
   args["--extra-py-files"] = `s3://${bucketName}/${keys.packageZip}`;
   args["--TempDir"] = `s3://${bucketName}/${keys.tempDir}`;
   args["--job-bookmark-option"] = `job-bookmark-${settings.bookmark}`;
-  // Glue turns metrics on when the key is present, whatever its value, so "off" means leaving it out.
+  // Glue documents --enable-metrics as a key-only flag (its presence turns metrics on), so "off" means leaving it out.
   if (settings.metrics) args["--enable-metrics"] = "true";
   args["--enable-continuous-cloudwatch-log"] = String(settings.continuousLogging);
   return args;
@@ -280,7 +280,6 @@ export class SparkJob extends pulumi.ComponentResource {
     // Checked before registering anything, so a bad argument leaves no half-built component behind.
     const settings = checkSparkJobSettings(args);
     const stackName = checkStackName(args.stackName ?? pulumi.getStack());
-    super("cinelake:glue:SparkJob", name, args, opts);
     const def = JOBS[args.job];
     const root = args.sourceRoot ?? LIBRARY_ROOT;
     const scriptPath = join(root, def.script);
@@ -291,6 +290,7 @@ export class SparkJob extends pulumi.ComponentResource {
     ] as const)
       if (!existsSync(path))
         throw new ConfigError("sourceRoot", `the ${what} ${path} does not exist`, "point sourceRoot at the repository");
+    super("cinelake:glue:SparkJob", name, args, opts);
     const keys = jobScriptKeys(args.job);
     const parent = { parent: this };
     const tags = args.tags;

@@ -75,7 +75,7 @@ describe("DataLakeBucket", () => {
     ]);
     // Every setting targets this bucket, not another.
     for (const resource of registered.filter((r) => r.type.startsWith(S3) && r.type !== `${S3}bucket:Bucket`))
-      expect(resource.inputs.bucket, resource.type).to.equal("lake-id");
+      expect(resource.inputs.bucket, resource.type).to.equal("cinelake-bob-lake");
   });
 
   it("uses KMS with bucket keys when a key is given, and honours the escape hatches", async () => {

@@ -101,9 +101,11 @@ export async function useMocks(options: { project?: string; stack?: string; conf
       newResource(args: pulumi.runtime.MockResourceArgs) {
         registered.push({ type: args.type, name: args.name, inputs: args.inputs });
         const inputs = plain(args.inputs) as Record<string, unknown>;
-        const physical = String(inputs.name ?? inputs.bucket ?? args.name);
+        const named = inputs.name ?? inputs.bucket;
+        const physical = String(named ?? args.name);
         return {
-          id: `${args.name}-id`,
+          // Like AWS, a resource with an explicit name (bucket, role, ...) is identified by it.
+          id: named === undefined ? `${args.name}-id` : String(named),
           state: { ...args.inputs, name: physical, ...mockState(args.type, physical, inputs) },
         };
       },

@@ -1,0 +1,178 @@
+/**
+ * The movies & series lake of one stack: the six components wired together through their typed outputs.
+ * `buildLake` is called by programs/index.ts (the Pulumi program) and directly by the tests.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ApiIngestor } from "../components/apiIngestor";
+import { BatchIngestor } from "../components/batchIngestor";
+import { Dashboard } from "../components/dashboard";
+import { DataLakeBucket } from "../components/dataLakeBucket";
+import type { JobName } from "../components/jobs";
+import { SparkJob } from "../components/sparkJob";
+import { StarSchema } from "../components/starSchema";
+import type { LakeConfig } from "./config";
+
+/** What the program builds, for tests and for the stack outputs. */
+export interface Lake {
+  /** The lake bucket. */
+  bucket: DataLakeBucket;
+  /** The CSV loader (container). */
+  batchIngestor: BatchIngestor;
+  /** The TMDB loader (Lambda). */
+  apiIngestor: ApiIngestor;
+  /** The three Glue jobs, by job name. */
+  sparkJobs: Record<JobName, SparkJob>;
+  /** Glue catalog, Athena views and workgroup, and the Trusted → Refined workflow. */
+  starSchema: StarSchema;
+  /** The QuickSight dashboard, unless turned off. */
+  dashboard?: Dashboard;
+  /** The stack outputs. */
+  outputs: LakeOutputs;
+}
+
+/** The stack outputs (issue 7): what a student needs after `pulumi up`. */
+export interface LakeOutputs {
+  /** The lake bucket's name. */
+  bucket: pulumi.Output<string>;
+  /** The zones' `s3://` URIs. */
+  zones: pulumi.Output<{ raw: string; trusted: string; refined: string }>;
+  /** `docker run ...`: loads the CSVs of the current folder into the Raw zone. */
+  dockerRunCommand: pulumi.Output<string>;
+  /** `aws ecr get-login-password | docker login ...`, to run first. */
+  dockerLoginCommand: pulumi.Output<string>;
+  /** The ApiIngestor Lambda's name. */
+  lambdaName: pulumi.Output<string>;
+  /** The Glue job names, by job. */
+  glueJobNames: pulumi.Output<Record<JobName, string>>;
+  /** The Glue workflow running Trusted then Refined. */
+  glueWorkflowName: pulumi.Output<string | undefined>;
+  /** The Athena workgroup. */
+  athenaWorkgroup: pulumi.Output<string>;
+  /** The Glue database holding the Refined tables and views. */
+  refinedDatabase: pulumi.Output<string>;
+  /** The QuickSight dashboard's id, or undefined when turned off. */
+  dashboardId: pulumi.Output<string | undefined>;
+  /** The QuickSight dashboard's console URL, or undefined when turned off. */
+  dashboardUrl: pulumi.Output<string | undefined>;
+}
+
+const JOB_NAMES: JobName[] = ["trusted-csv", "trusted-tmdb", "refined"];
+
+/** Builds one stack's lake from a checked configuration. */
+export function buildLake(config: LakeConfig, opts: pulumi.ComponentResourceOptions = {}): Lake {
+  const stackName = config.student;
+  const tags = { student: config.student };
+
+  const bucket = new DataLakeBucket(
+    "lake",
+    {
+      stackName,
+      forceDestroy: config.forceDestroy,
+      ...(config.bucketSuffix !== undefined ? { bucketSuffix: config.bucketSuffix } : {}),
+      ...(config.kmsKeyArn !== undefined ? { kmsKeyArn: config.kmsKeyArn } : {}),
+      tags,
+    },
+    opts,
+  );
+
+  const batchIngestor = new BatchIngestor(
+    "batch-ingestor",
+    {
+      stackName,
+      bucket,
+      forceDestroy: config.forceDestroy,
+      ...(config.batchIngestorPrincipal ? { principal: config.batchIngestorPrincipal } : {}),
+      tags,
+    },
+    opts,
+  );
+
+  const apiIngestor = new ApiIngestor(
+    "api-ingestor",
+    {
+      stackName,
+      bucket,
+      tmdbToken: config.tmdbToken,
+      selection: config.selection,
+      schedule: config.apiSchedule,
+      memoryMb: config.apiMemoryMb,
+      timeoutSeconds: config.apiTimeoutSeconds,
+      ...(config.tmdbBaseUrl !== undefined ? { tmdbBaseUrl: config.tmdbBaseUrl } : {}),
+      tags,
+    },
+    opts,
+  );
+
+  // No trigger of their own: the StarSchema's workflow runs the Trusted jobs, then Refined once both succeeded.
+  const sparkJobs = Object.fromEntries(
+    JOB_NAMES.map((job) => [
+      job,
+      new SparkJob(
+        `job-${job}`,
+        {
+          bucket,
+          job,
+          stackName,
+          workerType: config.glue.workerType,
+          numberOfWorkers: config.glue.numberOfWorkers,
+          timeoutMinutes: config.glue.timeoutMinutes,
+          tags,
+        },
+        opts,
+      ),
+    ]),
+  ) as Record<JobName, SparkJob>;
+
+  const starSchema = new StarSchema(
+    "star-schema",
+    {
+      bucket,
+      stackName,
+      pipeline: {
+        trusted: [sparkJobs["trusted-csv"], sparkJobs["trusted-tmdb"]],
+        refined: sparkJobs.refined,
+        ...(config.pipelineSchedule !== undefined ? { schedule: config.pipelineSchedule } : {}),
+      },
+      tags,
+    },
+    opts,
+  );
+
+  const dashboard =
+    config.quicksightPrincipalArn === undefined
+      ? undefined
+      : new Dashboard(
+          "dashboard",
+          {
+            stackName,
+            workgroupName: starSchema.workgroupName,
+            refinedDatabaseName: starSchema.refinedDatabaseName,
+            lakeBucketArn: bucket.bucketArn,
+            ...(config.kmsKeyArn !== undefined ? { kmsKeyArn: config.kmsKeyArn } : {}),
+            principalArn: config.quicksightPrincipalArn,
+            checkSubscription: config.quicksightCheckSubscription,
+            tags,
+          },
+          opts,
+        );
+
+  const outputs: LakeOutputs = {
+    bucket: bucket.bucketName,
+    zones: pulumi.output({ raw: bucket.rawUri, trusted: bucket.trustedUri, refined: bucket.refinedUri }),
+    dockerRunCommand: batchIngestor.dockerRunCommand,
+    dockerLoginCommand: batchIngestor.dockerLoginCommand,
+    lambdaName: apiIngestor.functionName,
+    glueJobNames: pulumi.output(
+      Object.fromEntries(JOB_NAMES.map((job) => [job, sparkJobs[job].jobName])) as Record<
+        JobName,
+        pulumi.Output<string>
+      >,
+    ),
+    glueWorkflowName: starSchema.workflowName,
+    athenaWorkgroup: starSchema.workgroupName,
+    refinedDatabase: starSchema.refinedDatabaseName,
+    dashboardId: dashboard ? dashboard.dashboardId : pulumi.output(undefined),
+    dashboardUrl: dashboard ? dashboard.url : pulumi.output(undefined),
+  };
+  return { bucket, batchIngestor, apiIngestor, sparkJobs, starSchema, ...(dashboard ? { dashboard } : {}), outputs };
+}

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { StackConfigError, readLakeConfig, type ConfigSource, type LakeConfig } from "../../programs/config";
+import { StackConfigError, readLakeConfig, type ConfigSource } from "../../programs/config";
 import { buildLake } from "../../programs/lake";
 import {
   plain,

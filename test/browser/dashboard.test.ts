@@ -3,26 +3,11 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium } from "./chromium";
 import { DASHBOARD } from "../../components/visuals";
 import { startDashboardPreview, type DashboardPreview } from "../../runtime/dashboard-preview/server";
 import { buildSyntheticCatalog } from "./syntheticCatalog";
-
-/** Debian's chromium, headless, with nothing that talks to the network. */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
-}
 
 /** The committed screenshot; rewritten only when missing or when DASHBOARD_SCREENSHOT=1 (so reruns do not churn git). */
 const SCREENSHOT = resolve(__dirname, "../../docs/img/dashboard.png");

@@ -58,8 +58,23 @@ export interface LakeOutputs {
 
 const JOB_NAMES: JobName[] = ["trusted-csv", "trusted-tmdb", "refined"];
 
+/**
+ * Already-built code to deploy instead of bundling the runtime at deploy time (tests use it to check the wiring
+ * without running esbuild; the components' own tests check the bundling).
+ */
+export interface PrebuiltCode {
+  /** The BatchIngestor image's build context and Dockerfile. */
+  batchImage?: { context: string; dockerfile: string };
+  /** The ApiIngestor's handler and layer archives. */
+  apiIngestor?: { code: pulumi.asset.Archive; layerCode: pulumi.asset.Archive };
+}
+
 /** Builds one stack's lake from a checked configuration. */
-export function buildLake(config: LakeConfig, opts: pulumi.ComponentResourceOptions = {}): Lake {
+export function buildLake(
+  config: LakeConfig,
+  opts: pulumi.ComponentResourceOptions = {},
+  prebuilt: PrebuiltCode = {},
+): Lake {
   const stackName = config.student;
   const tags = { student: config.student };
 
@@ -82,6 +97,7 @@ export function buildLake(config: LakeConfig, opts: pulumi.ComponentResourceOpti
       bucket,
       forceDestroy: config.forceDestroy,
       ...(config.batchIngestorPrincipal ? { principal: config.batchIngestorPrincipal } : {}),
+      ...(prebuilt.batchImage ? { image: prebuilt.batchImage } : {}),
       tags,
     },
     opts,
@@ -98,6 +114,7 @@ export function buildLake(config: LakeConfig, opts: pulumi.ComponentResourceOpti
       memoryMb: config.apiMemoryMb,
       timeoutSeconds: config.apiTimeoutSeconds,
       ...(config.tmdbBaseUrl !== undefined ? { tmdbBaseUrl: config.tmdbBaseUrl } : {}),
+      ...(prebuilt.apiIngestor ?? {}),
       tags,
     },
     opts,

@@ -26,6 +26,12 @@ function stackFileConfig(path: string): Record<string, string> {
 
 const DEV = stackFileConfig(resolve(__dirname, "../../Pulumi.dev.yaml"));
 const TOKEN = "eyJhbGciOiJIUzI1NiJ9.program-test-token";
+const archive = () => new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset("exports.handler=1") });
+/** Code stand-ins, so these tests check the wiring without bundling (the component tests bundle for real). */
+const PREBUILT = {
+  batchImage: { context: "/prebuilt", dockerfile: "/prebuilt/Dockerfile" },
+  apiIngestor: { code: archive(), layerCode: archive() },
+};
 
 /** A config source over a plain map; `secrets` lists the keys stored as secrets. */
 function source(values: Record<string, string | undefined>, secrets = ["cinelake:tmdbToken"]): ConfigSource {
@@ -80,7 +86,7 @@ async function buildStack(stack: string, extra: Record<string, string> = {}) {
   await useMocks({ stack });
   resetRegistered();
   const config = readLakeConfig(source(configFor(stack, extra)), stack);
-  const lake = buildLake(config);
+  const lake = buildLake(config, {}, PREBUILT);
   const outputs = {
     bucket: await valueOf(lake.outputs.bucket),
     dockerRunCommand: await valueOf(lake.outputs.dockerRunCommand),
@@ -338,6 +344,29 @@ describe("the stack program", () => {
             }
       }
       expect(checked).to.be.greaterThan(20);
+    });
+  });
+
+  describe("the Pulumi program (programs/index.ts)", () => {
+    it("reads the stack's Pulumi config and exports the stack outputs", async () => {
+      const config = configFor("carol");
+      await useMocks({ stack: "carol", config, secretKeys: ["cinelake:tmdbToken"] });
+      resetRegistered();
+      const program = (await import("../../programs/index")) as Record<string, pulumi.Output<unknown>>;
+      expect(Object.keys(program)).to.include.members([
+        "bucket",
+        "dockerRunCommand",
+        "lambdaName",
+        "glueJobNames",
+        "athenaWorkgroup",
+        "dashboardId",
+      ]);
+      expect(await valueOf(program.bucket!)).to.equal("cinelake-carol-lake");
+      expect(await valueOf(program.lambdaName!)).to.equal("cinelake-carol-api-ingestor");
+      expect(await valueOf(program.dockerRunCommand!)).to.include("LAKE_BUCKET=cinelake-carol-lake");
+      await settle();
+      const version = registered.find((r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion")!;
+      expect(plain(version.inputs.secretString)).to.equal(TOKEN);
     });
   });
 });

@@ -88,11 +88,13 @@ function mockState(type: string, physical: string, inputs: Record<string, unknow
 }
 
 /**
- * Installs the mocks for a project and stack. Physical names are the given `name`/`bucket` (or the logical name), ARNs
+ * Installs the mocks for a project and stack, with the stack's config (`secretKeys` lists the keys stored as secrets). Physical names are the given `name`/`bucket` (or the logical name), ARNs
  * are fake but shaped like AWS's for the types policies refer to, and `aws:index/getCallerIdentity` and friends answer
  * with a fixed account.
  */
-export async function useMocks(options: { project?: string; stack?: string; config?: Record<string, string> } = {}) {
+export async function useMocks(
+  options: { project?: string; stack?: string; config?: Record<string, string>; secretKeys?: string[] } = {},
+) {
   const project = options.project ?? "cinelake";
   const stack = options.stack ?? "test";
   const config = { "aws:region": MOCK_REGION, ...(options.config ?? {}) };
@@ -123,7 +125,10 @@ export async function useMocks(options: { project?: string; stack?: string; conf
     stack,
     false,
   );
-  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, v])));
+  pulumi.runtime.setAllConfig(
+    Object.fromEntries(Object.entries(config).map(([k, v]) => [k, v])),
+    options.secretKeys ?? [],
+  );
 }
 
 /** Resolves a Pulumi output in a test. */

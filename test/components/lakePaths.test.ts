@@ -166,4 +166,65 @@ describe("lakePaths", () => {
     expect(todayUtc(new Date("2026-02-01T00:00:00+01:00"))).to.equal("2026-01-31");
     expect(() => parseDay(todayUtc())).not.to.throw();
   });
+
+  it("never lets random input escape the layout: every key either is refused or parses back to the same path", () => {
+    // A small deterministic PRNG (mulberry32), so a failure is reproducible.
+    let seed = 0x5eed;
+    const random = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const alphabet = [
+      "a",
+      "Z",
+      "0",
+      "9",
+      ".",
+      "..",
+      "/",
+      "\\",
+      "-",
+      "_",
+      "=",
+      "+",
+      " ",
+      "%2e",
+      "\u0000",
+      "é",
+      "*",
+      "~",
+    ];
+    // Half the words start with a letter and use safe characters only, so accepted keys are exercised too.
+    const safe = ["a", "Z", "0", "9", "-", "_", "=", "+", "."];
+    const word = () => {
+      const pool = random() < 0.5 ? safe : alphabet;
+      const rest = Array.from({ length: Math.floor(random() * 5) }, () => pool[Math.floor(random() * pool.length)]);
+      return (pool === safe ? "m" : "") + rest.join("");
+    };
+    let accepted = 0;
+    let refused = 0;
+    for (let i = 0; i < 3000; i++) {
+      const path: LakePath = { ...DATASETS.rawTmdbMovies, date: "2024-02-29", spec: word() || "Movies", file: word() };
+      let key: string;
+      try {
+        key = lakeKey(path);
+      } catch (error) {
+        expect(error).to.be.instanceOf(LakePathError);
+        refused += 1;
+        continue;
+      }
+      accepted += 1;
+      const parts = key.split("/");
+      expect(parts, key).to.have.length(8);
+      for (const part of parts)
+        expect(part === "" || part === "." || part === ".." || part.includes(".."), key).to.equal(false);
+      expect(key.startsWith("Raw/TMDB/JSON/"), key).to.equal(true);
+      expect(parseLakeKey(key)).to.deep.equal(path);
+    }
+    // Both branches were exercised.
+    expect(accepted).to.be.greaterThan(50);
+    expect(refused).to.be.greaterThan(50);
+  });
 });

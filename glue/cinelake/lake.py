@@ -34,7 +34,8 @@ def list_files(spark, uri: str, suffix: str = "") -> list[str]:
     for status in fs.listStatus(path):
         name = status.getPath().getName()
         if status.isFile() and name.endswith(suffix) and not name.startswith(("_", ".")):
-            files.append(uri + name)
+            # Hadoop's own form of the path (e.g. `file:/tmp/x`), the same Spark reports as `_metadata.file_path`.
+            files.append(status.getPath().toString())
     return sorted(files)
 
 

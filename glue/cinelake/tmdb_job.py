@@ -52,7 +52,9 @@ def process_dataset(spark, args: dict, kind: str, report: RunReport) -> DatasetC
     counts.input_files = files
 
     with report.step(f"{kind}: read, parse and check"):
-        records, refused = tmdb_trusted.split_documents(read_documents(spark, files))
+        documents = read_documents(spark, files)
+        records, refused = tmdb_trusted.split_documents(documents)
+        refused = refused.unionByName(tmdb_trusted.empty_files(spark, files, documents))
         parsed = tmdb_trusted.parse_records(records, kind).persist(StorageLevel.MEMORY_AND_DISK)
         by_reason = {row["reason"]: row["count"] for row in parsed.groupBy("reason").count().collect()}
     counts.raw = sum(by_reason.values())

@@ -18,7 +18,7 @@ CORRUPT = "_corrupt_record"
 # kind -> registry table of the Trusted output
 TABLES = {"movies": "trusted_tmdb_movies", "series": "trusted_tmdb_series"}
 
-FILE_REASONS = ("invalid_json", "unrecognised_document")
+FILE_REASONS = ("empty_file", "invalid_json", "unrecognised_document")
 RECORD_REASONS = (
     "not_an_object",
     "tmdb_error",
@@ -283,6 +283,13 @@ def quarantined_records(parsed: DataFrame, day: str) -> DataFrame:
         "detail",
         "record",
     )
+
+
+def empty_files(spark, listed: list[str], read: DataFrame) -> DataFrame:
+    """Refused-file rows for the listed files the text reader returned nothing for (empty files yield no row)."""
+    seen = {row["source_file"] for row in read.select("source_file").distinct().collect()}
+    missing = [(uri, "empty_file", "the file is empty", "") for uri in listed if uri not in seen]
+    return spark.createDataFrame(missing, "source_file string, reason string, detail string, record string")
 
 
 def quarantined_files(refused: DataFrame, day: str) -> DataFrame:

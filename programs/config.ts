@@ -77,6 +77,8 @@ export function pulumiConfigSource(): ConfigSource {
   // isConfigSecret is not in the SDK's type declarations; without it the plain-token check is skipped.
   const isConfigSecret = (runtimeConfig as unknown as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
   return {
+    // The runtime's raw lookup: pulumi.Config#get would warn on reading the (secret) token, which is wrapped as a
+    // secret right away by readLakeConfig anyway.
     get: (key) => runtimeConfig.getConfig(key),
     isSecret: (key) => (isConfigSecret ? isConfigSecret(key) : true),
   };

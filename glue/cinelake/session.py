@@ -97,9 +97,21 @@ def apply_local_s3a(spark, env: dict | None = None) -> None:
     """Points an existing local session's s3a at the S3 endpoint of the current environment (before first use)."""
     if on_glue():
         return
+    env = os.environ if env is None else env
     hadoop = spark.sparkContext._jsc.hadoopConfiguration()
     for key, value in local_s3a_conf(env).items():
         hadoop.set(key.removeprefix("spark.hadoop."), value)
+    # The JVM may predate the current environment (a shared session), so its own env lookup could miss the keys:
+    # hand them over in memory only (never in SparkConf, which Spark can print).
+    if env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY"):
+        hadoop.set("fs.s3a.access.key", env["AWS_ACCESS_KEY_ID"])
+        hadoop.set("fs.s3a.secret.key", env["AWS_SECRET_ACCESS_KEY"])
+        if env.get("AWS_SESSION_TOKEN"):
+            hadoop.set("fs.s3a.session.token", env["AWS_SESSION_TOKEN"])
+            provider = "org.apache.hadoop.fs.s3a.TemporaryAWSCredentialsProvider"
+        else:
+            provider = "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider"
+        hadoop.set("fs.s3a.aws.credentials.provider", provider)
 
 
 def build_session(app_name: str, master: str | None = None, extra_conf: dict | None = None):

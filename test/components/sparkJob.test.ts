@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { JOBS, jobArguments, type JobName } from "../../components/jobs";
-import { SYSTEM_PREFIXES } from "../../components/lakePaths";
+import { DATASETS, SYSTEM_PREFIXES, lakeKey } from "../../components/lakePaths";
+import { generateSample } from "../../runtime/sample/generate";
 import { ConfigError } from "../../components/naming";
 import { TABLES } from "../../components/tables";
 import { SparkJob, checkGlueCron, jobScriptKeys, type SparkJobArgs } from "../../components/sparkJob";
@@ -199,6 +200,59 @@ describe("SparkJob", () => {
       { encoding: "utf8", cwd: mkdtempSync(join(tmpdir(), "zip-import-")), env: { ...process.env, PYTHONPATH: "" } },
     );
     expect(JSON.parse(loaded)).to.deep.equal(TABLES.map((t) => t.name));
+  });
+
+  it("runs the real trusted-csv script on local Spark against S3 with IAM enforced to exactly its role's policy", async function () {
+    this.timeout(900_000);
+    makeJob("iam-e2e", { job: "trusted-csv" });
+    await settle();
+    const policy = parsePolicy(oneOfType("aws:iam/rolePolicy:RolePolicy").inputs.policy);
+    const glue = glueJob("iam-e2e");
+    const raw = mkdtempSync(join(tmpdir(), "sparkjob-raw-"));
+    await generateSample({ outDir: raw, titles: 60 });
+    const day = "2022-05-02";
+    const uploads = {
+      [lakeKey({ ...DATASETS.rawMoviesCsv, date: day, file: "movies.csv" })]: join(raw, "movies.csv"),
+      [lakeKey({ ...DATASETS.rawSeriesCsv, date: day, file: "series.csv" })]: join(raw, "series.csv"),
+      // Another job's input: must stay out of this job's reach.
+      [lakeKey({ ...DATASETS.rawTmdbMovies, date: day, file: "603.json" })]: join(raw, "movies.csv"),
+    };
+    const probeKey = lakeKey({ ...DATASETS.rawTmdbMovies, date: day, file: "603.json" });
+    const output = execFileSync("python3", [join(__dirname, "sparkJob.iam-harness.py")], {
+      input: JSON.stringify({
+        bucket: BUCKET,
+        policy,
+        arguments: glue.defaultArguments,
+        script: join(process.cwd(), JOBS["trusted-csv"].script),
+        pythonpath: join(process.cwd(), "glue"),
+        uploads,
+        probe_key: probeKey,
+      }),
+      encoding: "utf8",
+      stdio: ["pipe", "pipe", "pipe"],
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const result = JSON.parse(output) as {
+      returncode: number;
+      log_tail: string;
+      probe_denied: boolean;
+      keys_before: string[];
+      keys_after: string[];
+    };
+    expect(result.probe_denied, "IAM is enforced: another job's input is denied").to.equal(true);
+    expect(result.returncode, result.log_tail).to.equal(0);
+    const written = result.keys_after.filter((key) => !result.keys_before.includes(key));
+    const def = JOBS["trusted-csv"];
+    for (const prefix of [...def.writes.filter((p) => p.startsWith("Trusted/")), def.prefixes.report_prefix!])
+      expect(
+        written.some((key) => key.startsWith(prefix)),
+        `wrote under ${prefix}`,
+      ).to.equal(true);
+    for (const key of written)
+      expect(
+        def.writes.some((prefix) => key.startsWith(prefix)),
+        `${key} is inside the job's write prefixes`,
+      ).to.equal(true);
   });
 
   it("wires a schedule and an after-success trigger to the right jobs", async () => {

@@ -1,5 +1,6 @@
 /**
- * The cinelake component library: every component and what reusers need to wire them (paths, names, policies).
+ * The cinelake component library: every component and what reusers need to wire them (paths, names, policies,
+ * the job, table and visual registries).
  * `import { DataLakeBucket, ApiIngestor, ... } from "cinelake/components"`.
  */
 export * from "./dataLakeBucket";
@@ -11,3 +12,6 @@ export * from "./dashboard";
 export * from "./lakePaths";
 export * from "./naming";
 export * from "./policy";
+export * from "./jobs";
+export * from "./tables";
+export * from "./visuals";

@@ -1,0 +1,481 @@
+"""The Refined job's pure transforms: Trusted DataFrames -> the star schema of components/tables/refined.ts.
+
+Grain: one fact row per title (IMDb id) of the Trusted CSV tables, movies and series alike; TMDB enriches a title
+when its latest record (newest dt) carries the same IMDb id, and a title TMDB does not know still reaches the model.
+Surrogate keys are xxhash64 of a namespaced natural key ("title|tt0000009"), so a rerun gives every row the same key.
+"""
+
+from dataclasses import dataclass, field
+
+from pyspark import StorageLevel
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from cinelake.registry import registry, spark_schema, table
+
+UNKNOWN_GENRE = "Unknown"
+"""The genre a title without IMDb genres gets, so it still shows under the dashboard's genre filter."""
+
+REFINED_TABLE_NAMES = [t["name"] for t in registry()["tables"] if t["zone"] == "refined"]
+"""Every Refined table, in the registry's order."""
+
+
+class IntegrityError(RuntimeError):
+    """The model broke one of its guarantees (orphan key, duplicate key, lost title); nothing may be published."""
+
+
+def surrogate_key(namespace: str, *parts: Column) -> Column:
+    """xxhash64 of "<namespace>|part|part..." with nulls spelled out, so keys depend on natural keys only."""
+    return F.xxhash64(F.concat_ws("|", F.lit(namespace), *[F.coalesce(p.cast("string"), F.lit("")) for p in parts]))
+
+
+def date_key(day: Column) -> Column:
+    """A date as the int yyyymmdd (dim_date's key)."""
+    return F.date_format(day, "yyyyMMdd").cast("int")
+
+
+def gender_name(code: Column) -> Column:
+    """TMDB's gender code as a word: 1 female, 2 male, 3 non-binary, anything else unknown."""
+    return F.when(code == 1, "female").when(code == 2, "male").when(code == 3, "non-binary").otherwise(F.lit("unknown"))
+
+
+def category_gender(category: Column) -> Column:
+    """The CSV's artist category as a gender: IMDb's `actress` is female, `actor` male."""
+    lowered = F.lower(category)
+    return F.when(lowered == "actress", "female").when(lowered == "actor", "male").otherwise(F.lit("unknown"))
+
+
+def csv_credits(movies: DataFrame, series: DataFrame) -> DataFrame:
+    """The two CSV tables as one, with `kind` and a `title_key`; series-only `end_year` is null for movies."""
+    movies = movies.withColumn("end_year", F.lit(None).cast("int")).withColumn("kind", F.lit("movie"))
+    series = series.withColumn("kind", F.lit("series"))
+    both = movies.unionByName(series.select(*movies.columns))
+    return both.withColumn("title_key", surrogate_key("title", F.col("imdb_id")))
+
+
+def csv_person_key(credits: DataFrame) -> Column:
+    """The key of a CSV artist: name and birth year (the CSV has no person id); null when the row has no artist."""
+    return F.when(
+        F.col("artist_name").isNotNull(), surrogate_key("person|imdb", F.col("artist_name"), F.col("birth_year"))
+    )
+
+
+def csv_titles(credits: DataFrame) -> DataFrame:
+    """One row per (title, kind) of the CSVs: the title columns (repeated per artist in Raw) and the artist count."""
+    with_person = credits.withColumn("person_key", csv_person_key(credits))
+    return with_person.groupBy("title_key", "imdb_id", "kind").agg(
+        F.max("title").alias("title"),
+        F.max("original_title").alias("original_title"),
+        F.max("release_year").alias("csv_release_year"),
+        F.max("end_year").alias("end_year"),
+        F.max("runtime_minutes").alias("csv_runtime"),
+        F.max("genres").alias("imdb_genres"),
+        F.max("average_rating").alias("imdb_rating"),
+        F.max("num_votes").alias("imdb_votes"),
+        F.countDistinct("person_key").cast("int").alias("artist_count"),
+    )
+
+
+def _tmdb_common() -> list[str]:
+    """The TMDB columns movies and series share, by their Trusted names."""
+    return [
+        "tmdb_id",
+        "imdb_id",
+        "original_language",
+        "status",
+        "popularity",
+        "vote_average",
+        "vote_count",
+        "genres",
+        "production_companies",
+        "production_countries",
+        "cast",
+        "crew",
+        "dt",
+        "source_file",
+    ]
+
+
+def tmdb_movies_shape(df: DataFrame) -> DataFrame:
+    """Trusted TMDB movies in the shape both kinds share."""
+    return df.select(
+        *_tmdb_common(),
+        F.lit("movie").alias("kind"),
+        F.col("title").alias("tmdb_title"),
+        F.col("release_date").alias("release_date"),
+        F.col("runtime").alias("tmdb_runtime"),
+        F.col("budget"),
+        F.col("revenue"),
+        F.col("belongs_to_collection.id").alias("collection_id"),
+        F.col("belongs_to_collection.name").alias("collection_name"),
+        F.lit(None).cast("string").alias("series_type"),
+        F.lit(None).cast("boolean").alias("in_production"),
+        F.lit(None).cast("int").alias("number_of_seasons"),
+        F.lit(None).cast("int").alias("number_of_episodes"),
+        F.lit(None).cast("array<struct<id:int,name:string,origin_country:string>>").alias("networks"),
+    )
+
+
+def tmdb_series_shape(df: DataFrame) -> DataFrame:
+    """Trusted TMDB series in the shape both kinds share (episode runtime: the first one TMDB lists)."""
+    return df.select(
+        *_tmdb_common(),
+        F.lit("series").alias("kind"),
+        F.col("name").alias("tmdb_title"),
+        F.col("first_air_date").alias("release_date"),
+        F.col("episode_run_time").getItem(0).alias("tmdb_runtime"),
+        F.lit(None).cast("bigint").alias("budget"),
+        F.lit(None).cast("bigint").alias("revenue"),
+        F.lit(None).cast("int").alias("collection_id"),
+        F.lit(None).cast("string").alias("collection_name"),
+        F.col("type").alias("series_type"),
+        F.col("in_production"),
+        F.col("number_of_seasons"),
+        F.col("number_of_episodes"),
+        F.col("networks"),
+    )
+
+
+def latest_tmdb(records: DataFrame, as_of: str | None = None) -> DataFrame:
+    """The TMDB record each title uses: per TMDB id its newest dt (up to `as_of`), then per (kind, IMDb id) the newest
+    dt, most votes, lowest TMDB id (two TMDB ids claiming one IMDb id must not give a title two fact rows)."""
+    if as_of is not None:
+        records = records.where(F.col("dt") <= as_of)
+    per_id = Window.partitionBy("kind", "tmdb_id").orderBy(F.col("dt").desc(), F.col("source_file").desc())
+    newest = records.withColumn("_n", F.row_number().over(per_id)).where("_n = 1").drop("_n")
+    per_title = Window.partitionBy("kind", "imdb_id").orderBy(
+        F.col("dt").desc(), F.col("vote_count").desc_nulls_last(), F.col("tmdb_id")
+    )
+    return (
+        newest.where(F.col("imdb_id").isNotNull())
+        .withColumn("_n", F.row_number().over(per_title))
+        .where("_n = 1")
+        .drop("_n")
+    )
+
+
+def enriched_titles(titles: DataFrame, tmdb: DataFrame) -> DataFrame:
+    """CSV titles left-joined to their TMDB record (`t_`-prefixed columns null when TMDB does not know the title)."""
+    tmdb = tmdb.select(*[F.col(c).alias(f"t_{c}") for c in tmdb.columns])
+    joined = titles.join(
+        tmdb,
+        (titles["kind"] == tmdb["t_kind"]) & (titles["imdb_id"] == tmdb["t_imdb_id"]),
+        "left",
+    )
+    return joined.withColumn("is_tmdb_enriched", F.col("t_tmdb_id").isNotNull())
+
+
+def dim_title(enriched: DataFrame) -> DataFrame:
+    """dim_title: who the title is; the release year from IMDb, else TMDB's date."""
+    release_year = F.coalesce(F.col("csv_release_year"), F.year("t_release_date"))
+    return enriched.select(
+        "title_key",
+        "imdb_id",
+        "kind",
+        "title",
+        "original_title",
+        release_year.alias("release_year"),
+        "end_year",
+        (F.floor(release_year / 10) * 10).cast("int").alias("decade"),
+        F.col("t_tmdb_id").alias("tmdb_id"),
+        F.col("t_tmdb_title").alias("tmdb_title"),
+        F.col("t_original_language").alias("original_language"),
+        F.col("t_status").alias("status"),
+        F.col("t_collection_id").alias("collection_id"),
+        F.col("t_collection_name").alias("collection_name"),
+        F.col("t_series_type").alias("series_type"),
+        F.col("t_in_production").alias("in_production"),
+        "is_tmdb_enriched",
+        F.col("t_dt").alias("tmdb_dt"),
+    )
+
+
+def _positive(column: str) -> Column:
+    # Trusted already turns TMDB's 0 into null; a non-positive amount is "unknown" here too, never a real zero.
+    return F.when(F.col(column) > 0, F.col(column))
+
+
+def fact_title(enriched: DataFrame) -> DataFrame:
+    """fact_title: one row per title with its measures."""
+    budget, revenue = _positive("t_budget"), _positive("t_revenue")
+    return enriched.select(
+        "title_key",
+        date_key(F.col("t_release_date")).alias("release_date_key"),
+        date_key(F.to_date("t_dt")).alias("tmdb_snapshot_date_key"),
+        "imdb_rating",
+        "imdb_votes",
+        F.col("t_popularity").alias("tmdb_popularity"),
+        F.col("t_vote_average").alias("tmdb_vote_average"),
+        F.col("t_vote_count").alias("tmdb_vote_count"),
+        budget.alias("budget"),
+        revenue.alias("revenue"),
+        (revenue - budget).alias("profit"),
+        F.coalesce(F.col("csv_runtime"), F.col("t_tmdb_runtime")).alias("runtime_minutes"),
+        F.col("t_number_of_seasons").alias("number_of_seasons"),
+        F.col("t_number_of_episodes").alias("number_of_episodes"),
+        "artist_count",
+        F.when(F.col("is_tmdb_enriched"), F.size(F.array_distinct(F.coalesce(F.col("t_cast.id"), F.array()))))
+        .cast("int")
+        .alias("tmdb_cast_count"),
+    )
+
+
+def dim_date(dim_title_df: DataFrame, fact: DataFrame) -> DataFrame:
+    """dim_date: every day of every year a title or a TMDB snapshot refers to (whole years, first to last)."""
+    years = (
+        dim_title_df.select(F.col("release_year").alias("y"))
+        .unionByName(fact.select(F.floor(F.col("release_date_key") / 10000).cast("int").alias("y")))
+        .unionByName(fact.select(F.floor(F.col("tmdb_snapshot_date_key") / 10000).cast("int").alias("y")))
+    )
+    bounds = years.agg(F.min("y").alias("lo"), F.max("y").alias("hi")).where(F.col("lo").isNotNull())
+    days = bounds.select(
+        F.explode(F.sequence(F.make_date("lo", F.lit(1), F.lit(1)), F.make_date("hi", F.lit(12), F.lit(31)))).alias(
+            "date"
+        )
+    )
+    return days.select(
+        date_key(F.col("date")).alias("date_key"),
+        "date",
+        F.year("date").alias("year"),
+        F.quarter("date").alias("quarter"),
+        F.month("date").alias("month"),
+        F.dayofmonth("date").alias("day"),
+        # Spark's dayofweek is 1 = Sunday; ISO counts from Monday.
+        (((F.dayofweek("date") + 5) % 7) + 1).alias("day_of_week"),
+        (F.floor(F.year("date") / 10) * 10).cast("int").alias("decade"),
+    )
+
+
+def genres(enriched: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """dim_genre and bridge_title_genre: IMDb genres (`Unknown` for a title without any) and TMDB genres."""
+    imdb = enriched.select(
+        "title_key", F.explode_outer("imdb_genres").alias("genre_name"), F.lit("imdb").alias("source")
+    ).withColumn("genre_name", F.coalesce(F.nullif(F.trim("genre_name"), F.lit("")), F.lit(UNKNOWN_GENRE)))
+    tmdb = enriched.select(
+        "title_key", F.explode("t_genres.name").alias("genre_name"), F.lit("tmdb").alias("source")
+    ).where(F.trim("genre_name") != "")
+    pairs = imdb.unionByName(tmdb).withColumn("genre_key", surrogate_key("genre", F.lower(F.trim("genre_name"))))
+    dim = pairs.groupBy("genre_key").agg(F.min(F.trim("genre_name")).alias("genre_name"))
+    bridge = pairs.select("title_key", "genre_key", "source").distinct()
+    return dim, bridge
+
+
+def _credit_columns(source: str, role: str, **columns: Column) -> list[Column]:
+    names = ["character_name", "department", "job", "cast_order", "gender"]
+    types = {"cast_order": "int"}
+    return [F.lit(source).alias("source"), F.lit(role).alias("role")] + [
+        columns.get(n, F.lit(None)).cast(types.get(n, "string")).alias(n) for n in names
+    ]
+
+
+def persons(credits: DataFrame, enriched: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """dim_person and bridge_title_person: CSV artists (cast) and TMDB cast and crew, kept apart by source."""
+    csv = credits.where(F.col("artist_name").isNotNull()).withColumn("person_key", csv_person_key(credits))
+    csv_people = csv.groupBy("person_key").agg(
+        F.lit("imdb").alias("source"),
+        F.lit(None).cast("int").alias("tmdb_person_id"),
+        F.max("artist_name").alias("name"),
+        F.max("birth_year").alias("birth_year"),
+        F.max("death_year").alias("death_year"),
+        F.max(category_gender(F.col("artist_category"))).alias("gender"),
+        F.max("professions").alias("professions"),
+        F.max("known_for_titles").alias("known_for_titles"),
+    )
+    csv_credits_df = csv.select(
+        "title_key",
+        "person_key",
+        *_credit_columns(
+            "imdb",
+            "cast",
+            character_name=F.col("character_name"),
+            department=F.lit("Acting"),
+            gender=category_gender(F.col("artist_category")),
+        ),
+    )
+    cast = enriched.select("title_key", F.explode("t_cast").alias("c")).select(
+        "title_key",
+        surrogate_key("person|tmdb", F.col("c.id")).alias("person_key"),
+        F.col("c.id").alias("tmdb_person_id"),
+        F.col("c.name").alias("name"),
+        F.col("c.gender").alias("gender_code"),
+        *_credit_columns(
+            "tmdb",
+            "cast",
+            character_name=F.col("c.character"),
+            department=F.lit("Acting"),
+            cast_order=F.col("c.order"),
+            gender=gender_name(F.col("c.gender")),
+        ),
+    )
+    crew = enriched.select("title_key", F.explode("t_crew").alias("c")).select(
+        "title_key",
+        surrogate_key("person|tmdb", F.col("c.id")).alias("person_key"),
+        F.col("c.id").alias("tmdb_person_id"),
+        F.col("c.name").alias("name"),
+        F.col("c.gender").alias("gender_code"),
+        *_credit_columns(
+            "tmdb",
+            "crew",
+            department=F.col("c.department"),
+            job=F.col("c.job"),
+            gender=gender_name(F.col("c.gender")),
+        ),
+    )
+    tmdb_credits = cast.unionByName(crew).where(F.col("tmdb_person_id").isNotNull())
+    tmdb_people = tmdb_credits.groupBy("person_key").agg(
+        F.lit("tmdb").alias("source"),
+        F.max("tmdb_person_id").alias("tmdb_person_id"),
+        F.max("name").alias("name"),
+        F.lit(None).cast("int").alias("birth_year"),
+        F.lit(None).cast("int").alias("death_year"),
+        # TMDB's gender of a person is one value; max() only makes the pick deterministic (a known code beats 0).
+        gender_name(F.max("gender_code")).alias("gender"),
+        F.lit(None).cast("array<string>").alias("professions"),
+        F.lit(None).cast("array<string>").alias("known_for_titles"),
+    )
+    every_credit = csv_credits_df.unionByName(tmdb_credits.drop("tmdb_person_id", "name", "gender_code"))
+    # One row per credit: a person listed twice with the same character or job is one credit (first billing kept).
+    bridge = every_credit.groupBy("title_key", "person_key", "role", "character_name", "job").agg(
+        F.max("source").alias("source"),
+        F.max("department").alias("department"),
+        F.min("cast_order").alias("cast_order"),
+        F.max("gender").alias("gender"),
+    )
+    return csv_people.unionByName(tmdb_people), bridge
+
+
+def countries(enriched: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """dim_country and bridge_title_country from TMDB's production countries."""
+    pairs = (
+        enriched.select("title_key", F.explode("t_production_countries").alias("c"))
+        .select("title_key", F.upper(F.trim("c.iso_3166_1")).alias("country_code"), F.col("c.name").alias("name"))
+        .where(F.col("country_code").isNotNull() & (F.col("country_code") != ""))
+        .withColumn("country_key", surrogate_key("country", F.col("country_code")))
+    )
+    dim = pairs.groupBy("country_key").agg(
+        F.max("country_code").alias("country_code"), F.max("name").alias("country_name")
+    )
+    return dim, pairs.select("title_key", "country_key").distinct()
+
+
+def companies(enriched: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """dim_company and bridge_title_company: production companies (both kinds) and TV networks (series)."""
+
+    def exploded(column: str, company_type: str) -> DataFrame:
+        return enriched.select("title_key", F.explode(column).alias("c")).select(
+            "title_key",
+            F.lit(company_type).alias("company_type"),
+            F.col("c.id").alias("tmdb_company_id"),
+            F.col("c.name").alias("company_name"),
+            F.nullif(F.trim("c.origin_country"), F.lit("")).alias("origin_country"),
+        )
+
+    pairs = (
+        exploded("t_production_companies", "production")
+        .unionByName(exploded("t_networks", "network"))
+        .where(F.col("tmdb_company_id").isNotNull())
+        .withColumn("company_key", surrogate_key("company", F.col("company_type"), F.col("tmdb_company_id")))
+    )
+    dim = pairs.groupBy("company_key").agg(
+        F.max("company_type").alias("company_type"),
+        F.max("tmdb_company_id").alias("tmdb_company_id"),
+        F.max("company_name").alias("company_name"),
+        F.max("origin_country").alias("origin_country"),
+    )
+    return dim, pairs.select("title_key", "company_key").distinct()
+
+
+def conform(df: DataFrame, name: str) -> DataFrame:
+    """The table's columns in the registry's order and types (a missing column fails here, loudly)."""
+    schema = spark_schema(name)
+    missing = [f.name for f in schema.fields if f.name not in df.columns]
+    if missing:
+        raise IntegrityError(f"{name}: the transform produced no column(s) {missing} that the registry declares")
+    return df.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields])
+
+
+@dataclass
+class Model:
+    """The Refined tables by name, and the cached intermediates they share."""
+
+    tables: dict[str, DataFrame]
+    intermediates: list[DataFrame] = field(default_factory=list)
+
+    def release(self) -> None:
+        """Frees the cached intermediates (and tables) once the model has been written."""
+        for df in [*self.intermediates, *self.tables.values()]:
+            df.unpersist()
+
+
+def build_model(
+    movies: DataFrame,
+    series: DataFrame,
+    tmdb_movies: DataFrame,
+    tmdb_series: DataFrame,
+    as_of: str | None = None,
+) -> Model:
+    """Every Refined table from the four Trusted tables (TMDB records up to the day `as_of`, all when None)."""
+    # Every table derives from these two; kept (memory, then disk) so that each is computed once, not once per table.
+    credits = csv_credits(movies, series).persist(StorageLevel.MEMORY_AND_DISK)
+    tmdb = latest_tmdb(tmdb_movies_shape(tmdb_movies).unionByName(tmdb_series_shape(tmdb_series)), as_of)
+    enriched = enriched_titles(csv_titles(credits), tmdb).persist(StorageLevel.MEMORY_AND_DISK)
+    dim_title_df = dim_title(enriched)
+    fact = fact_title(enriched)
+    dim_genre_df, bridge_genre = genres(enriched)
+    dim_person_df, bridge_person = persons(credits, enriched)
+    dim_country_df, bridge_country = countries(enriched)
+    dim_company_df, bridge_company = companies(enriched)
+    raw = {
+        "fact_title": fact,
+        "dim_title": dim_title_df,
+        "dim_date": dim_date(dim_title_df, fact),
+        "dim_genre": dim_genre_df,
+        "dim_person": dim_person_df,
+        "dim_country": dim_country_df,
+        "dim_company": dim_company_df,
+        "bridge_title_genre": bridge_genre,
+        "bridge_title_person": bridge_person,
+        "bridge_title_country": bridge_country,
+        "bridge_title_company": bridge_company,
+    }
+    if sorted(raw) != sorted(REFINED_TABLE_NAMES):
+        raise IntegrityError(f"the job builds {sorted(raw)} but the registry declares {sorted(REFINED_TABLE_NAMES)}")
+    return Model(
+        tables={name: conform(raw[name], name) for name in REFINED_TABLE_NAMES}, intermediates=[credits, enriched]
+    )
+
+
+def _examples(df: DataFrame, limit: int = 5) -> list:
+    """Up to `limit` offending rows (one Spark job: empty means the check passed)."""
+    return [tuple(row) for row in df.limit(limit).collect()]
+
+
+def check_integrity(model: Model, movies: DataFrame, series: DataFrame) -> dict[str, int]:
+    """Fails loudly unless every primary key is unique, every foreign key exists in its table, and every Trusted title
+    has exactly one dim_title and one fact_title row. Returns the row count of every table."""
+    failures: list[str] = []
+    counts = {name: df.count() for name, df in model.tables.items()}
+    for name, df in model.tables.items():
+        definition = table(name)
+        duplicates = _examples(df.groupBy(*definition["primaryKey"]).count().where("count > 1"))
+        if duplicates:
+            failures.append(f"{name}: duplicate primary key {definition['primaryKey']}, e.g. {duplicates}")
+        for foreign in definition["foreignKeys"]:
+            (column,), (ref_column,) = foreign["columns"], foreign["references"]["columns"]
+            target = model.tables[foreign["references"]["table"]].select(F.col(ref_column).alias(column))
+            orphans = _examples(df.select(column).where(F.col(column).isNotNull()).join(target, column, "left_anti"))
+            if orphans:
+                failures.append(
+                    f"{name}.{column}: keys missing from {foreign['references']['table']}.{ref_column}, e.g. {orphans}"
+                )
+    trusted_ids = movies.select("imdb_id").unionByName(series.select("imdb_id")).distinct()
+    lost = _examples(trusted_ids.join(model.tables["dim_title"].select("imdb_id"), "imdb_id", "left_anti"))
+    if lost:
+        failures.append(f"Trusted titles missing from dim_title, e.g. {lost}")
+    dim_title_df, fact = model.tables["dim_title"], model.tables["fact_title"]
+    without_fact = _examples(dim_title_df.join(fact, "title_key", "left_anti").select("imdb_id"))
+    if without_fact:
+        failures.append(f"dim_title rows without a fact_title row, e.g. {without_fact}")
+    if failures:
+        raise IntegrityError("Refined model failed its integrity checks:\n- " + "\n- ".join(failures))
+    return counts

@@ -1,0 +1,111 @@
+"""The Refined job's I/O around the pure transforms (cinelake.refined): read Trusted, build, check, write, report.
+
+Every run rebuilds the whole model (the tables are small next to Trusted and keys are stable), overwriting each
+`Refined/<table>/` prefix only after every integrity check passed, so a failed check never publishes a broken model.
+"""
+
+import json
+import time
+from datetime import UTC, date, datetime
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from . import lake
+from .refined import REFINED_TABLE_NAMES, build_model, check_integrity
+from .registry import spark_schema
+
+ARGUMENTS = [
+    "lake_root",
+    "date",
+    "trusted_movies",
+    "trusted_series",
+    "trusted_tmdb_movies",
+    "trusted_tmdb_series",
+    "refined_root",
+    "report_prefix",
+]
+
+# Output files per table: enough parallelism for the bridges at full scale, few small files for the rest.
+FILES_PER_TABLE = {"bridge_title_person": 4, "bridge_title_genre": 2}
+
+
+def read_csv_table(spark, uri: str, name: str) -> DataFrame:
+    """A Trusted CSV table; missing input fails loudly (the model starts from these titles)."""
+    if not lake.list_files(spark, uri, ".parquet"):
+        raise FileNotFoundError(f"{name}: no Parquet under {uri}; run the trusted-csv job first")
+    return spark.read.schema(spark_schema(name)).parquet(uri)
+
+
+def read_tmdb_table(spark, uri: str, name: str) -> DataFrame:
+    """A Trusted TMDB table with its `dt` partition; an absent table is empty (TMDB enrichment is optional)."""
+    schema = spark_schema(name, with_partitions=True)
+    if not [n for n in lake.list_names(spark, uri) if n.startswith("dt=")]:
+        return spark.createDataFrame([], schema)
+    return spark.read.schema(schema).option("basePath", uri).parquet(uri)
+
+
+def tmdb_counts(tmdb_movies: DataFrame, tmdb_series: DataFrame, dim_title: DataFrame) -> dict[str, int]:
+    """How many TMDB ids were read and how many titles they enriched (the rest are TMDB ids with no CSV title)."""
+    ids = tmdb_movies.select("tmdb_id").distinct().count() + tmdb_series.select("tmdb_id").distinct().count()
+    enriched = dim_title.where("is_tmdb_enriched").count()
+    return {"tmdb_ids_read": ids, "titles_enriched": enriched, "tmdb_ids_without_csv_title": ids - enriched}
+
+
+def run(spark, args: dict) -> dict:
+    """Builds, checks and writes the model; writes the run report (JSON) and returns it."""
+    started = datetime.now(UTC)
+    durations: dict[str, float] = {}
+    root = args["lake_root"]
+    as_of = None if args["date"] == "latest" else date.fromisoformat(args["date"]).isoformat()
+
+    clock = time.perf_counter()
+    movies = read_csv_table(spark, lake.join(root, args["trusted_movies"]), "trusted_movies")
+    series = read_csv_table(spark, lake.join(root, args["trusted_series"]), "trusted_series")
+    tmdb_movies = read_tmdb_table(spark, lake.join(root, args["trusted_tmdb_movies"]), "trusted_tmdb_movies")
+    tmdb_series = read_tmdb_table(spark, lake.join(root, args["trusted_tmdb_series"]), "trusted_tmdb_series")
+    model = build_model(movies, series, tmdb_movies, tmdb_series, as_of)
+    for df in model.tables.values():
+        df.persist(StorageLevel.MEMORY_AND_DISK)
+    durations["build"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    counts = check_integrity(model, movies, series)
+    durations["integrity_checks"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    for name in REFINED_TABLE_NAMES:
+        target = lake.join(root, args["refined_root"], f"{name}/")
+        model.tables[name].coalesce(FILES_PER_TABLE.get(name, 1)).write.mode("overwrite").parquet(target)
+    durations["write"] = time.perf_counter() - clock
+
+    report = {
+        "job": "refined",
+        "requested_date": args["date"],
+        "started_at": started.isoformat(timespec="seconds"),
+        "inputs": {
+            "trusted_movies_rows": movies.count(),
+            "trusted_series_rows": series.count(),
+            "trusted_titles": movies.select("imdb_id").unionByName(series.select("imdb_id")).distinct().count(),
+            **tmdb_counts(tmdb_movies, tmdb_series, model.tables["dim_title"]),
+        },
+        "tables": counts,
+        "integrity_checks": "passed",
+        "durations_s": {step: round(seconds, 3) for step, seconds in durations.items()},
+    }
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    day = as_of or started.date().isoformat()
+    uri = lake.join(root, args["report_prefix"], f"dt={day}/run-{stamp}.json")
+    lake.write_text(spark, uri, json.dumps(report, indent=2) + "\n")
+    report["report_uri"] = uri
+    model.release()
+    return report
+
+
+def written_counts(spark, root: str, refined_root: str) -> dict[str, int]:
+    """Row counts of the Refined tables as written (for tests and the benchmark)."""
+    return {
+        name: spark.read.parquet(lake.join(root, refined_root, f"{name}/")).agg(F.count("*")).first()[0]
+        for name in REFINED_TABLE_NAMES
+    }

@@ -1,0 +1,93 @@
+/**
+ * `npm run catalog -- (--bucket B | --lake-dir DIR) [--out FILE]`: builds the local DuckDB catalog (the twin of the
+ * Glue catalog and Athena views) from the table registry and prints where the database file is.
+ *
+ * DuckDB's httpfs extension cannot be downloaded offline, so for `--bucket` the registry tables' prefixes are first
+ * mirrored from the S3 API server (AWS_ENDPOINT_URL_S3) into `.lake/catalog/<bucket>/lake/`; the catalog is then built
+ * over that folder by glue/cinelake/catalog.py (the same code the Python tests exercise).
+ */
+import { spawn } from "node:child_process";
+import { dirname, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { TABLES } from "../../components/tables";
+import { GLUE_SHARED_PACKAGE } from "../../components/jobs";
+import { makeS3Client } from "../shared/s3Client";
+import { mirrorBucketToFolder, type MirrorSummary } from "./mirror";
+
+const REPO_ROOT = resolve(__dirname, "..", "..");
+
+/** What the catalog is built over, and where it is written (undefined: next to the lake folder). */
+export type CatalogTarget = ({ bucket: string } | { lakeDir: string }) & { out?: string };
+
+const USAGE = "usage: npm run catalog -- (--bucket B | --lake-dir DIR) [--out FILE]";
+
+/** Parses the command line; throws a message naming what is wrong. */
+export function parseCatalogArgs(argv: string[]): CatalogTarget {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { bucket: { type: "string" }, "lake-dir": { type: "string" }, out: { type: "string" } },
+  });
+  if (positionals.length > 0) throw new Error(`unexpected argument(s) ${positionals.join(" ")}\n${USAGE}`);
+  if (!values.bucket === !values["lake-dir"]) throw new Error(`give exactly one of --bucket or --lake-dir\n${USAGE}`);
+  const out = values.out ? { out: resolve(values.out) } : {};
+  return values.bucket ? { bucket: values.bucket, ...out } : { lakeDir: resolve(values["lake-dir"] as string), ...out };
+}
+
+/** The local folder a bucket is mirrored into (its parent then holds the default catalog.duckdb). */
+export function mirrorFolder(bucket: string, root = REPO_ROOT): string {
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new Error(`--bucket "${bucket}" is not a valid name`);
+  return join(root, ".lake", "catalog", bucket, "lake");
+}
+
+/** The prefixes the catalog reads: every registry table's location (Trusted and Refined), nothing else. */
+export function catalogPrefixes(): string[] {
+  return [...new Set(TABLES.map((table) => table.location))].sort();
+}
+
+/** Mirrors the registry tables' prefixes of a bucket into a local folder (S3 client from the AWS environment). */
+export async function mirrorBucket(bucket: string, folder: string): Promise<MirrorSummary> {
+  return mirrorBucketToFolder(makeS3Client(), bucket, folder, catalogPrefixes());
+}
+
+/** Runs glue/cinelake/catalog.py over a lake folder; resolves to the database file it reports. */
+export async function buildCatalog(lakeDir: string, out?: string): Promise<string> {
+  const args = ["-m", "cinelake.catalog", "--lake-dir", lakeDir, ...(out ? ["--out", out] : [])];
+  const child = spawn(process.env.PYTHON ?? "python3", args, {
+    cwd: REPO_ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, PYTHONPATH: resolve(REPO_ROOT, GLUE_SHARED_PACKAGE, "..") },
+  });
+  let stdout = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  const code = await new Promise<number>((resolveExit, reject) => {
+    child.once("error", (error) => reject(new Error(`could not start python3: ${error.message}`)));
+    child.once("exit", (exitCode, signal) => resolveExit(exitCode ?? (signal ? 1 : 0)));
+  });
+  const reported = /^catalog: (.+)$/m.exec(stdout)?.[1];
+  if (code !== 0 || !reported) throw new Error(`cinelake.catalog failed (exit ${code}) for ${lakeDir}`);
+  return reported;
+}
+
+/** Mirrors when given a bucket, then builds the catalog; resolves to the database file. */
+export async function runCatalog(target: CatalogTarget, root = REPO_ROOT): Promise<string> {
+  if ("bucket" in target) {
+    const folder = mirrorFolder(target.bucket, root);
+    const summary = await mirrorBucket(target.bucket, folder);
+    console.error(
+      `mirrored s3://${target.bucket} into ${folder}: ${summary.copied} copied, ${summary.unchanged} unchanged, ` +
+        `${summary.removed} removed`,
+    );
+    return buildCatalog(folder, target.out ?? join(dirname(folder), "catalog.duckdb"));
+  }
+  return buildCatalog(target.lakeDir, target.out);
+}
+
+if (require.main === module) {
+  runCatalog(parseCatalogArgs(process.argv.slice(2)))
+    .then((path) => console.log(`catalog: ${path}`))
+    .catch((error: unknown) => {
+      console.error(`catalog: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,212 @@
+/**
+ * `npm run job -- <trusted-csv|trusted-tmdb|refined> (--bucket B | --lake-dir DIR) [--date YYYY-MM-DD|latest]`:
+ * runs a Spark job's Glue entry script on local Spark, with the exact job arguments Glue gets (components/jobs.ts):
+ * through s3a against the bucket (endpoint and credentials from the standard AWS environment), or on a local folder
+ * laid out like the bucket.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { delimiter, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { GLUE_SHARED_PACKAGE, JOBS, jobArguments, type JobName } from "../../components/jobs";
+import { parseDay } from "../../components/lakePaths";
+
+const REPO_ROOT = resolve(__dirname, "..", "..");
+
+/** Where a run reads and writes: a bucket through s3a, or a local folder. */
+export type JobTarget = { bucket: string } | { lakeDir: string };
+
+/** A process to start: the Python interpreter, the script and its arguments, and extra environment. */
+export interface JobCommand {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+/** The lake root a job is given: `s3a://bucket/` or `file:///abs/dir/`. */
+export function lakeRoot(target: JobTarget): string {
+  if ("bucket" in target) {
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(target.bucket))
+      throw new Error(`--bucket "${target.bucket}" is not a valid S3 bucket name`);
+    return `s3a://${target.bucket}/`;
+  }
+  const url = pathToFileURL(resolve(target.lakeDir)).href;
+  return url.endsWith("/") ? url : `${url}/`;
+}
+
+/** The command that runs a job's entry script with its Glue arguments (pure: nothing is started). */
+export function jobCommand(
+  name: JobName,
+  target: JobTarget,
+  date = "latest",
+  env: NodeJS.ProcessEnv = process.env,
+): JobCommand {
+  const job = JOBS[name];
+  if (!job) throw new Error(`unknown job "${name}": one of ${Object.keys(JOBS).join(", ")}`);
+  if (date !== "latest") parseDay(date);
+  const args = [join(REPO_ROOT, job.script)];
+  for (const [key, value] of Object.entries(jobArguments(name, lakeRoot(target), date))) args.push(`--${key}`, value);
+  // The shared module is importable as on Glue (where it arrives through --extra-py-files).
+  const shared = resolve(REPO_ROOT, GLUE_SHARED_PACKAGE, "..");
+  const pythonPath = [shared, env.PYTHONPATH].filter(Boolean).join(delimiter);
+  return { command: env.PYTHON ?? "python3", args, env: { PYTHONPATH: pythonPath } };
+}
+
+/** Parses the command line: the job name, the target and the date; throws a message naming what is wrong. */
+export function parseJobArgs(argv: string[]): { name: JobName; target: JobTarget; date: string } {
+  const usage = "usage: npm run job -- <trusted-csv|trusted-tmdb|refined> (--bucket B | --lake-dir DIR) [--date D]";
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { bucket: { type: "string" }, "lake-dir": { type: "string" }, date: { type: "string" } },
+  });
+  const [name] = positionals;
+  if (positionals.length !== 1 || !name || !(name in JOBS)) throw new Error(usage);
+  if (!values.bucket === !values["lake-dir"]) throw new Error(`give exactly one of --bucket or --lake-dir\n${usage}`);
+  const target: JobTarget = values.bucket ? { bucket: values.bucket } : { lakeDir: values["lake-dir"] as string };
+  return { name: name as JobName, target, date: values.date ?? "latest" };
+}
+
+/** What {@link runJob} needs: the job, where (a bucket through s3a, or a local folder) and the day. */
+export interface RunJobOptions {
+  job: JobName;
+  bucket?: string;
+  lakeDir?: string;
+  /** `YYYY-MM-DD` or `latest` (the default). */
+  date?: string;
+  /** Extra environment for the job (e.g. CINELAKE_SPARK_MASTER); the AWS environment is inherited. */
+  env?: Record<string, string>;
+  /** Echo the job's report (stdout) as it runs; its log (stderr) is always shown. Default true. */
+  echo?: boolean;
+}
+
+/** The outcome of a successful run: the job's run report, its numeric counts flattened, and peak memory. */
+export interface JobOutcome {
+  report: Record<string, unknown>;
+  /** Numeric counts of the report, flattened to `a_b` names (durations left out). */
+  counts: Record<string, number>;
+  /** Peak resident memory of the job's whole process tree (Python driver + JVM), in MB. */
+  peakRssMb: number;
+  /** Wall time of the run, in seconds. */
+  seconds: number;
+}
+
+/** The last top-level JSON object a job printed (the entry scripts print their run report last). */
+export function lastJsonObject(stdout: string): Record<string, unknown> {
+  const starts = [...stdout.matchAll(/^\{/gm)].map((match) => match.index ?? 0);
+  for (const start of starts.reverse()) {
+    try {
+      return JSON.parse(stdout.slice(start)) as Record<string, unknown>;
+    } catch {
+      // Not a complete object from here: try an earlier opening brace.
+    }
+  }
+  throw new Error("the job printed no run report (a JSON object) on stdout");
+}
+
+/** Numeric leaves of a run report, named by their path (`datasets` entries by their `dataset` name). */
+export function reportCounts(report: Record<string, unknown>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  const walk = (value: unknown, path: string[]): void => {
+    if (typeof value === "number") counts[path.join("_")] = value;
+    else if (Array.isArray(value))
+      value.forEach((item, index) => {
+        const named = item && typeof item === "object" && "dataset" in item ? String(item.dataset) : String(index);
+        walk(item, [...path, named]);
+      });
+    else if (value && typeof value === "object")
+      for (const [key, inner] of Object.entries(value)) {
+        if (key === "durations_s" || key === "extra") continue;
+        walk(inner, [...path, key]);
+      }
+  };
+  walk(report, []);
+  return counts;
+}
+
+/** Resident memory (kB) of a process and all its descendants, from /proc (0 where /proc is unavailable). */
+export function treeRssKb(rootPid: number): number {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return 0;
+  }
+  const parentOf = new Map<number, number>();
+  const rssOf = new Map<number, number>();
+  for (const entry of entries) {
+    try {
+      const status = readFileSync(`/proc/${entry}/status`, "utf8");
+      parentOf.set(Number(entry), Number(/^PPid:\s+(\d+)/m.exec(status)?.[1] ?? 0));
+      rssOf.set(Number(entry), Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  const inTree = new Set([rootPid]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, parent] of parentOf)
+      if (!inTree.has(pid) && inTree.has(parent)) {
+        inTree.add(pid);
+        grew = true;
+      }
+  }
+  return [...inTree].reduce((sum, pid) => sum + (rssOf.get(pid) ?? 0), 0);
+}
+
+/** Runs a job's Glue script on local Spark; resolves with its report, or rejects when the job fails. */
+export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
+  const target: JobTarget = options.bucket ? { bucket: options.bucket } : { lakeDir: options.lakeDir ?? "" };
+  if (!options.bucket && !options.lakeDir) throw new Error("runJob: give a bucket or a lakeDir");
+  const command = jobCommand(options.job, target, options.date ?? "latest");
+  const script = command.args[0] as string;
+  if (!existsSync(script)) throw new Error(`${options.job}: its entry script ${script} does not exist yet`);
+  const started = performance.now();
+  const child = spawn(command.command, command.args, {
+    cwd: REPO_ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, ...command.env, ...options.env },
+  });
+  let stdout = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+    if (options.echo !== false) process.stdout.write(chunk);
+  });
+  let peakKb = 0;
+  const sampler = setInterval(() => {
+    if (child.pid) peakKb = Math.max(peakKb, treeRssKb(child.pid));
+  }, 250);
+  try {
+    const code = await new Promise<number>((resolveExit, reject) => {
+      child.once("error", (error) => reject(new Error(`could not start ${command.command}: ${error.message}`)));
+      child.once("close", (exitCode, signal) => resolveExit(exitCode ?? (signal ? 1 : 0)));
+    });
+    if (code !== 0) throw new Error(`job ${options.job} failed with exit code ${code} (its log is above)`);
+  } finally {
+    clearInterval(sampler);
+  }
+  const report = lastJsonObject(stdout);
+  return {
+    report,
+    counts: reportCounts(report),
+    peakRssMb: Math.round(peakKb / 1024),
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+async function main(): Promise<void> {
+  const { name, target, date } = parseJobArgs(process.argv.slice(2));
+  console.error(`job ${name}: ${lakeRoot(target)} date ${date}`);
+  const outcome = await runJob({ job: name, ...target, date });
+  console.error(`job ${name}: done in ${outcome.seconds.toFixed(1)} s, peak RSS ${outcome.peakRssMb} MB`);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(`job: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+}

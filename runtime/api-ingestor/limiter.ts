@@ -1,7 +1,7 @@
 /**
  * The kept limiter every TMDB request (retries included) passes through: at most `maxInFlight` requests at once and
- * starts spaced by 1000/`maxRps` ms, so no one-second window ever holds more than `maxRps` starts (no bursts at
- * window edges, which a fixed-window limiter would allow and TMDB would answer with 429).
+ * at most `maxRps` starts in any sliding window of a second (a log of recent starts, so a late timer is caught up
+ * instead of drifting below the rate), with starts spread at least half the average spacing apart (no bursts).
  */
 
 /** The limiter's settings. */
@@ -14,16 +14,19 @@ export interface LimiterOptions {
 
 interface Waiter {
   start: () => void;
-  fail: (error: unknown) => void;
 }
+
+/** The window the rate is counted over: a second, plus a little for clock and network jitter between us and TMDB. */
+export const RATE_WINDOW_MS = 1010;
 
 /** A concurrency and start-rate limiter. */
 export class RateLimiter {
   private inFlight = 0;
-  private nextStartAt = 0;
+  private readonly recentStarts: number[] = [];
+  private lastStartAt = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
   private readonly waiters: Waiter[] = [];
-  private readonly spacingMs: number;
+  private readonly minSpacingMs: number;
   /** The most requests seen in flight at once (for reports and tests). */
   peakInFlight = 0;
   /** Requests started. */
@@ -34,7 +37,7 @@ export class RateLimiter {
   constructor(private readonly options: LimiterOptions) {
     if (!(options.maxRps > 0) || !(options.maxInFlight >= 1))
       throw new Error(`limiter needs maxRps > 0 and maxInFlight >= 1 (got ${options.maxRps}, ${options.maxInFlight})`);
-    this.spacingMs = 1000 / options.maxRps;
+    this.minSpacingMs = 500 / options.maxRps;
     this.maxInFlight = options.maxInFlight;
   }
 
@@ -47,7 +50,6 @@ export class RateLimiter {
           signal?.removeEventListener("abort", onAbort);
           resolve();
         },
-        fail: reject,
       };
       const onAbort = () => {
         const index = this.waiters.indexOf(waiter);
@@ -66,19 +68,29 @@ export class RateLimiter {
     }
   }
 
+  /** Milliseconds until the next start is allowed (0: now). */
+  private waitMs(now: number): number {
+    while (this.recentStarts.length > 0 && (this.recentStarts[0] as number) <= now - RATE_WINDOW_MS)
+      this.recentStarts.shift();
+    const byWindow =
+      this.recentStarts.length >= this.options.maxRps ? (this.recentStarts[0] as number) + RATE_WINDOW_MS - now : 0;
+    return Math.max(byWindow, this.lastStartAt + this.minSpacingMs - now, 0);
+  }
+
   private pump(): void {
     while (this.waiters.length > 0 && this.inFlight < this.options.maxInFlight) {
       const now = performance.now();
-      if (now < this.nextStartAt) {
+      const wait = this.waitMs(now);
+      if (wait > 0) {
         if (!this.timer)
           this.timer = setTimeout(() => {
             this.timer = undefined;
             this.pump();
-          }, this.nextStartAt - now);
+          }, Math.ceil(wait));
         return;
       }
-      // After an idle spell the schedule restarts from now: idle time never turns into a burst.
-      this.nextStartAt = Math.max(now, this.nextStartAt) + this.spacingMs;
+      this.recentStarts.push(now);
+      this.lastStartAt = now;
       this.inFlight += 1;
       this.started += 1;
       this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);

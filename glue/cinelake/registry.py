@@ -1,18 +1,17 @@
 """The table registry exported from components/tables.ts (registry.json), read by the jobs and the local catalog."""
 
 import json
+import pkgutil
 from functools import lru_cache
-from pathlib import Path
 
 from pyspark.sql.types import StructField, StructType, _parse_datatype_string
-
-REGISTRY_PATH = Path(__file__).with_name("registry.json")
 
 
 @lru_cache(maxsize=1)
 def registry() -> dict:
     """The whole registry: {"tables": [...], "views": [...]}."""
-    return json.loads(REGISTRY_PATH.read_text(encoding="utf-8"))
+    # pkgutil reads it from a folder and from inside the zip Glue imports the package from (--extra-py-files).
+    return json.loads(pkgutil.get_data("cinelake", "registry.json").decode("utf-8"))
 
 
 def table(name: str) -> dict:

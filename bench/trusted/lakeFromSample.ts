@@ -1,5 +1,5 @@
 /**
- * `tsx bench/trusted/lakeFromSample.ts SAMPLE_DIR LAKE_DIR DATE [--tmdb-per-file N]`: lays a generated sample out as a
+ * `tsx bench/trusted/lakeFromSample.ts SAMPLE_DIR LAKE_DIR DATE [--tmdb-per-file N] [--no-tmdb]`: lays a generated sample out as a
  * local lake's Raw zone for the Trusted jobs: the CSVs at their Raw keys and, for every title TMDB knows, the
  * stand-in's detail objects (all appendices) as JSON arrays, the ApiIngestor's file shape. Used by the Trusted jobs'
  * end-to-end tests and the benchmark.
@@ -33,6 +33,7 @@ export async function layOutLake(
   lakeDir: string,
   date: string,
   perFile = 100,
+  withTmdb = true,
 ): Promise<LaidOutLake> {
   const csvFiles = [
     lakeKey({ ...DATASETS.rawMoviesCsv, date, file: "movies.csv" }),
@@ -43,8 +44,9 @@ export async function layOutLake(
     mkdirSync(dirname(target), { recursive: true });
     copyFileSync(join(sampleDir, index === 0 ? "movies.csv" : "series.csv"), target);
   }
-  const catalog = await catalogFromDir(sampleDir);
   const result: LaidOutLake = { csvFiles, tmdbFiles: { movies: 0, series: 0 }, tmdbRecords: { movies: 0, series: 0 } };
+  if (!withTmdb) return result;
+  const catalog = await catalogFromDir(sampleDir);
   for (const kind of ["movies", "series"] as const) {
     const titles = catalog.titles().filter((title) => title.kind === kind && isKnown(title.imdbId));
     const dataset = kind === "movies" ? DATASETS.rawTmdbMovies : DATASETS.rawTmdbSeries;
@@ -66,12 +68,12 @@ export async function layOutLake(
 if (require.main === module) {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { "tmdb-per-file": { type: "string" } },
+    options: { "tmdb-per-file": { type: "string" }, "no-tmdb": { type: "boolean" } },
   });
   const [sampleDir, lakeDir, date] = positionals;
   if (!sampleDir || !lakeDir || !date)
     throw new Error("usage: lakeFromSample.ts SAMPLE_DIR LAKE_DIR DATE [--tmdb-per-file N]");
-  layOutLake(sampleDir, lakeDir, date, Number(values["tmdb-per-file"] ?? 100))
+  layOutLake(sampleDir, lakeDir, date, Number(values["tmdb-per-file"] ?? 100), !values["no-tmdb"])
     .then((result) => console.log(JSON.stringify(result)))
     .catch((error: unknown) => {
       console.error(error instanceof Error ? error.message : String(error));

@@ -125,21 +125,29 @@ export function reportCounts(report: Record<string, unknown>): Record<string, nu
   return counts;
 }
 
-/** Resident memory (kB) of a process and all its descendants, from /proc (0 where /proc is unavailable). */
-export function treeRssKb(rootPid: number): number {
+/** Resident memory of a process tree: current total, and each process's own peak (VmHWM) in kB. */
+export interface TreeMemory {
+  rssKb: number;
+  peakKbByPid: Map<number, number>;
+}
+
+/** Resident memory of a process and all its descendants, from /proc (zero where /proc is unavailable). */
+export function treeMemory(rootPid: number): TreeMemory {
+  const result: TreeMemory = { rssKb: 0, peakKbByPid: new Map() };
   let entries: string[];
   try {
     entries = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
   } catch {
-    return 0;
+    return result;
   }
   const parentOf = new Map<number, number>();
-  const rssOf = new Map<number, number>();
+  const memoryOf = new Map<number, [number, number]>();
   for (const entry of entries) {
     try {
       const status = readFileSync(`/proc/${entry}/status`, "utf8");
-      parentOf.set(Number(entry), Number(/^PPid:\s+(\d+)/m.exec(status)?.[1] ?? 0));
-      rssOf.set(Number(entry), Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0));
+      const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? 0);
+      parentOf.set(Number(entry), field("PPid"));
+      memoryOf.set(Number(entry), [field("VmRSS"), field("VmHWM")]);
     } catch {
       // The process ended while we looked.
     }
@@ -154,7 +162,39 @@ export function treeRssKb(rootPid: number): number {
         grew = true;
       }
   }
-  return [...inTree].reduce((sum, pid) => sum + (rssOf.get(pid) ?? 0), 0);
+  for (const pid of inTree) {
+    const [rss, hwm] = memoryOf.get(pid) ?? [0, 0];
+    result.rssKb += rss;
+    result.peakKbByPid.set(pid, hwm);
+  }
+  return result;
+}
+
+/** Current resident memory (kB) of a process and all its descendants (bench/refined samples it itself). */
+export function treeRssKb(rootPid: number): number {
+  return treeMemory(rootPid).rssKb;
+}
+
+/**
+ * Samples a process tree's memory every 250 ms until stopped; the peak is the sum of each process's own high-water
+ * mark (VmHWM), which also catches spikes between samples (an upper bound when processes peak at different times).
+ */
+export function trackPeakMemory(pid: number | undefined): { stop(): number } {
+  const peaks = new Map<number, number>();
+  const sample = () => {
+    if (!pid) return;
+    for (const [child, kb] of treeMemory(pid).peakKbByPid) peaks.set(child, Math.max(peaks.get(child) ?? 0, kb));
+  };
+  sample();
+  const timer = setInterval(sample, 250);
+  return {
+    stop() {
+      sample();
+      clearInterval(timer);
+      const total = [...peaks.values()].reduce((sum, kb) => sum + kb, 0);
+      return Math.round(total / 1024);
+    },
+  };
 }
 
 /** Runs a job's Glue script on local Spark; resolves with its report, or rejects when the job fails. */
@@ -175,10 +215,8 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
     stdout += chunk.toString();
     if (options.echo !== false) process.stdout.write(chunk);
   });
-  let peakKb = 0;
-  const sampler = setInterval(() => {
-    if (child.pid) peakKb = Math.max(peakKb, treeRssKb(child.pid));
-  }, 250);
+  const memory = trackPeakMemory(child.pid);
+  let peakRssMb = 0;
   try {
     const code = await new Promise<number>((resolveExit, reject) => {
       child.once("error", (error) => reject(new Error(`could not start ${command.command}: ${error.message}`)));
@@ -186,13 +224,13 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
     });
     if (code !== 0) throw new Error(`job ${options.job} failed with exit code ${code} (its log is above)`);
   } finally {
-    clearInterval(sampler);
+    peakRssMb = memory.stop();
   }
   const report = lastJsonObject(stdout);
   return {
     report,
     counts: reportCounts(report),
-    peakRssMb: Math.round(peakKb / 1024),
+    peakRssMb,
     seconds: (performance.now() - started) / 1000,
   };
 }

@@ -1,0 +1,118 @@
+/**
+ * `npx tsx bench/refined/bench.ts [--scale full|small] [--titles N] [--work DIR]`: the Refined job (glue/refined.py on
+ * local Spark, through the same runner as `npm run job`) beside DuckDB building the same model in SQL
+ * (bench/refined/duckdb_refined.py), over the same Trusted zone in the same run. The Trusted zone is made once from a
+ * generated sample (its CSVs and the TMDB stand-in's details, run through both Trusted jobs) and reused by later runs.
+ * Prints wall time and peak memory side by side, their ratios, each table's row count from both, and where the Spark
+ * job's time goes.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { runJob, treeRssKb } from "../../runtime/local/job";
+import { layOutLake } from "../trusted/lakeFromSample";
+
+const REPO_ROOT = resolve(__dirname, "..", "..");
+const DATE = "2024-06-01";
+
+/** Wall time, peak RSS (whole process tree, sampled every 250 ms) and stdout of a process. */
+async function measure(
+  command: string,
+  args: string[],
+): Promise<{ seconds: number; peakRssMb: number; stdout: string }> {
+  const started = performance.now();
+  const child = spawn(command, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "inherit"] });
+  let stdout = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  let peakKb = 0;
+  const sampler = setInterval(() => child.pid && (peakKb = Math.max(peakKb, treeRssKb(child.pid))), 250);
+  const code = await new Promise<number | null>((done) => child.once("close", done));
+  clearInterval(sampler);
+  if (code !== 0) throw new Error(`${command} ${args.join(" ")} exited with ${code}`);
+  return { seconds: (performance.now() - started) / 1000, peakRssMb: Math.round(peakKb / 1024), stdout };
+}
+
+const pad = (text: string, width: number) => text.padEnd(width);
+const num = (value: number, digits = 1) => value.toFixed(digits).padStart(10);
+
+/** Generates the sample and runs both Trusted jobs, unless a previous run left a complete Trusted zone. */
+async function trustedZone(work: string, scale: string, titles?: string): Promise<string> {
+  const lakeDir = join(work, "lake");
+  const done = join(work, "trusted.done");
+  if (existsSync(done)) return lakeDir;
+  const sampleDir = join(work, "sample");
+  if (!existsSync(join(sampleDir, "series.csv"))) {
+    const sizing = titles ? ["--titles", titles] : ["--scale", scale];
+    const generated = spawnSync("npx", ["tsx", "runtime/sample/cli.ts", sampleDir, ...sizing, "--seed", "1"], {
+      cwd: REPO_ROOT,
+      stdio: "inherit",
+    });
+    if (generated.status !== 0) throw new Error("sample generation failed");
+  }
+  rmSync(lakeDir, { recursive: true, force: true });
+  mkdirSync(lakeDir, { recursive: true });
+  const laid = await layOutLake(sampleDir, lakeDir, DATE);
+  console.log(`Raw zone: ${JSON.stringify(laid.tmdbRecords)} TMDB records; running the Trusted jobs once ...`);
+  const csv = await runJob({ job: "trusted-csv", lakeDir, date: DATE, echo: false });
+  const tmdb = await runJob({ job: "trusted-tmdb", lakeDir, date: DATE, echo: false });
+  console.log(`trusted-csv ${csv.seconds.toFixed(1)} s, trusted-tmdb ${tmdb.seconds.toFixed(1)} s`);
+  spawnSync("touch", [done]);
+  return lakeDir;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { scale: { type: "string" }, titles: { type: "string" }, work: { type: "string" } },
+  });
+  const scale = values.scale ?? "full";
+  const work = resolve(values.work ?? join(REPO_ROOT, ".cache", `bench-refined-${values.titles ?? scale}`));
+  const lakeDir = await trustedZone(work, scale, values.titles);
+
+  console.log(`bench/refined: Trusted zone ${lakeDir} (${values.titles ? `${values.titles} titles` : scale})`);
+  console.log("running the Refined job on local Spark (local[*], driver 2g) ...");
+  const spark = await runJob({ job: "refined", lakeDir, date: "latest", echo: false });
+  console.log("running DuckDB building the same model in SQL (one connection) ...");
+  const duckOut = join(work, "duckdb-refined");
+  rmSync(duckOut, { recursive: true, force: true });
+  const duck = await measure("python3", ["bench/refined/duckdb_refined.py", lakeDir, duckOut]);
+  const duckReport = JSON.parse(duck.stdout) as { tables: Record<string, number>; seconds: number };
+  const sparkTables = spark.report.tables as Record<string, number>;
+  const inputs = spark.report.inputs as Record<string, number>;
+
+  console.log("");
+  console.log(
+    `input: ${inputs.trusted_movies_rows} + ${inputs.trusted_series_rows} Trusted CSV rows, ` +
+      `${inputs.trusted_titles} titles, ${inputs.tmdb_ids_read} TMDB ids (${inputs.titles_enriched} titles enriched)`,
+  );
+  console.log(`${pad("", 34)}${"wall s".padStart(10)}${"peak MB".padStart(10)}`);
+  console.log(`${pad("Spark Refined job (refined.py)", 34)}${num(spark.seconds)}${num(spark.peakRssMb, 0)}`);
+  console.log(`${pad("DuckDB same model in SQL", 34)}${num(duck.seconds)}${num(duck.peakRssMb, 0)}`);
+  console.log(
+    `${pad("ratio Spark / DuckDB", 34)}${num(spark.seconds / duck.seconds)}` +
+      `${num(spark.peakRssMb / Math.max(1, duck.peakRssMb))}`,
+  );
+  console.log("");
+  console.log(`${pad("rows per table", 34)}${"Spark".padStart(10)}${"DuckDB".padStart(10)}`);
+  let agree = true;
+  for (const [name, rows] of Object.entries(sparkTables)) {
+    const other = duckReport.tables[name] ?? -1;
+    agree &&= other === rows;
+    console.log(`${pad(`  ${name}`, 34)}${String(rows).padStart(10)}${String(other).padStart(10)}`);
+  }
+  console.log(`same row counts in every table: ${agree ? "yes" : "NO"}`);
+  console.log("");
+  console.log("where the Spark job's time goes (its run report):");
+  const steps = spark.report.durations_s as Record<string, number>;
+  const inSteps = Object.values(steps).reduce((sum, value) => sum + value, 0);
+  for (const [step, seconds] of [
+    ...Object.entries(steps),
+    ["JVM + session start-up, counts, report", spark.seconds - inSteps],
+  ] as [string, number][])
+    console.log(`  ${pad(step, 40)}${num(seconds)} s ${num((100 * seconds) / spark.seconds)} %`);
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench/refined: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -162,13 +162,16 @@ describe("ApiIngestor Lambda artifact on Node 22 (stand-in + moto)", function ()
    * Checks the lake against the oracle: each known id in exactly one file (or, with `allowFailed`, recorded as failed
    * with a reason), unknown ids in no file and recorded as not found, and the checkpoint naming exactly the files.
    */
-  async function expectCompleteAndUnique(bucket: string, allowFailed = false): Promise<{ files: number; failed: number }> {
+  async function expectCompleteAndUnique(
+    bucket: string,
+    allowFailed = false,
+  ): Promise<{ files: number; failed: number }> {
     const counts = new Map<string, number>();
     const files = await rawFiles(bucket);
     for (const file of files) {
       const spec = parseLakeKey(file.key).spec;
       const records = JSON.parse(file.text) as RawRecord[];
-      expect(records, file.key).to.be.an("array").that.is.not.empty;
+      expect(records, file.key).to.be.an("array").with.length.above(0);
       for (const record of records) {
         // One structure per file: movie details carry `title`, TV details `name`.
         if (spec === "Movies") expect(record).to.have.property("title").and.not.have.property("name");
@@ -179,7 +182,9 @@ describe("ApiIngestor Lambda artifact on Node 22 (stand-in + moto)", function ()
     }
     const checkpoint = JSON.parse(
       await (
-        (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: CHECKPOINT_KEY }))).Body as {
+        (
+          await s3.send(new GetObjectCommand({ Bucket: bucket, Key: CHECKPOINT_KEY }))
+        ).Body as {
           transformToString(): Promise<string>;
         }
       ).transformToString(),
@@ -204,7 +209,8 @@ describe("ApiIngestor Lambda artifact on Node 22 (stand-in + moto)", function ()
 
   it("fills the Raw TMDB zone in slices, reading the token from Secrets Manager, 100 records per file at most", async () => {
     const target = await freshLake(standin.token);
-    const run = await runHandler(target, { CINELAKE_SLICE_BUDGET_MS: "2500" });
+    // ~115 requests at 40/s need ~3 s of fetching; a 2.5 s budget with a 1.5 s stop margin leaves 1 s per slice.
+    const run = await runHandler(target, { CINELAKE_SLICE_BUDGET_MS: "2500", [API_INGESTOR_ENV.maxRps]: "40" });
     expect(run.code, run.stdout).to.equal(0);
     expect(run.results.at(-1)?.node).to.match(/^v22\./);
     expect(run.results.length, "a 2.5 s budget needs more than one slice").to.be.greaterThan(1);
@@ -243,7 +249,9 @@ describe("ApiIngestor Lambda artifact on Node 22 (stand-in + moto)", function ()
       const files = await rawFiles(large.bucket);
       const counts = files.map((file) => JSON.parse(file.text).length as number);
       for (const file of files) expect(file.bytes).to.be.below(10_000_000);
-      expect(Math.max(...counts)).to.be.below(100).and.at.least(5);
+      expect(Math.max(...counts))
+        .to.be.below(100)
+        .and.at.least(5);
       expect(Math.max(...files.map((file) => file.bytes))).to.be.above(8_000_000);
       expect(counts.reduce((sum, count) => sum + count, 0)).to.equal(byBytes.results.at(-1)?.fetched);
     } finally {
@@ -252,25 +260,31 @@ describe("ApiIngestor Lambda artifact on Node 22 (stand-in + moto)", function ()
   });
 
   it("loses and duplicates nothing when killed with SIGKILL at random moments (6 trials)", async () => {
-    const delays: number[] = [];
+    const delays: (number | string)[] = [];
     let killedMidRun = 0;
+    const env = { [API_INGESTOR_ENV.maxRecordsPerFile]: "4", [API_INGESTOR_ENV.maxRps]: "40" };
+    // How long an uninterrupted run takes on this machine (start-up included), so the kills spread over a real run.
+    const started = performance.now();
+    expect((await runHandler(await freshLake(standin.token), env)).code).to.equal(0);
+    const runMs = performance.now() - started;
     for (let trial = 0; trial < 6; trial++) {
       const target = await freshLake(standin.token);
-      const env = { [API_INGESTOR_ENV.maxRecordsPerFile]: "4", [API_INGESTOR_ENV.maxRps]: "60" };
-      // Loading the bundle on Node 22 takes ~1 s and the run ~2-3 s: one random moment in each sixth of 0.8-3.8 s,
-      // so the kills land from before the first request to near the end.
-      const delay = Math.round(800 + ((trial + Math.random()) * 3000) / 6);
+      // One random moment in each sixth of 15-95 % of the run: from start-up (no file yet) to the last files.
+      const delay = Math.round(runMs * (0.15 + (0.8 * (trial + Math.random())) / 6));
       delays.push(delay);
       const killed = await runHandler(target, env, delay);
-      if (killed.signal === "SIGKILL" && (await rawFiles(target.bucket)).length > 0) killedMidRun += 1;
+      const filesAtKill = (await rawFiles(target.bucket)).length;
+      if (killed.signal === "SIGKILL" && filesAtKill > 0) killedMidRun += 1;
+      delays[delays.length - 1] =
+        `${delay} ms: ${killed.signal === "SIGKILL" ? `killed, ${filesAtKill} files` : "finished"}`;
       const resumed = await runHandler(target, env);
       expect(resumed.code, `trial ${trial} (killed after ${delay} ms): ${resumed.stdout}`).to.equal(0);
       expect(resumed.results.at(-1)?.done).to.equal(true);
       await expectCompleteAndUnique(target.bucket);
       if (killed.signal !== "SIGKILL") expect(killed.code, "a run that finished before the kill").to.equal(0);
     }
-    console.log(`      kill delays (ms): ${delays.join(", ")}; ${killedMidRun} kills after some files were written`);
-    expect(killedMidRun, "kills that landed mid-run, after files were written").to.be.at.least(2);
+    console.log(`      uninterrupted run ${Math.round(runMs)} ms; kills at ${delays.join("; ")}`);
+    expect(killedMidRun, "kills that landed mid-run, after files were written").to.be.at.least(3);
   });
 
   it("gives every id exactly one outcome under 5xx, timeouts, garbage, resets and 429 storms", async () => {
@@ -291,8 +305,9 @@ describe("ApiIngestor Lambda artifact on Node 22 (stand-in + moto)", function ()
       // A known id may end failed only if the checkpoint names it with a reason; none may be lost or duplicated.
       const { failed } = await expectCompleteAndUnique(target.bucket, true);
       expect(failed).to.equal(last.failed);
-      expect(run.results.reduce((sum, result) => sum + (result as { slice?: { retries: number } }).slice!.retries, 0))
-        .to.be.greaterThan(0);
+      expect(
+        run.results.reduce((sum, result) => sum + (result as { slice?: { retries: number } }).slice!.retries, 0),
+      ).to.be.greaterThan(0);
     } finally {
       standin.setFaults(0);
     }

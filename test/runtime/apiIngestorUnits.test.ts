@@ -3,7 +3,13 @@ import { expect } from "chai";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_FILE_LIMITS, FileBatcher, fileBytes, serializeBatch } from "../../runtime/api-ingestor/batcher";
+import {
+  DEFAULT_FILE_LIMITS,
+  FileBatcher,
+  fileBytes,
+  serializeBatch,
+  type FileBatch,
+} from "../../runtime/api-ingestor/batcher";
 import { IngestState } from "../../runtime/api-ingestor/checkpoint";
 import { parseCsvLine, readCsvRows, type CsvRow } from "../../runtime/api-ingestor/csv";
 import { API_INGESTOR_ENV, ConfigError, settingsFromEnv } from "../../runtime/api-ingestor/env";
@@ -118,15 +124,16 @@ describe("ApiIngestor: file batching", () => {
 
   it("cuts at 100 records when records are small, as valid JSON arrays of the bodies", () => {
     const batcher = new FileBatcher();
-    const files = [];
-    for (let index = 0; index < 250; index++)
-      files.push(
-        ...(batcher.add({ imdbId: `tt${index}`, body: body(100, index) }) as { completed: never[] }).completed,
-      );
+    const files: FileBatch[] = [];
+    for (let index = 0; index < 250; index++) {
+      const result = batcher.add({ imdbId: `tt${index}`, body: body(100, index) });
+      if (!result.accepted) throw new Error(result.reason);
+      files.push(...result.completed);
+    }
     const last = batcher.flush();
     expect(files.map((file) => file.imdbIds.length)).to.deep.equal([100, 100]);
     expect(last?.imdbIds).to.have.length(50);
-    const parsed = JSON.parse((files[0] as { text: string }).text) as { id: number }[];
+    const parsed = JSON.parse((files[0] as FileBatch).text) as { id: number }[];
     expect(parsed.map((record) => record.id)).to.deep.equal(Array.from({ length: 100 }, (_, index) => index));
   });
 

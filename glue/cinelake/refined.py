@@ -6,6 +6,7 @@ Surrogate keys are xxhash64 of a namespaced natural key ("title|tt0000009"), so 
 """
 
 from dataclasses import dataclass, field
+from functools import reduce
 
 from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, Window
@@ -445,37 +446,48 @@ def build_model(
     )
 
 
-def _examples(df: DataFrame, limit: int = 5) -> list:
-    """Up to `limit` offending rows (one Spark job: empty means the check passed)."""
-    return [tuple(row) for row in df.limit(limit).collect()]
+def _violations(check: str, offending: DataFrame) -> DataFrame:
+    """The offending rows of one check as (check, example) pairs, so every check can run in one Spark job."""
+    return offending.select(F.lit(check).alias("check"), F.to_json(F.struct(*offending.columns)).alias("example"))
 
 
 def check_integrity(model: Model, movies: DataFrame, series: DataFrame) -> dict[str, int]:
     """Fails loudly unless every primary key is unique, every foreign key exists in its table, and every Trusted title
-    has exactly one dim_title and one fact_title row. Returns the row count of every table."""
-    failures: list[str] = []
-    counts = {name: df.count() for name, df in model.tables.items()}
+    has exactly one dim_title and one fact_title row. Returns the row count of every table.
+
+    All checks and counts run as one Spark job (a union of small aggregates) rather than dozens of tiny ones."""
+    checks: list[DataFrame] = []
     for name, df in model.tables.items():
         definition = table(name)
-        duplicates = _examples(df.groupBy(*definition["primaryKey"]).count().where("count > 1"))
-        if duplicates:
-            failures.append(f"{name}: duplicate primary key {definition['primaryKey']}, e.g. {duplicates}")
+        duplicates = df.groupBy(*definition["primaryKey"]).count().where("count > 1")
+        checks.append(_violations(f"{name}: duplicate primary key {definition['primaryKey']}", duplicates))
         for foreign in definition["foreignKeys"]:
             (column,), (ref_column,) = foreign["columns"], foreign["references"]["columns"]
             target = model.tables[foreign["references"]["table"]].select(F.col(ref_column).alias(column))
-            orphans = _examples(df.select(column).where(F.col(column).isNotNull()).join(target, column, "left_anti"))
-            if orphans:
-                failures.append(
-                    f"{name}.{column}: keys missing from {foreign['references']['table']}.{ref_column}, e.g. {orphans}"
-                )
+            orphans = df.select(column).where(F.col(column).isNotNull()).join(target, column, "left_anti").distinct()
+            ref = f"{foreign['references']['table']}.{ref_column}"
+            checks.append(_violations(f"{name}.{column}: keys missing from {ref}", orphans))
     trusted_ids = movies.select("imdb_id").unionByName(series.select("imdb_id")).distinct()
-    lost = _examples(trusted_ids.join(model.tables["dim_title"].select("imdb_id"), "imdb_id", "left_anti"))
-    if lost:
-        failures.append(f"Trusted titles missing from dim_title, e.g. {lost}")
     dim_title_df, fact = model.tables["dim_title"], model.tables["fact_title"]
-    without_fact = _examples(dim_title_df.join(fact, "title_key", "left_anti").select("imdb_id"))
-    if without_fact:
-        failures.append(f"dim_title rows without a fact_title row, e.g. {without_fact}")
+    lost = trusted_ids.join(dim_title_df.select("imdb_id"), "imdb_id", "left_anti")
+    checks.append(_violations("Trusted titles missing from dim_title", lost))
+    without_fact = dim_title_df.join(fact, "title_key", "left_anti").select("imdb_id")
+    checks.append(_violations("dim_title rows without a fact_title row", without_fact))
+    counts = [df.select(F.lit(name).alias("table"), F.lit(1).alias("one")) for name, df in model.tables.items()]
+
+    found = (
+        reduce(DataFrame.unionByName, checks)
+        .groupBy("check")
+        .agg(F.slice(F.sort_array(F.collect_list("example")), 1, 5).alias("examples"))
+    )
+    sizes = reduce(DataFrame.unionByName, counts).groupBy("table").count()
+    both = found.select(F.col("check").alias("key"), F.col("examples"), F.lit(None).cast("bigint").alias("n"))
+    both = both.unionByName(
+        sizes.select(F.col("table").alias("key"), F.lit(None).alias("examples"), F.col("count").alias("n"))
+    )
+    rows = both.collect()
+    failures = [f"{r['key']}, e.g. {r['examples']}" for r in rows if r["examples"] is not None]
     if failures:
-        raise IntegrityError("Refined model failed its integrity checks:\n- " + "\n- ".join(failures))
-    return counts
+        raise IntegrityError("Refined model failed its integrity checks:\n- " + "\n- ".join(sorted(failures)))
+    sized = {r["key"]: r["n"] for r in rows}
+    return {name: sized.get(name, 0) for name in model.tables}

@@ -9,15 +9,7 @@ from cinelake import refined
 from cinelake.refined import IntegrityError, Model, build_model, check_integrity
 from cinelake.registry import registry, spark_schema, table
 from pyspark.sql import functions as F
-
-JOB_PREFIXES = {
-    "trusted_movies": "Trusted/Local/Parquet/Movies/",
-    "trusted_series": "Trusted/Local/Parquet/Series/",
-    "trusted_tmdb_movies": "Trusted/TMDB/Parquet/Movies/",
-    "trusted_tmdb_series": "Trusted/TMDB/Parquet/Series/",
-    "refined_root": "Refined/",
-    "report_prefix": "_system/reports/refined/",
-}
+from trusted_fixtures import job_argv, prefix
 
 
 def rows_df(spark, name: str, rows: list[dict], with_partitions: bool = False):
@@ -294,32 +286,26 @@ def test_missing_title_fails(spark, built, trusted):
     three = key(spark, "title", "tt0000003")
     names = ("dim_title", "fact_title", "bridge_title_genre", "bridge_title_person")
     broken = altered(built, **{name: built.tables[name].where(F.col("title_key") != three) for name in names})
-    with pytest.raises(IntegrityError, match=r"Trusted titles missing from dim_title, e\.g\. \[\('tt0000003',\)\]"):
+    with pytest.raises(
+        IntegrityError, match=r"Trusted titles missing from dim_title, e\.g\. \['\{\"imdb_id\":\"tt0000003\"\}'\]"
+    ):
         check_integrity(broken, trusted[0], trusted[1])
 
 
 def write_trusted_lake(trusted, root: Path) -> None:
     """Writes the crafted Trusted tables as Parquet laid out like the bucket (TMDB partitioned by dt)."""
     movies, series, tmdb_movies, tmdb_series = trusted
-    movies.write.parquet(str(root / JOB_PREFIXES["trusted_movies"]))
-    series.write.parquet(str(root / JOB_PREFIXES["trusted_series"]))
-    tmdb_movies.write.partitionBy("dt").parquet(str(root / JOB_PREFIXES["trusted_tmdb_movies"]))
-    tmdb_series.write.partitionBy("dt").parquet(str(root / JOB_PREFIXES["trusted_tmdb_series"]))
-
-
-def job_argv(root: Path, day: str = "latest") -> list[str]:
-    """The entry script's arguments for a local lake folder, as `npm run job -- refined` passes them."""
-    argv = ["refined.py", "--lake_root", f"file://{root}/", "--date", day]
-    for name, prefix in JOB_PREFIXES.items():
-        argv += [f"--{name}", prefix]
-    return argv
+    movies.write.parquet(str(root / prefix("refined", "trusted_movies")))
+    series.write.parquet(str(root / prefix("refined", "trusted_series")))
+    tmdb_movies.write.partitionBy("dt").parquet(str(root / prefix("refined", "trusted_tmdb_movies")))
+    tmdb_series.write.partitionBy("dt").parquet(str(root / prefix("refined", "trusted_tmdb_series")))
 
 
 def test_job_end_to_end_on_a_local_lake(spark, trusted, tmp_path):
     import refined as entry  # glue/refined.py, the script Glue runs
 
     write_trusted_lake(trusted, tmp_path)
-    report = entry.main(job_argv(tmp_path), spark=spark)
+    report = entry.main(job_argv("refined", tmp_path.as_uri() + "/"), spark=spark)
 
     assert report["integrity_checks"] == "passed"
     assert report["inputs"]["trusted_titles"] == 3
@@ -337,4 +323,4 @@ def test_job_refuses_a_lake_without_trusted_titles(spark, tmp_path):
     import refined as entry
 
     with pytest.raises(FileNotFoundError, match="trusted_movies: no Parquet under .*run the trusted-csv job first"):
-        entry.main(job_argv(tmp_path), spark=spark)
+        entry.main(job_argv("refined", tmp_path.as_uri() + "/"), spark=spark)

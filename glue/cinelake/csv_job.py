@@ -56,21 +56,24 @@ def process_dataset(spark, args: dict, dataset: str, report: RunReport) -> Datas
     for uri in files:
         check_header(spark, uri, table_name)
 
-    with report.step(f"{dataset}: read, type and classify"):
+    with report.step(f"{dataset}: read, collapse duplicates, type and classify"):
         raw = spark.read.text(files).select("value", F.col("_metadata.file_path").alias("source_file"))
-        lines = csv_trusted.normalize_lines(raw)
-        classified = csv_trusted.classify(csv_trusted.drop_header(lines, table_name), table_name)
-        classified = classified.persist(StorageLevel.MEMORY_AND_DISK)
-        by_reason = {row["reason"]: row["count"] for row in classified.groupBy("reason").count().collect()}
+        lines = csv_trusted.drop_header(csv_trusted.normalize_lines(raw), table_name)
+        distinct = csv_trusted.distinct_lines(lines, files)
+        classified = csv_trusted.classify(distinct, table_name).persist(StorageLevel.MEMORY_AND_DISK)
+        summary = classified.groupBy("reason").agg(F.sum("copies").alias("rows"), F.count(F.lit(1)).alias("distinct"))
+        summary_rows = summary.collect()
+        by_reason = {row["reason"]: row["rows"] for row in summary_rows}
+        valid_distinct = next((row["distinct"] for row in summary_rows if row["reason"] is None), 0)
     counts.raw = sum(by_reason.values())
     counts.extra["valid"] = by_reason.pop(None, 0)
+    # Each distinct valid line is written once; its other copies are the exact duplicates.
+    counts.duplicates = counts.extra["valid"] - valid_distinct
 
-    with report.step(f"{dataset}: deduplicate and write Trusted Parquet"):
-        deduplicated = csv_trusted.deduplicate(csv_trusted.valid_rows(classified), table_name)
-        deduplicated = deduplicated.persist(StorageLevel.MEMORY_AND_DISK)
+    with report.step(f"{dataset}: write Trusted Parquet"):
         trusted_uri = lake.join(root, args[trusted_arg])
-        csv_trusted.to_trusted(deduplicated, table_name).write.mode("overwrite").parquet(trusted_uri)
-        counts.duplicates = deduplicated.agg(F.sum(F.col("copies") - 1)).first()[0] or 0
+        valid = csv_trusted.valid_rows(classified)
+        csv_trusted.to_trusted(valid, table_name).write.mode("overwrite").parquet(trusted_uri)
 
     with report.step(f"{dataset}: write quarantine"):
         quarantine_uri = lake.join(root, args[quarantine_arg], f"dt={day}/")
@@ -86,7 +89,6 @@ def process_dataset(spark, args: dict, dataset: str, report: RunReport) -> Datas
     if counts.quarantined_by_reason != by_reason:
         counts.extra["classified_by_reason"] = by_reason
     classified.unpersist()
-    deduplicated.unpersist()
     return counts
 
 

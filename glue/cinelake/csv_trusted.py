@@ -83,6 +83,20 @@ def drop_header(lines: DataFrame, table_name: str) -> DataFrame:
     return lines.where(F.col("line") != "|".join(source_header(table_name)))
 
 
+def distinct_lines(lines: DataFrame, files: list[str]) -> DataFrame:
+    """Lines -> one row per distinct line: `line`, `source_file` (the first file holding it) and `copies`.
+
+    Exact duplicates are collapsed before typing, so each distinct line is parsed once and the dedupe is a single
+    hash aggregation; the file is carried as a small integer because Spark hash-aggregates only fixed-width buffers.
+    """
+    index = F.lit(0)
+    for position, uri in enumerate(files):
+        index = F.when(F.col("source_file") == uri, F.lit(position)).otherwise(index)
+    grouped = lines.groupBy("line").agg(F.count(F.lit(1)).alias("copies"), F.min(index).alias("_file"))
+    names = F.array(*[F.lit(uri) for uri in files]) if files else F.array(F.lit(None).cast("string"))
+    return grouped.select("line", F.element_at(names, F.col("_file") + 1).alias("source_file"), "copies")
+
+
 def _nullable(field: Column) -> Column:
     return F.when(field.isin(*NULL_MARKERS), F.lit(None)).otherwise(field)
 
@@ -100,7 +114,7 @@ def _between(value: Column, low: int, high: int) -> Column:
 
 
 def classify(lines: DataFrame, table_name: str, current_year: int | None = None) -> DataFrame:
-    """Lines -> `line`, `source_file`, `reason`, `detail` (null when valid) and the Trusted columns, typed.
+    """Lines -> `line`, `source_file`, [`copies`,] `reason`, `detail` (null when valid) and the Trusted columns, typed.
 
     A line is valid when every check passes; the typed columns of an invalid line are not meaningful.
     """
@@ -109,10 +123,10 @@ def classify(lines: DataFrame, table_name: str, current_year: int | None = None)
     names = [c["name"] for c in columns]
     # Staged projections: Spark keeps a projection whose expensive columns are used many times, so each field is
     # split and typed once per line instead of once per check (which also keeps the generated code small).
-    staged = lines.select("line", "source_file", F.split(F.col("line"), r"\|", -1).alias("_fields"))
+    carried = ["line", "source_file"] + (["copies"] if "copies" in lines.columns else [])
+    staged = lines.select(*carried, F.split(F.col("line"), r"\|", -1).alias("_fields"))
     staged = staged.select(
-        "line",
-        "source_file",
+        *carried,
         F.size("_fields").alias("_size"),
         *[_nullable(F.col("_fields").getItem(i)).alias(f"_text_{c['name']}") for i, c in enumerate(columns)],
     )
@@ -201,8 +215,7 @@ def classify(lines: DataFrame, table_name: str, current_year: int | None = None)
     # A line with the wrong number of fields fails every later check spuriously: report only the first reason.
     failure = _first_failure(checks)
     return staged.select(
-        "line",
-        "source_file",
+        *carried,
         failure["reason"].alias("reason"),
         failure["detail"].alias("detail"),
         *[F.col(n) for n in names],
@@ -215,18 +228,11 @@ def valid_rows(classified: DataFrame) -> DataFrame:
 
 
 def quarantined_rows(classified: DataFrame, day: str) -> DataFrame:
-    """The refused lines as quarantine records: the raw line, where it came from, the reason and its detail."""
-    return classified.where(F.col("reason").isNotNull()).select(
-        F.lit(day).alias("dt"), "source_file", "reason", "detail", "line"
-    )
-
-
-def deduplicate(valid: DataFrame, table_name: str) -> DataFrame:
-    """One row per distinct Raw line (exact duplicates removed), with `copies` = how many times it occurred."""
-    names = [c["name"] for c in trusted_columns(table_name)]
-    return valid.groupBy("line").agg(
-        F.count(F.lit(1)).alias("copies"), *[F.first(n, ignorenulls=False).alias(n) for n in names]
-    )
+    """The refused lines as quarantine records (every copy: duplicates are only removed from valid rows)."""
+    refused = classified.where(F.col("reason").isNotNull())
+    if "copies" in classified.columns:
+        refused = refused.withColumn("_copy", F.explode(F.sequence(F.lit(1), F.col("copies"))))
+    return refused.select(F.lit(day).alias("dt"), "source_file", "reason", "detail", "line")
 
 
 def to_trusted(deduplicated: DataFrame, table_name: str) -> DataFrame:

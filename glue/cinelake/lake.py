@@ -93,11 +93,6 @@ def write_text(spark, uri: str, text: str) -> None:
         stream.close()
 
 
-def read_text(spark, uri: str) -> str:
-    """Reads one small UTF-8 object."""
-    return "\n".join(row.value for row in spark.read.text(uri, wholetext=True).collect())
-
-
 def delete(spark, uri: str) -> bool:
     """Deletes a prefix recursively; True when something was there."""
     fs, path = _fs(spark, uri)

@@ -97,6 +97,8 @@ def process_dataset(spark, args: dict, kind: str, report: RunReport) -> DatasetC
 
 def run(spark, args: dict) -> RunReport:
     """Runs the TMDB job for movies and series, writes the run report and fails loudly when counts do not balance."""
+    # Set here too, not only at session build: on Glue the session exists before the script runs.
+    spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
     report = RunReport(job="trusted-tmdb", requested_date=args["date"])
     for kind in DATASETS:
         report.datasets.append(process_dataset(spark, args, kind, report))

@@ -53,11 +53,25 @@ def test_series_have_end_year_and_reject_end_before_start(spark):
     assert rows["Backwards"]["reason"] == "end_before_start"
 
 
-def test_deduplicate_counts_copies(spark):
-    lines = [csv_line(), csv_line(), csv_line(), csv_line(nomeArtista="Other")]
-    deduplicated = csv_trusted.deduplicate(csv_trusted.valid_rows(classify(spark, lines)), "trusted_movies")
-    copies = {r["artist_name"]: r["copies"] for r in deduplicated.collect()}
-    assert copies == {"Blanche Bayliss": 3, "Other": 1}
+def test_distinct_lines_collapse_exact_duplicates_and_count_copies(spark):
+    lines = [
+        (csv_line(), "a.csv"),
+        (csv_line(), "b.csv"),
+        (csv_line(), "a.csv"),
+        (csv_line(nomeArtista="Other"), "b.csv"),
+    ]
+    frame = spark.createDataFrame(lines, "line string, source_file string")
+    distinct = csv_trusted.distinct_lines(frame, ["a.csv", "b.csv"]).collect()
+    copies = {r["line"].split("|")[10]: (r["copies"], r["source_file"]) for r in distinct}
+    assert copies == {"Blanche Bayliss": (3, "a.csv"), "Other": (1, "b.csv")}
+
+
+def test_quarantine_keeps_every_copy_of_a_refused_line(spark):
+    frame = spark.createDataFrame(
+        [(csv_line(notaMedia="11"), "a.csv", 3)], "line string, source_file string, copies long"
+    )
+    refused = csv_trusted.quarantined_rows(csv_trusted.classify(frame, "trusted_movies"), "2024-05-02").collect()
+    assert [r["reason"] for r in refused] == ["rating_out_of_range"] * 3
 
 
 def test_to_trusted_has_the_registry_columns(spark):
@@ -169,7 +183,7 @@ def test_run_report_reconciles_every_row(spark, csv_run):
     [written] = (lake / prefix("trusted-csv", "report_prefix") / f"dt={DAY}").glob("run-*.json")
     body = json.loads(written.read_text())
     assert body["balanced"] is True and body["datasets"][0]["raw"] == movies.raw
-    assert set(body["durations_s"]) >= {"movies: read, type and classify", "series: write quarantine"}
+    assert set(body["durations_s"]) >= {"movies: write Trusted Parquet", "series: write quarantine"}
 
 
 def test_rerun_overwrites_the_table(spark, csv_run):

@@ -1,0 +1,341 @@
+/**
+ * `npm run demo`: the whole lake on this machine, with the same runtime code and Spark jobs that run on AWS. Starts
+ * moto's S3 API server and (with no TMDB_TOKEN) the TMDB stand-in, generates the sample, runs the BatchIngestor, the
+ * ApiIngestor, the three Glue jobs on local Spark through s3a, mirrors the bucket into a local folder (so the lake
+ * persists and reruns are incremental), builds the DuckDB catalog and serves the dashboard preview.
+ */
+import { CreateBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { SYSTEM_PREFIXES, reportPrefix, todayUtc } from "../../components/lakePaths";
+import { TABLES, VIEWS } from "../../components/tables";
+import { ingestBatch } from "../batch-ingestor/ingest";
+import { runApiIngestion } from "../api-ingestor/ingest";
+import { DEFAULT_TMDB_BASE_URL } from "../api-ingestor/env";
+import { catalogFromBucket } from "../tmdb-standin/catalog";
+import { startTmdbStandin, type TmdbStandin } from "../tmdb-standin/server";
+import { generateSample, type SampleScale } from "../sample/generate";
+import { startDashboardPreview } from "../dashboard-preview/server";
+import { makeS3Client } from "../shared/s3Client";
+import { buildCatalog } from "./catalog";
+import { runJob } from "./job";
+import { mirrorBucketToFolder, restoreFolderToBucket } from "./mirror";
+import { findMissingPrerequisites } from "./prerequisites";
+import { formatCounts, formatReport, type DemoReport, type StageResult } from "./report";
+import { startS3Server, type LocalS3Server } from "./s3Server";
+
+/** The bucket the demo uses on the local S3 API server. */
+export const DEMO_BUCKET = "cinelake-local";
+
+/** The demo's settings, from the command line. */
+export interface DemoOptions {
+  /** The local folder holding the lake mirror, the sample and the catalog (default `.lake`). */
+  home: string;
+  /** Sample size. */
+  scale: SampleScale;
+  /** Number of titles in the sample (overrides the scale). */
+  titles?: number;
+  /** Seed of the sample. */
+  seed: number;
+  /** The day the Raw files land under (default today, UTC). */
+  date: string;
+  /** Titles the ApiIngestor fetches at most in this run. */
+  tmdbLimit: number;
+  /** Serve the dashboard preview at the end (off with --no-serve). */
+  serve: boolean;
+  /** Port of the preview (0: a free one). */
+  port: number;
+}
+
+const USAGE =
+  "usage: npm run demo -- [--no-serve] [--port P] [--scale small|full] [--titles N] [--seed S] [--date YYYY-MM-DD]\n" +
+  "                       [--tmdb-limit N] [--home DIR]";
+
+/** Parses the demo's command line; throws a message with the usage on a bad flag. */
+export function parseDemoArgs(argv: string[]): DemoOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      "no-serve": { type: "boolean" },
+      port: { type: "string" },
+      scale: { type: "string" },
+      titles: { type: "string" },
+      seed: { type: "string" },
+      date: { type: "string" },
+      "tmdb-limit": { type: "string" },
+      home: { type: "string" },
+    },
+  });
+  const integer = (name: string, text: string | undefined, fallback: number, min: number) => {
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < min)
+      throw new Error(`--${name} must be an integer >= ${min}, not "${text}"`);
+    return value;
+  };
+  const scale = (values.scale ?? "small") as SampleScale;
+  if (scale !== "small" && scale !== "full") throw new Error(`--scale must be small or full, not "${values.scale}"`);
+  return {
+    home: resolve(values.home ?? ".lake"),
+    scale,
+    titles: values.titles === undefined ? undefined : integer("titles", values.titles, 0, 1),
+    seed: integer("seed", values.seed, 42, 0),
+    date: values.date ?? todayUtc(),
+    tmdbLimit: integer("tmdb-limit", values["tmdb-limit"], scale === "full" ? 2000 : 1000, 0),
+    serve: !values["no-serve"],
+    port: integer("port", values.port, 8080, 0),
+  };
+}
+
+/** Thrown by a stage with what to check; the demo exits non-zero naming the stage. */
+class StageFailure extends Error {
+  constructor(
+    readonly stage: string,
+    override readonly cause: unknown,
+  ) {
+    super(`stage "${stage}" failed: ${(cause as Error)?.message ?? String(cause)}`);
+  }
+}
+
+type StageBody = () => Promise<Omit<StageResult, "stage" | "durationMs">>;
+
+async function stage(results: StageResult[], name: string, body: StageBody): Promise<StageResult> {
+  process.stdout.write(`\n▶ ${name}\n`);
+  const start = performance.now();
+  try {
+    const outcome = await body();
+    const result: StageResult = { stage: name, durationMs: Math.round(performance.now() - start), ...outcome };
+    results.push(result);
+    process.stdout.write(`  ✓ ${name}: ${result.summary} (${(result.durationMs / 1000).toFixed(1)} s)\n`);
+    return result;
+  } catch (error) {
+    results.push({
+      stage: name,
+      status: "failed",
+      durationMs: Math.round(performance.now() - start),
+      counts: {},
+      summary: (error as Error).message?.split("\n")[0] ?? String(error),
+    });
+    throw new StageFailure(name, error);
+  }
+}
+
+/** Generates the sample unless the same one (scale, titles, seed) is already in the folder. */
+async function sampleStage(
+  options: DemoOptions,
+  sampleDir: string,
+): Promise<Omit<StageResult, "stage" | "durationMs">> {
+  const stamp = JSON.stringify({ scale: options.scale, titles: options.titles ?? null, seed: options.seed });
+  const stampFile = join(sampleDir, "sample.json");
+  if (existsSync(stampFile) && existsSync(join(sampleDir, "movies.csv"))) {
+    const previous = JSON.parse(readFileSync(stampFile, "utf8")) as { stamp: string; rows: Record<string, number> };
+    if (previous.stamp === stamp)
+      return { status: "skipped", counts: previous.rows, summary: `same sample already in ${sampleDir}` };
+  }
+  const result = await generateSample({
+    outDir: sampleDir,
+    scale: options.scale,
+    titles: options.titles,
+    seed: options.seed,
+  });
+  const rows = {
+    movieRows: result.movieRows,
+    seriesRows: result.seriesRows,
+    movieTitles: result.movieTitles,
+    seriesTitles: result.seriesTitles,
+  };
+  writeFileSync(stampFile, JSON.stringify({ stamp, rows }));
+  return { status: "ok", counts: rows, summary: `${formatCounts(rows)} in ${sampleDir}` };
+}
+
+/** Runs the whole local lake and returns its report; throws StageFailure naming the stage that failed. */
+export async function runDemo(options: DemoOptions, results: StageResult[] = []): Promise<DemoReport> {
+  const startedAt = new Date();
+  const lakeDir = join(options.home, "lake");
+  const sampleDir = join(options.home, "sample");
+  const catalogPath = join(options.home, "catalog.duckdb");
+  mkdirSync(lakeDir, { recursive: true });
+  let server: LocalS3Server | undefined;
+  let standin: TmdbStandin | undefined;
+  let s3: S3Client | undefined;
+  try {
+    await stage(results, "prerequisites", async () => {
+      const missing = findMissingPrerequisites();
+      if (missing.length > 0)
+        throw new Error(
+          missing.map((item) => `missing ${item.what} (found: ${item.found}); fix: ${item.fix}`).join("\n"),
+        );
+      return {
+        status: "ok",
+        counts: {},
+        summary: "Node, Python with the Glue packages, Java 17 and moto_server found",
+      };
+    });
+
+    await stage(results, "s3-server", async () => {
+      server = await startS3Server();
+      Object.assign(process.env, server.env);
+      s3 = makeS3Client();
+      await s3.send(new CreateBucketCommand({ Bucket: DEMO_BUCKET })).catch((error: Error) => {
+        if (error.name !== "BucketAlreadyOwnedByYou") throw error;
+      });
+      // Only Raw and the checkpoints are restored: Trusted and Refined are rebuilt by the jobs from them.
+      const restored = await restoreFolderToBucket(s3, DEMO_BUCKET, lakeDir, ["Raw/", SYSTEM_PREFIXES.checkpoints]);
+      return {
+        status: "ok",
+        counts: { restoredFiles: restored.copied },
+        summary: `moto's S3 API server at ${server.endpoint}, bucket ${DEMO_BUCKET}; ${restored.copied} files restored from ${lakeDir}`,
+      };
+    });
+    const client = s3 as unknown as S3Client;
+
+    await stage(results, "sample", () => sampleStage(options, sampleDir));
+
+    await stage(results, "batch-ingest", async () => {
+      const summary = await ingestBatch({
+        bucket: DEMO_BUCKET,
+        movies: join(sampleDir, "movies.csv"),
+        series: join(sampleDir, "series.csv"),
+        date: options.date,
+        overwrite: true,
+        client,
+        log: (line) => process.stdout.write(`  ${line}\n`),
+      });
+      const uploaded = summary.files.filter((file) => !file.skipped);
+      return {
+        status: uploaded.length === 0 ? "skipped" : "ok",
+        counts: { files: uploaded.length, bytes: summary.files.reduce((sum, file) => sum + file.bytes, 0) },
+        summary: summary.files.map((file) => `${file.uri}${file.skipped ? " (unchanged)" : ""}`).join(", "),
+      };
+    });
+
+    await stage(results, "api-ingest", async () => {
+      let baseUrl = process.env.TMDB_BASE_URL || DEFAULT_TMDB_BASE_URL;
+      let token = process.env.TMDB_TOKEN;
+      if (!token) {
+        process.stdout.write(
+          "  no TMDB_TOKEN set: using the local TMDB stand-in (set TMDB_TOKEN to use the live API)\n",
+        );
+        // The stand-in is local, so its limits are raised to keep the demo quick; the client still limits itself.
+        standin = await startTmdbStandin({
+          catalog: await catalogFromBucket(client, DEMO_BUCKET, options.date),
+          rate: 400,
+          maxConnections: 50,
+        });
+        baseUrl = standin.baseUrl;
+        token = standin.token;
+      }
+      const result = await runApiIngestion({
+        bucket: DEMO_BUCKET,
+        csvDate: options.date,
+        s3: client,
+        baseUrl,
+        token,
+        selection: { limit: options.tmdbLimit },
+        ...(standin ? { maxRps: 200, maxInFlight: 40 } : {}),
+        log: (line) => process.stdout.write(`  ${line}\n`),
+      });
+      const last = result.last;
+      const counts = {
+        fetched: last.fetched,
+        notFound: last.notFound,
+        failed: last.failed,
+        remaining: last.remaining,
+        files: result.filesWritten,
+        requests: result.requests,
+        retries: result.retries,
+      };
+      return {
+        status: result.filesWritten === 0 ? "skipped" : "ok",
+        counts,
+        summary: `${formatCounts(counts)}${standin ? " (stand-in)" : " (live TMDB)"}`,
+      };
+    });
+
+    for (const job of ["trusted-csv", "trusted-tmdb", "refined"] as const)
+      await stage(results, job, async () => {
+        const outcome = await runJob({ job, bucket: DEMO_BUCKET, date: job === "refined" ? undefined : options.date });
+        return {
+          status: "ok",
+          counts: outcome.counts,
+          peakRssMb: outcome.peakRssMb,
+          summary: formatCounts(outcome.counts),
+        };
+      });
+
+    await stage(results, "mirror", async () => {
+      const mirrored = await mirrorBucketToFolder(client, DEMO_BUCKET, lakeDir, [
+        "Raw/",
+        "Trusted/",
+        "Refined/",
+        SYSTEM_PREFIXES.quarantine,
+        "_system/",
+      ]);
+      return {
+        status: "ok",
+        counts: { copied: mirrored.copied, unchanged: mirrored.unchanged, removed: mirrored.removed },
+        summary: `${lakeDir} now equals the bucket (${formatCounts({ copied: mirrored.copied, unchanged: mirrored.unchanged, removed: mirrored.removed })})`,
+      };
+    });
+
+    await stage(results, "catalog", async () => {
+      const path = await buildCatalog(lakeDir, catalogPath);
+      const counts = { tables: TABLES.length, views: VIEWS.length };
+      return { status: "ok", counts, summary: `${path} (${formatCounts(counts)})` };
+    });
+
+    const report: DemoReport = {
+      startedAt: startedAt.toISOString(),
+      bucket: DEMO_BUCKET,
+      lakeDir,
+      date: options.date,
+      ok: true,
+      durationMs: Date.now() - startedAt.getTime(),
+      stages: results,
+    };
+    const key = `${reportPrefix("demo")}${startedAt.toISOString().replace(/[:.]/g, "-")}.json`;
+    const body = JSON.stringify(report, null, 2);
+    await client.send(
+      new PutObjectCommand({ Bucket: DEMO_BUCKET, Key: key, Body: body, ContentType: "application/json" }),
+    );
+    mkdirSync(dirname(join(lakeDir, key)), { recursive: true });
+    writeFileSync(join(lakeDir, key), body);
+    return report;
+  } finally {
+    await standin?.stop();
+    await server?.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  let options: DemoOptions;
+  try {
+    options = parseDemoArgs(process.argv.slice(2));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+  const results: StageResult[] = [];
+  const started = Date.now();
+  try {
+    const report = await runDemo(options, results);
+    console.log(`\n${formatReport(report)}`);
+  } catch (error) {
+    const failure = error instanceof StageFailure ? error : new StageFailure("demo", error);
+    console.log(
+      `\n${formatReport({ startedAt: new Date(started).toISOString(), bucket: DEMO_BUCKET, lakeDir: join(options.home, "lake"), date: options.date, ok: false, durationMs: Date.now() - started, stages: results })}`,
+    );
+    console.error(`\n✗ ${failure.message}`);
+    if (process.env.CINELAKE_DEBUG) console.error(failure.cause);
+    process.exit(1);
+  }
+  if (!options.serve) return;
+  const preview = await startDashboardPreview({ catalog: join(options.home, "catalog.duckdb"), port: options.port });
+  console.log(`\ndashboard preview: ${preview.url}  (Ctrl-C to stop; later: npm run dashboard)`);
+  const stop = () => void preview.stop().then(() => process.exit(0));
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+if (require.main === module) void main();

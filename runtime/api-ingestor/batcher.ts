@@ -43,14 +43,14 @@ export function serializeBatch(records: BatchRecord[], limits: FileLimits): File
   const text = OPEN + records.map((record) => record.body).join(SEPARATOR) + CLOSE;
   const bytes = Buffer.byteLength(text, "utf8");
   if (records.length === 0 || records.length > limits.maxRecords || bytes >= limits.maxBytes)
-    throw new Error(`refusing to write a file of ${records.length} records and ${bytes} bytes: outside the file limits`);
+    throw new Error(
+      `refusing to write a file of ${records.length} records and ${bytes} bytes: outside the file limits`,
+    );
   return { imdbIds: records.map((record) => record.imdbId), text, bytes };
 }
 
 /** What {@link FileBatcher.add} did with a record. */
-export type AddResult =
-  | { accepted: true; completed: FileBatch[] }
-  | { accepted: false; reason: string };
+export type AddResult = { accepted: true; completed: FileBatch[] } | { accepted: false; reason: string };
 
 /** Accumulates records of one structure and hands out full files. */
 export class FileBatcher {
@@ -66,7 +66,10 @@ export class FileBatcher {
   add(record: BatchRecord): AddResult {
     const size = Buffer.byteLength(record.body, "utf8");
     if (fileBytes(1, size) >= this.limits.maxBytes)
-      return { accepted: false, reason: `record of ${size} bytes does not fit in a file under ${this.limits.maxBytes} bytes` };
+      return {
+        accepted: false,
+        reason: `record of ${size} bytes does not fit in a file under ${this.limits.maxBytes} bytes`,
+      };
     const completed: FileBatch[] = [];
     if (this.records.length > 0 && fileBytes(this.records.length + 1, this.bodyBytes + size) >= this.limits.maxBytes) {
       completed.push(this.take());

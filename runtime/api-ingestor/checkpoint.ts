@@ -4,7 +4,13 @@
  * checkpoint with a listing of the Raw TMDB prefixes (a file the checkpoint misses is adopted, a file that is gone
  * is forgotten). So a process killed between writing a file and saving the checkpoint loses and duplicates nothing.
  */
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import { DATASETS, SYSTEM_PREFIXES, datasetPrefix } from "../../components/lakePaths";
 import type { SelectedTitle, TitleKind } from "./selection";
 
@@ -172,7 +178,9 @@ export async function idsOfRawFile(s3: S3Client, bucket: string, key: string): P
   const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
   const ids = head.Metadata?.[IDS_METADATA];
   if (ids === undefined)
-    throw new Error(`Raw file s3://${bucket}/${key} has no ${IDS_METADATA} metadata: it was not written by the ApiIngestor`);
+    throw new Error(
+      `Raw file s3://${bucket}/${key} has no ${IDS_METADATA} metadata: it was not written by the ApiIngestor`,
+    );
   return ids === "" ? [] : ids.split(",");
 }
 
@@ -183,7 +191,9 @@ export async function loadReconciledState(
 ): Promise<{ state: IngestState; adopted: number; forgotten: number }> {
   const state = IngestState.fromDoc(await readJson<CheckpointDoc>(s3, bucket, CHECKPOINT_KEY));
   const kinds: TitleKind[] = ["movies", "series"];
-  const listed = new Set((await Promise.all(kinds.map((kind) => listJsonKeys(s3, bucket, datasetPrefix(RAW_TMDB[kind]))))).flat());
+  const listed = new Set(
+    (await Promise.all(kinds.map((kind) => listJsonKeys(s3, bucket, datasetPrefix(RAW_TMDB[kind]))))).flat(),
+  );
   let forgotten = 0;
   for (const file of state.knownFiles())
     if (!listed.has(file)) {

@@ -24,7 +24,7 @@ export function tokenFromSecretString(secret: string): string {
   if (text.startsWith("{")) {
     const parsed = JSON.parse(text) as { token?: unknown };
     if (typeof parsed.token !== "string" || parsed.token === "")
-      throw new ConfigError("the TMDB secret is JSON without a non-empty \"token\" field");
+      throw new ConfigError('the TMDB secret is JSON without a non-empty "token" field');
     return parsed.token;
   }
   return text;

@@ -34,7 +34,7 @@ export interface SliceOptions {
   selection: Selection;
   /** Milliseconds left before the hard deadline (Lambda: `context.getRemainingTimeInMillis`). */
   remainingMs: () => number;
-  /** Stop taking new titles when fewer ms than this remain. */
+  /** Stop taking new titles when fewer ms than this remain (capped at a quarter of the time left at the start). */
   stopMarginMs: number;
   /** Abandon requests in flight when fewer ms than this remain (default half the stop margin). */
   abortMarginMs?: number;
@@ -156,23 +156,32 @@ async function selection(
 
 /** A unique Raw file name: `tmdb-<kind>-<UTC timestamp>-<random>.json`. */
 export function rawFileName(kind: TitleKind, now: Date): string {
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
   return `tmdb-${kind}-${stamp}-${randomBytes(6).toString("hex")}.json`;
 }
 
 /** Runs one slice: fetches until done or the deadline, writes the files, saves the checkpoint. */
-export async function runSlice(deps: { s3: S3Client; client: TmdbClient }, options: SliceOptions): Promise<SliceResult> {
+export async function runSlice(
+  deps: { s3: S3Client; client: TmdbClient },
+  options: SliceOptions,
+): Promise<SliceResult> {
   const { s3, client } = deps;
   const { bucket } = options;
   const now = options.now ?? (() => new Date());
   const log = options.log ?? (() => {});
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-  const abortMarginMs = options.abortMarginMs ?? options.stopMarginMs / 2;
+  // A margin larger than a quarter of the slice (a short Lambda timeout) would leave no time to work: cap it.
+  const stopMarginMs = Math.min(options.stopMarginMs, Math.max(0, options.remainingMs()) / 4);
+  const abortMarginMs = options.abortMarginMs ?? stopMarginMs / 2;
   const started = performance.now();
   const statsBefore = { ...client.stats };
 
   const { state, adopted, forgotten } = await loadReconciledState(s3, bucket);
-  if (adopted + forgotten > 0) log(`reconciled the checkpoint with the Raw files: ${adopted} adopted, ${forgotten} forgotten`);
+  if (adopted + forgotten > 0)
+    log(`reconciled the checkpoint with the Raw files: ${adopted} adopted, ${forgotten} forgotten`);
   const csvDate = options.csvDate ?? (await latestCsvDate(s3, bucket));
   const { titles, rejectedRows } = await selection(s3, bucket, csvDate, options.selection);
   const todo = state.todo(titles, maxAttempts);
@@ -210,7 +219,7 @@ export async function runSlice(deps: { s3: S3Client; client: TmdbClient }, optio
   let next = 0;
   const worker = async () => {
     while (next < todo.length && !fatal && !writeError && !abort.signal.aborted) {
-      if (options.remainingMs() < options.stopMarginMs) {
+      if (options.remainingMs() < stopMarginMs) {
         stopped = true;
         return;
       }

@@ -36,7 +36,9 @@ export function packageClosure(packages: string[], nodeModules: string = REPO_NO
     if (!existsSync(manifest))
       throw new Error(`layer package "${name}" is not installed in ${nodeModules}: run npm ci before deploying`);
     seen.add(name);
-    const { dependencies = {} } = JSON.parse(readFileSync(manifest, "utf8")) as { dependencies?: Record<string, string> };
+    const { dependencies = {} } = JSON.parse(readFileSync(manifest, "utf8")) as {
+      dependencies?: Record<string, string>;
+    };
     Object.keys(dependencies).forEach(visit);
   };
   packages.forEach(visit);

@@ -26,7 +26,12 @@ export interface RetryOptions {
 }
 
 /** Default retries: 6 attempts, 0.5 s doubling to at most 20 s, at least 1 s after a 429. */
-export const DEFAULT_RETRY: RetryOptions = { maxAttempts: 6, baseDelayMs: 500, maxDelayMs: 20_000, retryAfterFloorMs: 1000 };
+export const DEFAULT_RETRY: RetryOptions = {
+  maxAttempts: 6,
+  baseDelayMs: 500,
+  maxDelayMs: 20_000,
+  retryAfterFloorMs: 1000,
+};
 
 /** The client's settings. */
 export interface TmdbClientOptions {
@@ -151,7 +156,9 @@ export class TmdbClient {
       retry: 0,
       timeout: false,
       throwHttpErrors: false,
-      headers: useApiKey ? { accept: "application/json" } : { accept: "application/json", authorization: `Bearer ${options.token}` },
+      headers: useApiKey
+        ? { accept: "application/json" }
+        : { accept: "application/json", authorization: `Bearer ${options.token}` },
     });
     this.authParams = useApiKey ? { api_key: options.token } : {};
   }

@@ -139,6 +139,22 @@ describe("ApiIngestor slices (in-process, stand-in + moto)", function () {
     }
   });
 
+  it("still works when the stop margin exceeds the slice (a short Lambda timeout with the default margin)", async () => {
+    const bucket = await freshBucket();
+    const client = new TmdbClient({ baseUrl: standin.baseUrl, token: standin.token, maxRps: 100, maxInFlight: 4 });
+    const end = performance.now() + 3000;
+    const result = await runSlice(
+      { s3, client },
+      {
+        bucket,
+        selection: { kind: "all", genres: [], minVotes: 0, limit: 40 },
+        stopMarginMs: 60_000,
+        remainingMs: () => end - performance.now(),
+      },
+    );
+    expect(result.slice.fetched + result.slice.notFound).to.be.greaterThan(0);
+  });
+
   it("selects from the Raw CSVs by kind and records unknown ids as not found", async () => {
     const bucket = await freshBucket();
     const result = await run(bucket, 1000, { selection: { kind: "series", limit: 1000 } });

@@ -26,6 +26,7 @@ const DATE = "2026-02-01";
 describe("ApiIngestor slices (in-process, stand-in + moto)", function () {
   this.timeout(120_000);
   let s3Server: LocalS3Server;
+  const savedEnv: Record<string, string | undefined> = {};
   let s3: S3Client;
   let lake: SeededLake;
   let catalog: Catalog;
@@ -34,6 +35,8 @@ describe("ApiIngestor slices (in-process, stand-in + moto)", function () {
 
   before(async () => {
     s3Server = await startS3Server();
+    // The SDK's default credential chain reads process.env; restored in after() for the test files that follow.
+    for (const key of Object.keys(s3Server.env)) savedEnv[key] = process.env[key];
     Object.assign(process.env, s3Server.env);
     s3 = makeS3Client();
     lake = await seedRawCsvs({ s3, bucket: "ingest-seed", date: DATE, titles: 40, seed: 11 });
@@ -44,6 +47,9 @@ describe("ApiIngestor slices (in-process, stand-in + moto)", function () {
   after(async () => {
     await standin?.stop();
     await s3Server?.stop();
+    for (const [key, value] of Object.entries(savedEnv))
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
     lake?.cleanup();
   });
 

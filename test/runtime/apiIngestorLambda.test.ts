@@ -60,6 +60,7 @@ interface RawRecord {
 describe("ApiIngestor Lambda artifact on Node 22 (stand-in + moto)", function () {
   this.timeout(300_000);
   let s3Server: LocalS3Server;
+  const savedEnv: Record<string, string | undefined> = {};
   let s3: S3Client;
   let work: string;
   let node22: string;
@@ -70,6 +71,8 @@ describe("ApiIngestor Lambda artifact on Node 22 (stand-in + moto)", function ()
 
   before(async () => {
     s3Server = await startS3Server();
+    // The SDK's default credential chain reads process.env; restored in after() for the test files that follow.
+    for (const key of Object.keys(s3Server.env)) savedEnv[key] = process.env[key];
     Object.assign(process.env, s3Server.env);
     s3 = makeS3Client();
     work = mkdtempSync(join(tmpdir(), "cinelake-lambda-"));
@@ -85,6 +88,9 @@ describe("ApiIngestor Lambda artifact on Node 22 (stand-in + moto)", function ()
   after(async () => {
     await standin?.stop();
     await s3Server?.stop();
+    for (const [key, value] of Object.entries(savedEnv))
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
     lake?.cleanup();
     if (work) rmSync(work, { recursive: true, force: true });
   });
@@ -217,6 +223,9 @@ describe("ApiIngestor Lambda artifact on Node 22 (stand-in + moto)", function ()
     expect(run.results.at(-1)).to.include({ done: true, remaining: 0 });
     const { files } = await expectCompleteAndUnique(target.bucket);
     expect(files).to.be.greaterThan(1);
+    // The kept limiter, seen from the server: never more than TMDB_MAX_IN_FLIGHT (10) at once, never over the rate.
+    expect(standin.stats()).to.deep.include({ throttledByRate: 0, throttledByConnections: 0 });
+    expect(standin.stats().peakInFlight).to.be.at.most(10);
     // The token appears nowhere: not in the logs, not in the Raw files, not in the checkpoint.
     expect(run.stdout).to.not.include(standin.token);
     for (const file of await rawFiles(target.bucket)) {

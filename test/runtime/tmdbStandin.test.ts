@@ -24,6 +24,7 @@ interface Details {
 describe("TMDB stand-in", function () {
   this.timeout(120_000);
   let s3Server: LocalS3Server;
+  const savedEnv: Record<string, string | undefined> = {};
   let s3: S3Client;
   let lake: SeededLake;
   let catalog: Catalog;
@@ -31,6 +32,8 @@ describe("TMDB stand-in", function () {
 
   before(async () => {
     s3Server = await startS3Server();
+    // The SDK's default credential chain reads process.env; restored in after() for the test files that follow.
+    for (const key of Object.keys(s3Server.env)) savedEnv[key] = process.env[key];
     Object.assign(process.env, s3Server.env);
     s3 = makeS3Client();
     lake = await seedRawCsvs({ s3, bucket: "standin-lake", date: DATE, titles: 1000, seed: 3 });
@@ -41,6 +44,9 @@ describe("TMDB stand-in", function () {
   after(async () => {
     await standin?.stop();
     await s3Server?.stop();
+    for (const [key, value] of Object.entries(savedEnv))
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
     lake?.cleanup();
   });
 

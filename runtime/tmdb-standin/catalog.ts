@@ -45,7 +45,10 @@ export class Catalog {
   rejectedRows = 0;
 
   /** Adds a CSV row's title (the first row of an id creates it; later rows add artists). */
-  addRow(kind: TitleKind, row: Parameters<typeof rowToArtist>[0] & Omit<CatalogTitle, "kind" | "tmdbId" | "artists">): void {
+  addRow(
+    kind: TitleKind,
+    row: Parameters<typeof rowToArtist>[0] & Omit<CatalogTitle, "kind" | "tmdbId" | "artists">,
+  ): void {
     let title = this.byImdb.get(row.imdbId);
     if (!title) {
       const ids = this.byTmdb[kind];

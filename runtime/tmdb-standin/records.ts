@@ -285,7 +285,9 @@ function common(title: CatalogTitle, random: Random) {
     spoken_languages: countries.map(([, , iso, name]) => ({ english_name: name, iso_639_1: iso, name })),
     popularity: Math.round((Math.log10(title.votes + 10) * 10 + random.next() * 20) * 1000) / 1000,
     vote_average:
-      title.rating === null ? 0 : Math.max(0, Math.min(10, Math.round((title.rating + (random.next() - 0.5)) * 1000) / 1000)),
+      title.rating === null
+        ? 0
+        : Math.max(0, Math.min(10, Math.round((title.rating + (random.next() - 0.5)) * 1000) / 1000)),
     vote_count: Math.round(title.votes * (0.05 + random.next() * 0.2)),
     overview: `${random.pick(OVERVIEW_PARTS)}: ${title.title}.`,
     keywords: random.sample(KEYWORDS, random.int(2, 8)).map(([id, name]) => ({ id, name })),
@@ -404,7 +406,10 @@ export function movieDetails(title: CatalogTitle, append: Set<string>, padBytes 
 export function tvDetails(title: CatalogTitle, append: Set<string>, padBytes = 0): Record<string, unknown> {
   const random = new Random(`tv:${title.imdbId}`);
   const shared = common(title, random);
-  const seasons = Math.max(1, title.endYear && title.year ? Math.min(30, title.endYear - title.year + 1) : random.int(1, 6));
+  const seasons = Math.max(
+    1,
+    title.endYear && title.year ? Math.min(30, title.endYear - title.year + 1) : random.int(1, 6),
+  );
   const firstAir = title.year ? isoDate(title.year, random) : "";
   const lastAir = title.endYear ? isoDate(title.endYear, random) : firstAir;
   const seasonList = Array.from({ length: seasons }, (_, index) => ({
@@ -417,7 +422,9 @@ export function tvDetails(title: CatalogTitle, append: Set<string>, padBytes = 0
     season_number: index + 1,
     vote_average: Math.round(random.next() * 100) / 10,
   }));
-  const creators = title.artists.filter((artist) => artist.professions.includes("writer") || artist.professions.includes("producer"));
+  const creators = title.artists.filter(
+    (artist) => artist.professions.includes("writer") || artist.professions.includes("producer"),
+  );
   const details: Record<string, unknown> = {
     adult: false,
     backdrop_path: path(random),

@@ -190,7 +190,8 @@ export async function startTmdbStandin(options: TmdbStandinOptions): Promise<Tmd
     const title: CatalogTitle | undefined =
       kind && /^\d+$/.test(id) ? options.catalog.byTmdbId(kind, Number(id)) : undefined;
     if (!title || !isKnown(title.imdbId)) return sendError(response, 404);
-    const details = kind === "movies" ? movieDetails(title, append, options.padBytes) : tvDetails(title, append, options.padBytes);
+    const details =
+      kind === "movies" ? movieDetails(title, append, options.padBytes) : tvDetails(title, append, options.padBytes);
     send(response, 200, details);
   };
 

@@ -59,6 +59,8 @@ export const SYSTEM_PREFIXES = {
   scripts: "_system/scripts/",
   /** Athena's query results (the workgroup's output location). */
   athenaResults: "_system/athena-results/",
+  /** State of the local runner (`npm run demo`): fingerprints of each job's last successful run. */
+  localRunner: "_system/local/",
 } as const;
 
 const SAFE_PART = /^[A-Za-z0-9][A-Za-z0-9._=+-]*$/;
@@ -153,7 +155,8 @@ export function reportPrefix(stage: string): string {
 
 /** Splits an object key back into its parts; refuses keys that do not follow the convention. */
 export function parseLakeKey(key: string): LakePath {
-  if (key.startsWith("/")) throw new LakePathError(`key "${key}" starts with "/": lake keys are relative to the bucket`);
+  if (key.startsWith("/"))
+    throw new LakePathError(`key "${key}" starts with "/": lake keys are relative to the bucket`);
   const parts = key.split("/");
   if (parts.length !== 8)
     throw new LakePathError(`key "${key}" does not have the form <zone>/<source>/<format>/<spec>/YYYY/MM/DD/<file>`);
@@ -174,6 +177,7 @@ export function parseLakeKey(key: string): LakePath {
 
 /** An `s3://bucket/key` URI. */
 export function s3Uri(bucket: string, key: string): string {
-  if (key.startsWith("/")) throw new LakePathError(`key "${key}" starts with "/": lake keys are relative to the bucket`);
+  if (key.startsWith("/"))
+    throw new LakePathError(`key "${key}" starts with "/": lake keys are relative to the bucket`);
   return `s3://${bucket}/${key}`;
 }

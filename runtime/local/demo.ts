@@ -5,6 +5,7 @@
  * persists and reruns are incremental), builds the DuckDB catalog and serves the dashboard preview.
  */
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { loadJson, saveJson } from "../api-ingestor/checkpoint";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -20,6 +21,7 @@ import { startDashboardPreview } from "../dashboard-preview/server";
 import { makeS3Client } from "../shared/s3Client";
 import { buildCatalog } from "./catalog";
 import { runJob } from "./job";
+import { jobFingerprint } from "./fingerprint";
 import { mirrorBucketToFolder, restoreFolderToBucket } from "./mirror";
 import { findMissingPrerequisites } from "./prerequisites";
 import { formatCounts, formatReport, type DemoReport, type StageResult } from "./report";
@@ -27,6 +29,12 @@ import { startS3Server, type LocalS3Server } from "./s3Server";
 
 /** The bucket the demo uses on the local S3 API server. */
 export const DEMO_BUCKET = "cinelake-local";
+
+/** Where the demo keeps the fingerprint of each Spark job's last successful run, inside the lake. */
+export const JOB_STAMPS_KEY = `${SYSTEM_PREFIXES.localRunner}job-stamps.json`;
+
+/** Every prefix of the lake, mirrored to the local folder and restored from it. */
+const LAKE_PREFIXES = ["Raw/", "Trusted/", "Refined/", SYSTEM_PREFIXES.quarantine, "_system/"];
 
 /** The demo's settings, from the command line. */
 export interface DemoOptions {
@@ -46,11 +54,13 @@ export interface DemoOptions {
   serve: boolean;
   /** Port of the preview (0: a free one). */
   port: number;
+  /** Rerun every Spark job even when its inputs and code are those of its last successful run. */
+  force: boolean;
 }
 
 const USAGE =
   "usage: npm run demo -- [--no-serve] [--port P] [--scale small|full] [--titles N] [--seed S] [--date YYYY-MM-DD]\n" +
-  "                       [--tmdb-limit N] [--home DIR]";
+  "                       [--tmdb-limit N] [--home DIR] [--force]";
 
 /** Parses the demo's command line; throws a message with the usage on a bad flag. */
 export function parseDemoArgs(argv: string[]): DemoOptions {
@@ -65,6 +75,7 @@ export function parseDemoArgs(argv: string[]): DemoOptions {
       date: { type: "string" },
       "tmdb-limit": { type: "string" },
       home: { type: "string" },
+      force: { type: "boolean" },
     },
   });
   const integer = (name: string, text: string | undefined, fallback: number, min: number) => {
@@ -85,6 +96,7 @@ export function parseDemoArgs(argv: string[]): DemoOptions {
     tmdbLimit: integer("tmdb-limit", values["tmdb-limit"], scale === "full" ? 2000 : 1000, 0),
     serve: !values["no-serve"],
     port: integer("port", values.port, 8080, 0),
+    force: Boolean(values.force),
   };
 }
 
@@ -103,9 +115,18 @@ type StageBody = () => Promise<Omit<StageResult, "stage" | "durationMs">>;
 async function stage(results: StageResult[], name: string, body: StageBody): Promise<StageResult> {
   process.stdout.write(`\n▶ ${name}\n`);
   const start = performance.now();
+  // The demo's own memory is sampled during the stage; child processes (Spark) report their own peak.
+  let nodePeak = process.memoryUsage().rss;
+  const sampler = setInterval(() => (nodePeak = Math.max(nodePeak, process.memoryUsage().rss)), 200);
   try {
     const outcome = await body();
-    const result: StageResult = { stage: name, durationMs: Math.round(performance.now() - start), ...outcome };
+    const peakRssMb = Math.round(nodePeak / 2 ** 20) + (outcome.peakRssMb ?? 0);
+    const result: StageResult = {
+      stage: name,
+      durationMs: Math.round(performance.now() - start),
+      ...outcome,
+      peakRssMb,
+    };
     results.push(result);
     process.stdout.write(`  ✓ ${name}: ${result.summary} (${(result.durationMs / 1000).toFixed(1)} s)\n`);
     return result;
@@ -118,6 +139,8 @@ async function stage(results: StageResult[], name: string, body: StageBody): Pro
       summary: (error as Error).message?.split("\n")[0] ?? String(error),
     });
     throw new StageFailure(name, error);
+  } finally {
+    clearInterval(sampler);
   }
 }
 
@@ -180,8 +203,8 @@ export async function runDemo(options: DemoOptions, results: StageResult[] = [])
       await s3.send(new CreateBucketCommand({ Bucket: DEMO_BUCKET })).catch((error: Error) => {
         if (error.name !== "BucketAlreadyOwnedByYou") throw error;
       });
-      // Only Raw and the checkpoints are restored: Trusted and Refined are rebuilt by the jobs from them.
-      const restored = await restoreFolderToBucket(s3, DEMO_BUCKET, lakeDir, ["Raw/", SYSTEM_PREFIXES.checkpoints]);
+      // The whole lake is restored, so ingestors resume from their checkpoints and unchanged jobs can be skipped.
+      const restored = await restoreFolderToBucket(s3, DEMO_BUCKET, lakeDir, LAKE_PREFIXES);
       return {
         status: "ok",
         counts: { restoredFiles: restored.copied },
@@ -253,9 +276,20 @@ export async function runDemo(options: DemoOptions, results: StageResult[] = [])
       };
     });
 
+    const stamps = (await loadJson<Record<string, string>>(client, DEMO_BUCKET, JOB_STAMPS_KEY)) ?? {};
     for (const job of ["trusted-csv", "trusted-tmdb", "refined"] as const)
       await stage(results, job, async () => {
-        const outcome = await runJob({ job, bucket: DEMO_BUCKET, date: job === "refined" ? undefined : options.date });
+        const date = job === "refined" ? "latest" : options.date;
+        const fingerprint = await jobFingerprint(client, DEMO_BUCKET, job, date);
+        if (!options.force && stamps[job] === fingerprint)
+          return {
+            status: "skipped",
+            counts: {},
+            summary: "inputs and code unchanged since its last successful run (--force reruns it)",
+          };
+        const outcome = await runJob({ job, bucket: DEMO_BUCKET, date });
+        stamps[job] = fingerprint;
+        await saveJson(client, DEMO_BUCKET, JOB_STAMPS_KEY, stamps);
         return {
           status: "ok",
           counts: outcome.counts,
@@ -265,13 +299,7 @@ export async function runDemo(options: DemoOptions, results: StageResult[] = [])
       });
 
     await stage(results, "mirror", async () => {
-      const mirrored = await mirrorBucketToFolder(client, DEMO_BUCKET, lakeDir, [
-        "Raw/",
-        "Trusted/",
-        "Refined/",
-        SYSTEM_PREFIXES.quarantine,
-        "_system/",
-      ]);
+      const mirrored = await mirrorBucketToFolder(client, DEMO_BUCKET, lakeDir, LAKE_PREFIXES);
       return {
         status: "ok",
         counts: { copied: mirrored.copied, unchanged: mirrored.unchanged, removed: mirrored.removed },

@@ -11,7 +11,7 @@ export interface StageResult {
   status: "ok" | "skipped" | "failed";
   /** Wall time in milliseconds. */
   durationMs: number;
-  /** Peak resident memory of the stage's own child processes, in MB, when it ran any (Spark). */
+  /** Peak resident memory in MB: the demo process's own during the stage plus its child processes' (Spark). */
   peakRssMb?: number;
   /** Named counts, e.g. `{ rows: 1000, files: 2, quarantined: 3 }`. */
   counts: Record<string, number>;
@@ -44,11 +44,12 @@ export function formatReport(report: DemoReport): string {
   const lines = [
     `cinelake local run ${report.ok ? "succeeded" : "FAILED"} in ${(report.durationMs / 1000).toFixed(1)} s ` +
       `(bucket ${report.bucket}, day ${report.date}, lake folder ${report.lakeDir})`,
-    `${pad("stage", 14)}${pad("status", 9)}${pad("seconds", 9)}what happened`,
+    `${pad("stage", 14)}${pad("status", 9)}${pad("seconds", 9)}${pad("peak MB", 9)}what happened`,
   ];
   for (const stage of report.stages)
     lines.push(
-      `${pad(stage.stage, 14)}${pad(stage.status, 9)}${pad((stage.durationMs / 1000).toFixed(1), 9)}${stage.summary}`,
+      `${pad(stage.stage, 14)}${pad(stage.status, 9)}${pad((stage.durationMs / 1000).toFixed(1), 9)}` +
+        `${pad(stage.peakRssMb === undefined ? "-" : String(stage.peakRssMb), 9)}${stage.summary}`,
     );
   return lines.join("\n");
 }

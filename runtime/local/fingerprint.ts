@@ -1,0 +1,37 @@
+/**
+ * Fingerprints of a Spark job's inputs and code, so a rerun of the demo skips a job whose inputs, code and date are
+ * those of its last successful run (its outputs are then already in the lake).
+ */
+import type { S3Client } from "@aws-sdk/client-s3";
+import { createHash } from "node:crypto";
+import { readFileSync, readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { GLUE_SHARED_PACKAGE, JOBS, type JobName } from "../../components/jobs";
+import { listObjects } from "./mirror";
+
+const REPO_ROOT = resolve(__dirname, "..", "..");
+
+/** The files of a job's code: its entry script and every file of the shared package, sorted. */
+export function codeFiles(job: JobName): string[] {
+  const packageDir = join(REPO_ROOT, GLUE_SHARED_PACKAGE);
+  const shared = readdirSync(packageDir)
+    .filter((name) => name.endsWith(".py") || name.endsWith(".json"))
+    .sort()
+    .map((name) => join(packageDir, name));
+  return [join(REPO_ROOT, JOBS[job].script), ...shared];
+}
+
+/**
+ * A hash of what a job run depends on: the key and size of every object under the prefixes it reads, its code, and
+ * the date it is given. Object names and sizes are enough here because every writer of those prefixes writes new
+ * names (Parquet part files) or refuses to change a file's bytes silently (the BatchIngestor).
+ */
+export async function jobFingerprint(s3: S3Client, bucket: string, job: JobName, date: string): Promise<string> {
+  const hash = createHash("sha256").update(`${job}\n${date}\n`);
+  for (const prefix of JOBS[job].reads) {
+    const objects = [...(await listObjects(s3, bucket, prefix))].sort(([a], [b]) => (a < b ? -1 : 1));
+    for (const [key, size] of objects) hash.update(`${key}\t${size}\n`);
+  }
+  for (const file of codeFiles(job)) hash.update(file).update(readFileSync(file));
+  return hash.digest("hex");
+}

@@ -205,3 +205,21 @@ def test_view_columns_start_with_the_dashboard_filters():
     for view in registry()["views"]:
         assert [c["name"] for c in view["columns"][:3]] == ["kind", "genre", "decade"], view["name"]
     assert table("fact_title")["primaryKey"] == ["title_key"]
+
+
+def test_top_titles_keep_the_best_ten_of_a_group():
+    # Twelve dramas of the 1990s with 1000 votes each, rated 5.0 .. 10.0 in steps of ~0.45: ranks follow the rating,
+    # and only the ten best survive (C = mean of the twelve; with equal votes the order of R is the order of WR).
+    con = duckdb.connect()
+    for definition in registry()["tables"]:
+        if definition["zone"] == "refined":
+            columns = ", ".join(f"{quote(c['name'])} {duckdb_type(c['type'])}" for c in definition["columns"])
+            con.execute(f"CREATE TABLE {definition['name']} ({columns})")
+    ratings = {key: 5.0 + (key - 1) * 5.0 / 11 for key in range(1, 13)}
+    insert(con, "dim_title", ["title_key", "kind", "decade"], [(k, "movie", 1990) for k in ratings])
+    insert(con, "fact_title", ["title_key", "imdb_rating", "imdb_votes"], [(k, r, 1000) for k, r in ratings.items()])
+    insert(con, "dim_genre", ["genre_key", "genre_name"], [(10, "Drama")])
+    insert(con, "bridge_title_genre", ["title_key", "genre_key", "source"], [(k, 10, "imdb") for k in ratings])
+    view = next(v for v in registry()["views"] if v["name"] == "v_top_titles_by_genre_decade")
+    ranked = con.execute(f"SELECT title_key, rank_in_group FROM ({view_sql(view)}) ORDER BY 2").fetchall()
+    assert ranked == [(12 - i, i + 1) for i in range(10)]

@@ -73,6 +73,8 @@ async function main(): Promise<void> {
   const cli = bundleCli(join(REPO, ".cache", "batch-ingestor-bench", "bin"));
 
   const server = await startS3Server();
+  // The SDK's default credential chain reads process.env.
+  Object.assign(process.env, server.env);
   const s3 = makeS3Client(server.env);
   const bucket = "bench-lake";
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));

@@ -1,12 +1,13 @@
 /**
  * Checksums computed while reading a source file: the SHA-256 of the whole file (kept with the object as metadata,
- * and the basis of idempotency) and the S3 checksum the server will report for the object once uploaded in parts of
- * a given size (SHA-256 of the parts' SHA-256 digests, suffixed `-N`; or the plain SHA-256 for a single part).
+ * the basis of idempotency) and the CRC32 checksum S3 reports for the stored object once uploaded in parts of a given
+ * size (the CRC32 of the parts' CRC32s, suffixed `-N`; the plain CRC32 for a single part), so the stored bytes can be
+ * compared with the source's without reading them back. CRC32 rather than SHA-256 for the parts: it costs little on
+ * both sides, and the server checks each part's on receipt.
  */
-import { createHash, type Hash } from "node:crypto";
+import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import * as zlib from "node:zlib";
 
 /** The digests of a file read in full. */
 export interface FileDigests {
@@ -14,69 +15,65 @@ export interface FileDigests {
   bytes: number;
   /** SHA-256 of the whole file, lowercase hex. */
   sha256: string;
-  /** The `ChecksumSHA256` S3 reports for the object uploaded with this part size (base64, `-N` when multipart). */
-  s3ChecksumSha256: string;
+  /** S3's `ChecksumCRC32` of the object uploaded in parts of the given size: base64, `-N` when multipart. */
+  s3Crc32: string;
 }
 
-/** Accumulates the digests of a byte stream cut into parts of `partSize` bytes, as lib-storage cuts it. */
-export class PartHasher {
-  private readonly whole: Hash = createHash("sha256");
-  private part: Hash = createHash("sha256");
-  private partBytes = 0;
-  private readonly partDigests: Buffer[] = [];
-  private total = 0;
+let table: Uint32Array | undefined;
 
-  /** Prepares for parts of `partSize` bytes. */
-  constructor(private readonly partSize: number) {}
+/** CRC32 (IEEE) continued from `previous`; zlib's native one when Node has it (>= 20.15 / 22.2), else a table. */
+export function crc32(data: Uint8Array, previous = 0): number {
+  const native = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+  if (native) return native(data, previous);
+  if (!table) {
+    table = new Uint32Array(256);
+    for (let i = 0; i < 256; i++) {
+      let c = i;
+      for (let j = 0; j < 8; j++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      table[i] = c >>> 0;
+    }
+  }
+  let crc = ~previous >>> 0;
+  for (let i = 0; i < data.length; i++) crc = (table[(crc ^ (data[i] as number)) & 0xff] as number) ^ (crc >>> 8);
+  return ~crc >>> 0;
+}
 
-  /** Feeds the next bytes of the stream. */
-  update(chunk: Buffer): void {
-    this.whole.update(chunk);
-    this.total += chunk.length;
-    let offset = 0;
-    while (offset < chunk.length) {
-      const take = Math.min(this.partSize - this.partBytes, chunk.length - offset);
-      this.part.update(chunk.subarray(offset, offset + take));
-      this.partBytes += take;
+/** A CRC32 value in S3's form: base64 of its 4 big-endian bytes. */
+export function crc32Base64(value: number): string {
+  const bytes = Buffer.alloc(4);
+  bytes.writeUInt32BE(value >>> 0);
+  return bytes.toString("base64");
+}
+
+/** Reads a whole file (streaming: memory stays bounded) and returns its size, SHA-256 and S3 CRC32 for `partSize`. */
+export async function digestFile(path: string, partSize: number): Promise<FileDigests> {
+  const sha256 = createHash("sha256");
+  const partCrcs: number[] = [];
+  let crc = 0;
+  let inPart = 0;
+  let bytes = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    sha256.update(chunk);
+    bytes += chunk.length;
+    // Cut exactly where lib-storage cuts the parts: every partSize bytes.
+    for (let offset = 0; offset < chunk.length;) {
+      const take = Math.min(partSize - inPart, chunk.length - offset);
+      crc = crc32(chunk.subarray(offset, offset + take), crc);
+      inPart += take;
       offset += take;
-      if (this.partBytes === this.partSize) {
-        this.partDigests.push(this.part.digest());
-        this.part = createHash("sha256");
-        this.partBytes = 0;
+      if (inPart === partSize) {
+        partCrcs.push(crc);
+        crc = 0;
+        inPart = 0;
       }
     }
   }
-
-  /** The digests, once the whole stream was fed. */
-  digest(): FileDigests {
-    if (this.partBytes > 0 || this.partDigests.length === 0) this.partDigests.push(this.part.digest());
-    const sha256 = this.whole.digest();
-    const s3ChecksumSha256 =
-      this.partDigests.length === 1
-        ? sha256.toString("base64")
-        : `${createHash("sha256").update(Buffer.concat(this.partDigests)).digest("base64")}-${this.partDigests.length}`;
-    return { bytes: this.total, sha256: sha256.toString("hex"), s3ChecksumSha256 };
+  if (inPart > 0 || partCrcs.length === 0) partCrcs.push(crc);
+  let s3Crc32 = crc32Base64(partCrcs[0] as number);
+  if (partCrcs.length > 1) {
+    const concatenated = Buffer.alloc(4 * partCrcs.length);
+    partCrcs.forEach((value, index) => concatenated.writeUInt32BE(value >>> 0, 4 * index));
+    s3Crc32 = `${crc32Base64(crc32(concatenated))}-${partCrcs.length}`;
   }
-}
-
-/** A pass-through stream that feeds a {@link PartHasher} and reports the bytes seen so far. */
-export function hashingTap(hasher: PartHasher, onBytes?: (bytes: number) => void): Transform {
-  let seen = 0;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hasher.update(chunk);
-      seen += chunk.length;
-      onBytes?.(seen);
-      callback(null, chunk);
-    },
-  });
-}
-
-/** Reads a whole file and returns its digests for a given part size (streaming: memory stays bounded). */
-export async function digestFile(path: string, partSize: number): Promise<FileDigests> {
-  const hasher = new PartHasher(partSize);
-  await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), async (source: AsyncIterable<Buffer>) => {
-    for await (const chunk of source) hasher.update(chunk);
-  });
-  return hasher.digest();
+  return { bytes, sha256: sha256.digest("hex"), s3Crc32 };
 }

@@ -11,6 +11,7 @@ import { execFile } from "node:child_process";
 import { appendFile, chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, request, type Server } from "node:http";
 import { tmpdir } from "node:os";
+import { Transform } from "node:stream";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { DATASETS, lakeKey } from "../../components/lakePaths";
@@ -40,15 +41,20 @@ function run(
   });
 }
 
+/** What a faulty proxy does to an UploadPart request of a given part number. */
+type Fault = (part: number) => "cut" | "corrupt" | "pass";
+
 /**
- * An HTTP proxy in front of the S3 API server that cuts the connection of every UploadPart request from part
- * `cutFromPart` on, after part of its body arrived: a deterministic "network failure midway".
+ * An HTTP proxy in front of the S3 API server that misbehaves deterministically on UploadPart requests: it cuts their
+ * connection after part of the body arrived ("network failure midway") or flips one byte of their body ("corruption
+ * in transit"); every other request passes through.
  */
-async function startCuttingProxy(target: string, cutFromPart: number): Promise<{ endpoint: string; server: Server }> {
+async function startFaultyProxy(target: string, fault: Fault): Promise<{ endpoint: string; server: Server }> {
   const upstream = new URL(target);
   const server = createServer((req, res) => {
     const part = Number(new URL(req.url ?? "/", "http://x").searchParams.get("partNumber") ?? "0");
-    if (part >= cutFromPart) {
+    const action = part > 0 ? fault(part) : "pass";
+    if (action === "cut") {
       req.once("data", () => req.socket.destroy());
       return;
     }
@@ -60,7 +66,20 @@ async function startCuttingProxy(target: string, cutFromPart: number): Promise<{
       },
     );
     forward.on("error", () => res.destroy());
-    req.pipe(forward);
+    let flipped = action !== "corrupt";
+    req
+      .pipe(
+        new Transform({
+          transform(chunk: Buffer, _encoding, callback) {
+            if (!flipped && chunk.length > 0) {
+              chunk[0] = (chunk[0] as number) ^ 0x01;
+              flipped = true;
+            }
+            callback(null, chunk);
+          },
+        }),
+      )
+      .pipe(forward);
   });
   const port = await freePort();
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
@@ -137,7 +156,7 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
     expect((await objectBytes(bucket, SERIES_KEY)).equals(await readFile(series))).to.equal(true);
     for (const file of summary.files) {
       expect(file.skipped).to.equal(false);
-      expect(file.verifiedBy).to.equal("s3-checksum-sha256");
+      expect(file.verifiedBy).to.equal("s3-checksum-crc32");
       const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: file.key }));
       expect(head.Metadata?.sha256)
         .to.equal(file.sha256)
@@ -164,7 +183,7 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
     });
     const file = summary.files[0];
     expect(file?.bytes).to.be.greaterThan(15 * MIB);
-    expect(file?.verifiedBy).to.equal("s3-checksum-sha256");
+    expect(file?.verifiedBy).to.equal("s3-checksum-crc32");
     expect((await objectBytes(bucket, MOVIES_KEY)).equals(await readFile(bigMovies))).to.equal(true);
     expect((await objectBytes(bucket, SERIES_KEY)).equals(await readFile(bigSeries))).to.equal(true);
     expect(progress.length).to.be.at.least(3);
@@ -380,23 +399,52 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
 
   it("leaves nothing behind when the connection is cut midway, and keeps the previous object", async () => {
     const bucket = await newBucket();
-    const proxy = await startCuttingProxy(server.endpoint, 3);
+    // Both big files need a second 5 MiB part: every second part's connection is cut.
+    const proxy = await startFaultyProxy(server.endpoint, (part) => (part >= 2 ? "cut" : "pass"));
     try {
       const proxyEnv = { ...server.env, AWS_ENDPOINT_URL_S3: proxy.endpoint };
       const client = makeS3Client(proxyEnv);
-      const options = { bucket, series, date: DATE, client, env: proxyEnv, partSize: 5 * MIB };
-      let message = await ingestError({ ...options, movies: bigMovies });
+      const options = { bucket, date: DATE, client, env: proxyEnv, partSize: 5 * MIB };
+      let message = await ingestError({ ...options, movies: bigMovies, series: bigSeries });
       expect(message).to.match(/cannot reach the S3 endpoint .* while uploading to s3:\/\/.*movies\.csv/);
-      expect(message).to.include("no incomplete upload was left behind");
+      expect(message).to.match(/cannot reach the S3 endpoint .* while uploading to s3:\/\/.*series\.csv/);
+      expect(message).to.include(`nothing new was written at ${MOVIES_KEY} and no incomplete upload was left behind`);
       await expectNothingWritten(bucket);
 
-      // With a previous day's file in place, a failed overwrite leaves it untouched.
+      // With the day's files in place, a failed overwrite leaves them untouched.
       await ingestBatch({ bucket, movies, series, date: DATE, client: s3, env: server.env });
-      message = await ingestError({ ...options, movies: bigMovies, overwrite: true });
+      message = await ingestError({ ...options, movies: bigMovies, series, overwrite: true });
       expect(message).to.include("no incomplete upload was left behind");
       expect((await objectBytes(bucket, MOVIES_KEY)).equals(await readFile(movies))).to.equal(true);
       const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
       expect(uploads.Uploads ?? []).to.have.length(0);
+
+      // A small file (one request) lands while the big one fails: the message says what is in place.
+      const other = await newBucket();
+      message = await ingestError({ ...options, bucket: other, movies: bigMovies, series });
+      expect(message).to.match(/series is in place at s3:\/\/.*series\.csv; rerun to complete the day/);
+      const missing = await s3.send(new HeadObjectCommand({ Bucket: other, Key: MOVIES_KEY })).catch((e) => e);
+      expect((missing as Error).name).to.equal("NotFound");
+      expect((await objectBytes(other, SERIES_KEY)).equals(await readFile(series))).to.equal(true);
+      expect((await s3.send(new ListMultipartUploadsCommand({ Bucket: other }))).Uploads ?? []).to.have.length(0);
+    } finally {
+      proxy.server.closeAllConnections();
+      await new Promise((resolve) => proxy.server.close(resolve));
+    }
+  });
+
+  it("removes an object whose stored checksum differs from the source's (corrupted in transit)", async () => {
+    const bucket = await newBucket();
+    const proxy = await startFaultyProxy(server.endpoint, (part) => (part === 2 ? "corrupt" : "pass"));
+    try {
+      const proxyEnv = { ...server.env, AWS_ENDPOINT_URL_S3: proxy.endpoint };
+      const options = { bucket, date: DATE, client: makeS3Client(proxyEnv), env: proxyEnv, partSize: 5 * MIB };
+      const message = await ingestError({ ...options, movies: bigMovies, series: bigSeries });
+      expect(message).to.match(
+        /integrity check failed for s3:\/\/.*movies\.csv: the server's CRC32 .* differs from the source's .*; the object was removed/,
+      );
+      expect(message).to.match(/integrity check failed for s3:\/\/.*series\.csv/);
+      await expectNothingWritten(bucket);
     } finally {
       proxy.server.closeAllConnections();
       await new Promise((resolve) => proxy.server.close(resolve));

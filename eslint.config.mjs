@@ -4,7 +4,15 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   {
-    ignores: ["node_modules/**", "**/dist/**", ".lake/**", ".demo/**", "runtime/dashboard-preview/static/vendor/**", "glue/**"],
+    ignores: [
+      "node_modules/**",
+      "**/dist/**",
+      ".lake*/**",
+      ".cache/**",
+      ".cache-*",
+      "runtime/dashboard-preview/static/vendor/**",
+      "glue/**",
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -15,6 +23,14 @@ export default tseslint.config(
   },
   {
     files: ["**/*.mjs", "**/*.js"],
-    languageOptions: { globals: { console: "readonly", process: "readonly", document: "readonly", window: "readonly", fetch: "readonly" } },
+    languageOptions: {
+      globals: {
+        console: "readonly",
+        process: "readonly",
+        document: "readonly",
+        window: "readonly",
+        fetch: "readonly",
+      },
+    },
   },
 );

@@ -11,7 +11,8 @@ import { SourceFileError } from "./validate";
 
 /** The command line's usage line. */
 export const USAGE =
-  "usage: ingest:batch --bucket B [--data DIR | --movies PATH --series PATH] [--date YYYY-MM-DD] [--overwrite]";
+  "usage: ingest:batch --bucket B [--data DIR | --movies PATH --series PATH] [--date YYYY-MM-DD] [--overwrite]\n" +
+  "                    [--part-size-mib N (>= 5, default 8)] [--queue-size N (parts in flight per file, default 4)]";
 
 /** Thrown for a malformed command line. */
 export class UsageError extends Error {
@@ -22,7 +23,7 @@ export class UsageError extends Error {
 export function parseIngestArgs(
   argv: string[],
   env: NodeJS.ProcessEnv = process.env,
-): Pick<BatchIngestOptions, "bucket" | "movies" | "series" | "date" | "overwrite"> {
+): Pick<BatchIngestOptions, "bucket" | "movies" | "series" | "date" | "overwrite" | "partSize" | "queueSize"> {
   let values;
   try {
     ({ values } = parseArgs({
@@ -34,6 +35,8 @@ export function parseIngestArgs(
         series: { type: "string" },
         date: { type: "string" },
         overwrite: { type: "boolean", default: false },
+        "part-size-mib": { type: "string" },
+        "queue-size": { type: "string" },
       },
     }));
   } catch (error) {
@@ -46,12 +49,22 @@ export function parseIngestArgs(
   if ((values.movies === undefined) !== (values.series === undefined))
     throw new UsageError(`--movies and --series go together: give both paths (or --data DIR)\n${USAGE}`);
   const dataDir = values.data ?? env.LAKE_DATA_DIR ?? "/data";
+  const integer = (name: string, value: string | undefined, min: number): number | undefined => {
+    if (value === undefined) return undefined;
+    if (!/^\d+$/.test(value) || Number(value) < min)
+      throw new UsageError(`--${name} must be an integer >= ${min}, got "${value}"\n${USAGE}`);
+    return Number(value);
+  };
+  const partSizeMib = integer("part-size-mib", values["part-size-mib"], 5);
+  const queueSize = integer("queue-size", values["queue-size"], 1);
   return {
     bucket,
     movies: values.movies ?? join(dataDir, "movies.csv"),
     series: values.series ?? join(dataDir, "series.csv"),
     date: values.date,
     overwrite: values.overwrite,
+    ...(partSizeMib !== undefined ? { partSize: partSizeMib * 1024 * 1024 } : {}),
+    ...(queueSize !== undefined ? { queueSize } : {}),
   };
 }
 

@@ -468,5 +468,15 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
     expect(() => parseIngestArgs(["--bucket", "b", "--movies", "m"], {})).to.throw(/--movies and --series go together/);
     expect(() => parseIngestArgs(["--bucket", "b", "--data", "d", "--series", "s"], {})).to.throw(/either --data DIR/);
     expect(() => parseIngestArgs(["--bucket", "b", "--bogus"], {})).to.throw(/Unknown option '--bogus'/);
+    expect(parseIngestArgs(["--bucket", "b", "--part-size-mib", "16", "--queue-size", "2"], {})).to.include({
+      partSize: 16 * MIB,
+      queueSize: 2,
+    });
+    expect(() => parseIngestArgs(["--bucket", "b", "--part-size-mib", "4"], {})).to.throw(
+      /--part-size-mib must be an integer >= 5/,
+    );
+    expect(() => parseIngestArgs(["--bucket", "b", "--queue-size", "0"], {})).to.throw(
+      /--queue-size must be an integer >= 1/,
+    );
   });
 });

@@ -17,7 +17,7 @@ import { gzipSync } from "node:zlib";
 import { DATASETS, lakeKey } from "../../components/lakePaths";
 import { MOVIES_CSV_HEADER, SERIES_CSV_HEADER } from "../../components/tables/trusted";
 import { bundleCli } from "../../runtime/batch-ingestor/build";
-import { formatSummary, parseIngestArgs } from "../../runtime/batch-ingestor/cli";
+import { formatSummary, parseIngestArgs, progressPrinter } from "../../runtime/batch-ingestor/cli";
 import { ingestBatch, type BatchIngestOptions } from "../../runtime/batch-ingestor/ingest";
 import { freePort, startS3Server, type LocalS3Server } from "../../runtime/local/s3Server";
 import { makeS3Client } from "../../runtime/shared/s3Client";
@@ -449,6 +449,20 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
       proxy.server.closeAllConnections();
       await new Promise((resolve) => proxy.server.close(resolve));
     }
+  });
+
+  it("prints progress (bytes and rate) for big files only, at most every interval plus the last line", () => {
+    const lines: string[] = [];
+    const print = progressPrinter((line) => lines.push(line), 60_000);
+    const total = 100 * MIB;
+    print({ kind: "series", key: SERIES_KEY, loaded: 1 * MIB, total: 1 * MIB, seconds: 0.1 });
+    print({ kind: "movies", key: MOVIES_KEY, loaded: 8 * MIB, total, seconds: 0.5 });
+    print({ kind: "movies", key: MOVIES_KEY, loaded: 16 * MIB, total, seconds: 1 });
+    print({ kind: "movies", key: MOVIES_KEY, loaded: total, total, seconds: 4 });
+    expect(lines).to.deep.equal([
+      "movies: 8.4 / 104.9 MB (8%), 16.8 MB/s",
+      "movies: 104.9 / 104.9 MB (100%), 26.2 MB/s",
+    ]);
   });
 
   it("parses the command line, with LAKE_BUCKET and the /data default", () => {

@@ -102,11 +102,13 @@ def _nullable(field: Column) -> Column:
 
 
 def _first_failure(checks: list[tuple[Column, str, Column]]) -> Column:
-    """struct(reason, detail) of the first failing check, null when all pass; each check is evaluated once."""
-    failures = F.array(
-        *[F.when(failed, F.struct(F.lit(name).alias("reason"), text.alias("detail"))) for failed, name, text in checks]
-    )
-    return F.filter(failures, lambda failure: failure.isNotNull())[0]
+    """struct(reason, detail) of the first failing check, null fields when all pass.
+
+    Plain CASE chains over the staged columns: measured faster than building an array of candidate failures per line.
+    """
+    reason = F.coalesce(*[F.when(failed, F.lit(name)) for failed, name, _ in checks])
+    detail = F.coalesce(*[F.when(failed, text) for failed, _, text in checks])
+    return F.struct(reason.alias("reason"), detail.alias("detail"))
 
 
 def _between(value: Column, low: int, high: int) -> Column:

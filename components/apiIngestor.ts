@@ -67,6 +67,12 @@ export interface ApiIngestorArgs {
   logRetentionDays?: number;
   /** Lambda architecture (default `arm64`: the code is plain JavaScript and arm64 is cheaper). */
   architecture?: "arm64" | "x86_64";
+  /**
+   * Concurrent runs allowed (default 1): two overlapping slices would fetch the same ids into two Raw files, so the
+   * schedule and a manual invoke must not overlap. `false` leaves concurrency unreserved, for accounts whose
+   * concurrency limit is still 10 (AWS then refuses any reservation); runs must then not be started by hand.
+   */
+  reservedConcurrency?: number | false;
   /** The handler's code; default: bundled with esbuild from runtime/api-ingestor at deploy time. */
   code?: pulumi.asset.Archive;
   /** The layer's code (`nodejs/node_modules/...`); default: built from runtime/api-ingestor/packaging.ts. */
@@ -186,6 +192,8 @@ export class ApiIngestor extends pulumi.ComponentResource {
         "pass a secret: `pulumi config set --secret cinelake:tmdbToken <token>` read with config.requireSecret",
       );
     const memoryMb = checkInt(args.memoryMb ?? 1024, "memoryMb", 128, 10240);
+    if (args.reservedConcurrency !== undefined && args.reservedConcurrency !== false)
+      checkInt(args.reservedConcurrency, "reservedConcurrency", 1, 1000);
     const timeoutSeconds = checkInt(args.timeoutSeconds ?? 900, "timeoutSeconds", 1, 900);
     const schedule = args.schedule === undefined ? "rate(1 hour)" : args.schedule;
     if (schedule !== false) {
@@ -311,6 +319,8 @@ export class ApiIngestor extends pulumi.ComponentResource {
         architectures: [args.architecture ?? "arm64"],
         memorySize: memoryMb,
         timeout: timeoutSeconds,
+        // -1 is the provider's "unreserved".
+        reservedConcurrentExecutions: args.reservedConcurrency === false ? -1 : (args.reservedConcurrency ?? 1),
         role: role.arn,
         environment: {
           variables: {

@@ -30,6 +30,8 @@ export interface LakeConfig {
   apiMemoryMb: number;
   /** The ApiIngestor Lambda's timeout in seconds. */
   apiTimeoutSeconds: number;
+  /** Concurrent ApiIngestor runs reserved (1: slices never overlap), or false for accounts that cannot reserve any. */
+  apiReservedConcurrency: number | false;
   /** Glue sizing of the three Spark jobs. */
   glue: { workerType: WorkerType; numberOfWorkers: number; timeoutMinutes: number };
   /** Glue cron schedule of the Trusted → Refined workflow; on demand when undefined. */
@@ -204,6 +206,13 @@ export function readLakeConfig(source: ConfigSource, stackName: string): LakeCon
     if (apiMemoryMb < 128 || apiMemoryMb > 10240)
       throw new ConfigError("apiMemoryMb", `${apiMemoryMb} is not from 128 to 10240`, "");
   });
+  const reservedRaw = raw("apiReservedConcurrency");
+  const apiReservedConcurrency =
+    reservedRaw === "off" ? false : integer("apiReservedConcurrency", "1  (or off on a new account)", 1);
+  check("apiReservedConcurrency", "1  (or off on a new account whose concurrency limit is 10)", () => {
+    if (apiReservedConcurrency !== false && (apiReservedConcurrency < 1 || apiReservedConcurrency > 1000))
+      throw new ConfigError("apiReservedConcurrency", `${apiReservedConcurrency} is not from 1 to 1000 or off`, "");
+  });
   const scheduleRaw = raw("apiSchedule") ?? "rate(1 hour)";
   const apiSchedule =
     scheduleRaw === "off"
@@ -287,6 +296,7 @@ export function readLakeConfig(source: ConfigSource, stackName: string): LakeCon
     apiSchedule,
     apiMemoryMb,
     apiTimeoutSeconds,
+    apiReservedConcurrency,
     glue: { workerType, numberOfWorkers, timeoutMinutes },
     ...(pipelineSchedule !== undefined ? { pipelineSchedule } : {}),
     ...(quicksightPrincipalArn !== undefined ? { quicksightPrincipalArn } : {}),

@@ -16,6 +16,8 @@ export const zones = lake.outputs.zones;
 export const dockerRunCommand = lake.outputs.dockerRunCommand;
 /** Logs Docker in to the stack's ECR repository. */
 export const dockerLoginCommand = lake.outputs.dockerLoginCommand;
+/** The role to assume for running the container (`aws sts assume-role --role-arn <it> ...`). */
+export const batchIngestorRoleArn = lake.outputs.batchIngestorRoleArn;
 /** The ApiIngestor Lambda (`aws lambda invoke --function-name <it> out.json` runs a slice now). */
 export const lambdaName = lake.outputs.lambdaName;
 /** The Glue job names. */

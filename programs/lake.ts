@@ -40,6 +40,8 @@ export interface LakeOutputs {
   dockerRunCommand: pulumi.Output<string>;
   /** `aws ecr get-login-password | docker login ...`, to run first. */
   dockerLoginCommand: pulumi.Output<string>;
+  /** The role to assume for running the container (undefined when an existing role or user was given). */
+  batchIngestorRoleArn: pulumi.Output<string | undefined>;
   /** The ApiIngestor Lambda's name. */
   lambdaName: pulumi.Output<string>;
   /** The Glue job names, by job. */
@@ -113,6 +115,7 @@ export function buildLake(
       schedule: config.apiSchedule,
       memoryMb: config.apiMemoryMb,
       timeoutSeconds: config.apiTimeoutSeconds,
+      reservedConcurrency: config.apiReservedConcurrency,
       ...(config.tmdbBaseUrl !== undefined ? { tmdbBaseUrl: config.tmdbBaseUrl } : {}),
       ...(prebuilt.apiIngestor ?? {}),
       tags,
@@ -178,6 +181,7 @@ export function buildLake(
     zones: pulumi.output({ raw: bucket.rawUri, trusted: bucket.trustedUri, refined: bucket.refinedUri }),
     dockerRunCommand: batchIngestor.dockerRunCommand,
     dockerLoginCommand: batchIngestor.dockerLoginCommand,
+    batchIngestorRoleArn: batchIngestor.roleArn,
     lambdaName: apiIngestor.functionName,
     glueJobNames: pulumi.output(
       Object.fromEntries(JOB_NAMES.map((job) => [job, sparkJobs[job].jobName])) as Record<

@@ -203,6 +203,17 @@ describe("ApiIngestor", () => {
     expect(oneOfType("aws:cloudwatch/logGroup:LogGroup").inputs.retentionInDays).to.equal(14);
   });
 
+  it("runs one slice at a time unless told otherwise, and refuses a nonsensical reservation", async () => {
+    build("alice");
+    await settle();
+    expect(oneOfType("aws:lambda/function:Function").inputs.reservedConcurrentExecutions).to.equal(1);
+    resetRegistered();
+    build("alice", { reservedConcurrency: false });
+    await settle();
+    expect(oneOfType("aws:lambda/function:Function").inputs.reservedConcurrentExecutions).to.equal(-1);
+    expect(() => build("alice", { reservedConcurrency: 0 })).to.throw(/reservedConcurrency/);
+  });
+
   it("creates no schedule when told not to", async () => {
     const { ingestor } = build("alice", { schedule: false });
     await settle();

@@ -91,6 +91,7 @@ async function buildStack(stack: string, extra: Record<string, string> = {}) {
     bucket: await valueOf(lake.outputs.bucket),
     dockerRunCommand: await valueOf(lake.outputs.dockerRunCommand),
     lambdaName: await valueOf(lake.outputs.lambdaName),
+    batchIngestorRoleArn: await valueOf(lake.outputs.batchIngestorRoleArn),
     glueJobNames: await valueOf(lake.outputs.glueJobNames),
     athenaWorkgroup: await valueOf(lake.outputs.athenaWorkgroup),
     dashboardId: await valueOf(lake.outputs.dashboardId),
@@ -183,6 +184,11 @@ describe("the stack program", () => {
         "overlapping runs",
         { "cinelake:apiSchedule": "rate(5 minutes)" },
         /cinelake:apiSchedule: "rate\(5 minutes\)" runs every 300 s, within the 900 s timeout/,
+      ],
+      [
+        "a zero reservation",
+        { "cinelake:apiReservedConcurrency": "0" },
+        /cinelake:apiReservedConcurrency: 0 is not from 1 to 1000 or off.*Fix: pulumi config set cinelake:apiReservedConcurrency/,
       ],
       ["too much memory", { "cinelake:apiMemoryMb": "20000" }, /cinelake:apiMemoryMb: 20000 is not from 128 to 10240/],
       [
@@ -286,6 +292,7 @@ describe("the stack program", () => {
         /^docker run .*-e LAKE_BUCKET=cinelake-dev-lake .*cinelake-dev-batch-ingestor@sha256:/,
       );
       expect(outputs.lambdaName).to.equal("cinelake-dev-api-ingestor");
+      expect(outputs.batchIngestorRoleArn).to.match(/^arn:aws:iam::\d{12}:role\/cinelake-dev-batch-ingestor/);
       expect(Object.keys(outputs.glueJobNames)).to.have.members(["trusted-csv", "trusted-tmdb", "refined"]);
       for (const name of Object.values(outputs.glueJobNames)) expect(name).to.include("dev");
       expect(outputs.athenaWorkgroup).to.include("dev");
@@ -298,6 +305,7 @@ describe("the stack program", () => {
       expect(variables).to.include({ SELECTION_KIND: "all", SELECTION_MIN_VOTES: "1000", SELECTION_LIMIT: "2000" });
       const rule = built.resources.find((r) => r.type === "aws:cloudwatch/eventRule:EventRule")!;
       expect(rule.inputs.scheduleExpression).to.equal("rate(1 hour)");
+      expect(fn.inputs.reservedConcurrentExecutions).to.equal(1);
       const jobs = built.resources.filter((r) => r.type === "aws:glue/job:Job");
       expect(jobs).to.have.length(3);
       for (const job of jobs) expect(job.inputs).to.include({ workerType: "G.1X", numberOfWorkers: 2, timeout: 60 });

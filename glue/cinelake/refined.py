@@ -54,7 +54,7 @@ def csv_credits(movies: DataFrame, series: DataFrame) -> DataFrame:
     return both.withColumn("title_key", surrogate_key("title", F.col("imdb_id")))
 
 
-def csv_person_key(credits: DataFrame) -> Column:
+def csv_person_key() -> Column:
     """The key of a CSV artist: name and birth year (the CSV has no person id); null when the row has no artist."""
     return F.when(
         F.col("artist_name").isNotNull(), surrogate_key("person|imdb", F.col("artist_name"), F.col("birth_year"))
@@ -63,7 +63,7 @@ def csv_person_key(credits: DataFrame) -> Column:
 
 def csv_titles(credits: DataFrame) -> DataFrame:
     """One row per (title, kind) of the CSVs: the title columns (repeated per artist in Raw) and the artist count."""
-    with_person = credits.withColumn("person_key", csv_person_key(credits))
+    with_person = credits.withColumn("person_key", csv_person_key())
     return with_person.groupBy("title_key", "imdb_id", "kind").agg(
         F.max("title").alias("title"),
         F.max("original_title").alias("original_title"),
@@ -271,7 +271,7 @@ def _credit_columns(source: str, role: str, **columns: Column) -> list[Column]:
 
 def persons(credits: DataFrame, enriched: DataFrame) -> tuple[DataFrame, DataFrame]:
     """dim_person and bridge_title_person: CSV artists (cast) and TMDB cast and crew, kept apart by source."""
-    csv = credits.where(F.col("artist_name").isNotNull()).withColumn("person_key", csv_person_key(credits))
+    csv = credits.where(F.col("artist_name").isNotNull()).withColumn("person_key", csv_person_key())
     csv_people = csv.groupBy("person_key").agg(
         F.lit("imdb").alias("source"),
         F.lit(None).cast("int").alias("tmdb_person_id"),

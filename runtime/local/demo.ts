@@ -359,7 +359,16 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   if (!options.serve) return;
-  const preview = await startDashboardPreview({ catalog: join(options.home, "catalog.duckdb"), port: options.port });
+  let preview;
+  try {
+    preview = await startDashboardPreview({ catalog: join(options.home, "catalog.duckdb"), port: options.port });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+    console.error(
+      `\nthe lake is built, but port ${options.port} is already in use: run npm run dashboard -- --port 0 (a free port)`,
+    );
+    process.exit(1);
+  }
   console.log(`\ndashboard preview: ${preview.url}  (Ctrl-C to stop; later: npm run dashboard)`);
   const stop = () => void preview.stop().then(() => process.exit(0));
   process.once("SIGINT", stop);

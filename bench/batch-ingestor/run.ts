@@ -4,7 +4,8 @@
  * throughput and peak RSS (GNU time), the median throughput ratio ours/awscli (target >= 1.0) and our peak RSS (target
  * <= 256 MB).
  *
- *   npx tsx bench/batch-ingestor/run.ts [--rounds N] [--titles N] [--ours-args "--part-size-mib 16 --queue-size 4"]
+ *   npx tsx bench/batch-ingestor/run.ts [--rounds N] [--titles N] [--node PATH]
+ *                                        [--ours-args="--part-size-mib 16 --queue-size 4"]
  */
 import { CreateBucketCommand, DeleteObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
 import { execFile } from "node:child_process";
@@ -58,10 +59,20 @@ function median(values: number[]): number {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { rounds: { type: "string" }, titles: { type: "string" }, "ours-args": { type: "string" } },
+    options: {
+      rounds: { type: "string" },
+      titles: { type: "string" },
+      "ours-args": { type: "string" },
+      node: { type: "string" },
+    },
   });
   // Extra CLI arguments for our runtime, e.g. "--part-size-mib 16 --queue-size 4", to compare settings.
   const oursExtra = values["ours-args"] ? values["ours-args"].split(/\s+/) : [];
+  // The Node binary running our CLI: the container's is Node 22 (e.g. --node "$(npx -y -p node@22 which node)").
+  const node = values.node ?? process.execPath;
+  const nodeVersion = await new Promise<string>((resolvePromise, reject) =>
+    execFile(node, ["--version"], (error, stdout) => (error ? reject(error) : resolvePromise(stdout.trim()))),
+  );
   const rounds = Number(values.rounds ?? 3);
   const titles = Number(values.titles ?? titlesForScale("full"));
   if (!existsSync("/usr/bin/time")) throw new Error("GNU time (/usr/bin/time) is needed to measure peak RSS");
@@ -88,14 +99,12 @@ async function main(): Promise<void> {
     console.log(
       `files: movies.csv + series.csv = ${(bytes / MB).toFixed(1)} MB; S3 API server: moto at ${server.endpoint}`,
     );
-    console.log(
-      `ours: node ${process.version} ${cli} ${oursExtra.join(" ")}; awscli: ${(await timedVersion()).trim()}`,
-    );
+    console.log(`ours: node ${nodeVersion} ${cli} ${oursExtra.join(" ")}; awscli: ${(await timedVersion()).trim()}`);
     for (let round = 1; round <= rounds; round++) {
       // Ours: a new day each round, so nothing is skipped as already there.
       const date = `2000-01-${String(round).padStart(2, "0")}`;
       const oursArgs = [cli, "--bucket", bucket, "--movies", movies, "--series", series, "--date", date, ...oursExtra];
-      const ours = await timed(process.execPath, oursArgs, env);
+      const ours = await timed(node, oursArgs, env);
       measurements.push({ tool: "ours", round, bytes, ...ours });
       const keys = [
         lakeKey({ ...DATASETS.rawMoviesCsv, date, file: "movies.csv" }),

@@ -124,6 +124,17 @@ interface FilePlan {
   action?: "skip" | "upload" | "replace";
 }
 
+/** The `sha256` metadata of the object at `key`: null when there is no object, "" when it has none. */
+async function storedSha256(client: S3Client, bucket: string, key: string, target: S3Target): Promise<string | null> {
+  try {
+    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return head.Metadata?.[SHA256_METADATA] ?? "";
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw explainS3Error(error, `checking ${s3Uri(bucket, key)}`, target);
+  }
+}
+
 function isNotFound(error: unknown): boolean {
   const err = error as { name?: string; $metadata?: { httpStatusCode?: number } };
   return err?.name === "NotFound" || err?.name === "NoSuchKey" || err?.$metadata?.httpStatusCode === 404;
@@ -171,50 +182,58 @@ export async function ingestBatch(options: BatchIngestOptions): Promise<BatchIng
     throw explainS3Error(error, `checking the bucket "${bucket}"`, target);
   }
 
-  // 3. Compare with what is already there for that day: same bytes are skipped, different bytes refused.
-  const refusals: string[] = [];
-  for (const plan of plans) {
-    plan.digests = await digestFile(plan.source, partSize);
-    let stored: string | undefined | null = null;
-    try {
-      const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: plan.key }));
-      stored = head.Metadata?.[SHA256_METADATA];
-    } catch (error) {
-      if (!isNotFound(error)) throw explainS3Error(error, `checking ${s3Uri(bucket, plan.key)}`, target);
+  // 3. Compare with what is already there for that day: same bytes are skipped, different bytes refused. When the day
+  // holds neither file yet (the usual case) nothing can be refused, so each file is hashed just before its upload and
+  // the second file's hashing overlaps the first one's upload.
+  const stored = await Promise.all(plans.map((plan) => storedSha256(client, bucket, plan.key, target)));
+  if (stored.some((sha256) => sha256 !== null)) {
+    const refusals: string[] = [];
+    for (const [index, plan] of plans.entries()) {
+      plan.digests = await digestFile(plan.source, partSize);
+      const there = stored[index];
+      if (there === null) plan.action = "upload";
+      else if (there === plan.digests.sha256) plan.action = "skip";
+      else if (options.overwrite) plan.action = "replace";
+      else
+        refusals.push(
+          `${s3Uri(bucket, plan.key)} already holds ${there ? `different bytes (sha256 ${there})` : "an object without a sha256 (not written by the BatchIngestor)"} ` +
+            `than ${plan.source} (sha256 ${plan.digests.sha256})`,
+        );
     }
-    if (stored === null) plan.action = "upload";
-    else if (stored === plan.digests.sha256) plan.action = "skip";
-    else if (options.overwrite) plan.action = "replace";
-    else
-      refusals.push(
-        `${s3Uri(bucket, plan.key)} already holds ${stored ? `different bytes (sha256 ${stored})` : "an object without a sha256 (not written by the BatchIngestor)"} ` +
-          `than ${plan.source} (sha256 ${plan.digests.sha256})`,
-      );
+    if (refusals.length > 0)
+      throw new IngestError(`${refusals.join("; ")}: nothing was written; rerun with --overwrite to replace it`);
   }
-  if (refusals.length > 0)
-    throw new IngestError(`${refusals.join("; ")}: nothing was written; rerun with --overwrite to replace it`);
+  // Hashing is CPU work on this thread: one file at a time, movies first.
+  let previous: Promise<unknown> = Promise.resolve();
+  const digests = plans.map((plan) => {
+    const digest = plan.digests
+      ? Promise.resolve(plan.digests)
+      : previous.then(() => digestFile(plan.source, partSize));
+    previous = digest.catch(() => undefined);
+    return digest;
+  });
 
   // 4. Upload what is needed, both files at once (as awscli does): the server's work on one overlaps the other's.
   const outcomes = await Promise.allSettled(
-    plans.map(async (plan): Promise<IngestedFile> => {
-      const digests = plan.digests as FileDigests;
+    plans.map(async (plan, index): Promise<IngestedFile> => {
+      const digest = await (digests[index] as Promise<FileDigests>);
       const base = {
         kind: plan.kind,
         source: plan.source,
         key: plan.key,
         uri: s3Uri(bucket, plan.key),
-        bytes: digests.bytes,
-        sha256: digests.sha256,
+        bytes: digest.bytes,
+        sha256: digest.sha256,
       };
       if (plan.action === "skip") {
-        log(`${plan.kind}: ${base.uri} already holds these bytes (sha256 ${digests.sha256}): skipped`);
+        log(`${plan.kind}: ${base.uri} already holds these bytes (sha256 ${digest.sha256}): skipped`);
         return { ...base, skipped: true, replaced: false, verifiedBy: "already-there", seconds: 0 };
       }
       const started = Date.now();
-      const verifiedBy = await uploadFile(client, bucket, plan, digests, partSize, options, target);
+      const verifiedBy = await uploadFile(client, bucket, plan, digest, partSize, options, target);
       const seconds = (Date.now() - started) / 1000;
       const replaced = plan.action === "replace";
-      log(`${plan.kind}: ${plan.source} -> ${base.uri} (${digests.bytes} bytes${replaced ? ", replaced" : ""})`);
+      log(`${plan.kind}: ${plan.source} -> ${base.uri} (${digest.bytes} bytes${replaced ? ", replaced" : ""})`);
       return { ...base, skipped: false, replaced, verifiedBy, seconds };
     }),
   );

@@ -2,12 +2,12 @@
 
 import json
 from datetime import date
-from pathlib import Path
 
 import pytest
 from cinelake import refined
 from cinelake.refined import IntegrityError, Model, build_model, check_integrity
 from cinelake.registry import registry, spark_schema, table
+from cinelake.session import apply_local_s3a
 from pyspark.sql import functions as F
 from trusted_fixtures import job_argv, prefix
 
@@ -292,29 +292,36 @@ def test_missing_title_fails(spark, built, trusted):
         check_integrity(broken, trusted[0], trusted[1])
 
 
-def write_trusted_lake(trusted, root: Path) -> None:
+def write_trusted_lake(trusted, root: str) -> None:
     """Writes the crafted Trusted tables as Parquet laid out like the bucket (TMDB partitioned by dt)."""
     movies, series, tmdb_movies, tmdb_series = trusted
-    movies.write.parquet(str(root / prefix("refined", "trusted_movies")))
-    series.write.parquet(str(root / prefix("refined", "trusted_series")))
-    tmdb_movies.write.partitionBy("dt").parquet(str(root / prefix("refined", "trusted_tmdb_movies")))
-    tmdb_series.write.partitionBy("dt").parquet(str(root / prefix("refined", "trusted_tmdb_series")))
+    movies.write.parquet(root + prefix("refined", "trusted_movies"))
+    series.write.parquet(root + prefix("refined", "trusted_series"))
+    tmdb_movies.write.partitionBy("dt").parquet(root + prefix("refined", "trusted_tmdb_movies"))
+    tmdb_series.write.partitionBy("dt").parquet(root + prefix("refined", "trusted_tmdb_series"))
 
 
-def test_job_end_to_end_on_a_local_lake(spark, trusted, tmp_path):
+def test_job_end_to_end_through_s3a_against_the_s3_api_server(spark, trusted, s3_server):
+    # (On a local folder, the job runs in test_refined_e2e.py on generated data.)
+    import boto3
     import refined as entry  # glue/refined.py, the script Glue runs
 
-    write_trusted_lake(trusted, tmp_path)
-    report = entry.main(job_argv("refined", tmp_path.as_uri() + "/"), spark=spark)
+    bucket = "cinelake-refined-crafted"
+    s3 = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1")
+    s3.create_bucket(Bucket=bucket)
+    root = f"s3a://{bucket}/"
+    apply_local_s3a(spark)  # The session's s3a now reaches the server (the job does the same).
+    write_trusted_lake(trusted, root)
+    report = entry.main(job_argv("refined", root), spark=spark)
 
     assert report["integrity_checks"] == "passed"
     assert report["inputs"]["trusted_titles"] == 3
     assert (report["inputs"]["tmdb_ids_read"], report["inputs"]["titles_enriched"]) == (3, 2)
-    written = json.loads(Path(report["report_uri"].removeprefix("file://")).read_text())
+    key = report["report_uri"].removeprefix(root)
+    written = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     assert written["tables"] == report["tables"]
     for name in refined.REFINED_TABLE_NAMES:
-        location = tmp_path / table(name)["location"]
-        parquet = spark.read.parquet(str(location))
+        parquet = spark.read.parquet(root + table(name)["location"])
         assert parquet.schema.simpleString() == spark_schema(name).simpleString(), name
         assert parquet.count() == report["tables"][name], name
 

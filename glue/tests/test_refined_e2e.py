@@ -77,23 +77,3 @@ def test_the_local_catalog_answers_every_analysis_view(chain):
         assert nulls == (0,)
     finally:
         con.close()
-
-
-def test_the_job_through_s3a_against_the_s3_api_server(spark, chain, s3_server):
-    import boto3
-
-    lake, local_report = chain
-    s3 = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1")
-    bucket = "cinelake-refined-e2e"
-    s3.create_bucket(Bucket=bucket)
-    for path in (lake / "Trusted").rglob("*.parquet"):
-        s3.upload_file(str(path), bucket, path.relative_to(lake).as_posix())
-
-    report = refined.main(job_argv("refined", f"s3a://{bucket}/"), spark=spark)
-
-    assert report["tables"] == local_report["tables"] and report["inputs"] == local_report["inputs"]
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, MaxKeys=1000)["Contents"]]
-    assert any(k.startswith("_system/reports/refined/dt=") and k.endswith(".json") for k in keys)
-    for definition in registry()["tables"]:
-        if definition["zone"] == "refined":
-            assert any(k.startswith(definition["location"]) and k.endswith(".parquet") for k in keys)

@@ -5,6 +5,8 @@ Reruns: the Trusted TMDB tables are partitioned by collection day; a run overwri
 quarantine folder, and leaves every other day alone.
 """
 
+import sys
+
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
@@ -103,9 +105,12 @@ def run(spark, args: dict) -> RunReport:
     for kind in DATASETS:
         report.datasets.append(process_dataset(spark, args, kind, report))
     if all(d.status == "no_input" for d in report.datasets):
-        raise FileNotFoundError(
+        # Not an error: the ApiIngestor may not have collected anything yet (its first scheduled slice comes after the
+        # historical load), and the Refined model treats TMDB enrichment as optional. The report says so.
+        print(
             f"no Raw TMDB JSON for date {args['date']} under {args['lake_root']}"
-            f"{args['raw_tmdb_movies']} or {args['raw_tmdb_series']}"
+            f"{args['raw_tmdb_movies']} or {args['raw_tmdb_series']}: nothing to do until the ApiIngestor has run",
+            file=sys.stderr,
         )
     report.write_and_check(spark, args["lake_root"], args["report_prefix"])
     return report

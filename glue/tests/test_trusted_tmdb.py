@@ -169,3 +169,12 @@ def test_document_shapes(spark):
     found = sorted((r["source_file"], r["position"]) for r in records.collect())
     assert found == [("array", 0), ("array", 1), ("results", 0), ("single", 0)]
     assert refused.count() == 0
+
+
+def test_nothing_collected_yet_is_not_an_error(spark, tmp_path):
+    # The ApiIngestor's first slice may come after the workflow's first run: the job reports it and succeeds.
+    report = trusted_tmdb.main(job_argv(JOB, tmp_path.as_uri() + "/", DAY), spark=spark)
+    assert [d.status for d in report.datasets] == ["no_input", "no_input"]
+    assert [(d.raw, d.trusted) for d in report.datasets] == [(0, 0), (0, 0)]
+    [written] = (tmp_path / prefix(JOB, "report_prefix") / f"dt={DAY}").glob("run-*.json")
+    assert json.loads(written.read_text())["balanced"] is True

@@ -287,7 +287,8 @@ export async function runDemo(options: DemoOptions, results: StageResult[] = [])
             counts: {},
             summary: "inputs and code unchanged since its last successful run (--force reruns it)",
           };
-        const outcome = await runJob({ job, bucket: DEMO_BUCKET, date });
+        // The job's report is summarised below and stored in the lake; its log (stderr) still shows.
+        const outcome = await runJob({ job, bucket: DEMO_BUCKET, date, echo: false });
         stamps[job] = fingerprint;
         await saveJson(client, DEMO_BUCKET, JOB_STAMPS_KEY, stamps);
         return {

@@ -50,7 +50,9 @@ export function jobCommand(
   // The shared module is importable as on Glue (where it arrives through --extra-py-files).
   const shared = resolve(REPO_ROOT, GLUE_SHARED_PACKAGE, "..");
   const pythonPath = [shared, env.PYTHONPATH].filter(Boolean).join(delimiter);
-  return { command: env.PYTHON ?? "python3", args, env: { PYTHONPATH: pythonPath } };
+  // Local Spark binds to loopback: nothing outside this machine needs to reach the driver (and VPNs confuse the guess).
+  const sparkLocalIp = env.SPARK_LOCAL_IP ?? "127.0.0.1";
+  return { command: env.PYTHON ?? "python3", args, env: { PYTHONPATH: pythonPath, SPARK_LOCAL_IP: sparkLocalIp } };
 }
 
 /** Parses the command line: the job name, the target and the date; throws a message naming what is wrong. */

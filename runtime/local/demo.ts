@@ -9,7 +9,7 @@ import { loadJson, saveJson } from "../api-ingestor/checkpoint";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { SYSTEM_PREFIXES, reportPrefix, todayUtc } from "../../components/lakePaths";
+import { SYSTEM_PREFIXES, parseDay, reportPrefix, todayUtc } from "../../components/lakePaths";
 import { TABLES, VIEWS } from "../../components/tables";
 import { ingestBatch } from "../batch-ingestor/ingest";
 import { runApiIngestion } from "../api-ingestor/ingest";
@@ -92,7 +92,7 @@ export function parseDemoArgs(argv: string[]): DemoOptions {
     scale,
     titles: values.titles === undefined ? undefined : integer("titles", values.titles, 0, 1),
     seed: integer("seed", values.seed, 42, 0),
-    date: values.date ?? todayUtc(),
+    date: values.date === undefined ? todayUtc() : (parseDay(values.date), values.date),
     tmdbLimit: integer("tmdb-limit", values["tmdb-limit"], scale === "full" ? 2000 : 1000, 0),
     serve: !values["no-serve"],
     port: integer("port", values.port, 8080, 0),

@@ -1,10 +1,22 @@
 /**
  * Mirrors between an S3 bucket and a local folder laid out like it, so the demo's lake persists between runs (the
- * local S3 API server keeps objects in memory only) and local tools (DuckDB, the preview) read plain files.
+ * local S3 API server keeps objects in memory only) and local tools (DuckDB, the preview) read plain files. Objects'
+ * user metadata and tags (the BatchIngestor's checksum, the ApiIngestor's ids) are kept beside the folder, in
+ * `<folder>.attributes.json`, so a restored object is the object that was mirrored.
  */
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { Readable } from "node:stream";
@@ -15,6 +27,22 @@ export interface MirrorSummary {
   unchanged: number;
   removed: number;
   bytes: number;
+}
+
+/** What a mirrored object carries besides its bytes. */
+interface ObjectAttributes {
+  metadata: Record<string, string>;
+  tags: Record<string, string>;
+}
+
+/** Where the user metadata and tags of a mirrored folder's objects are kept (beside the folder, not in it). */
+export function attributesFile(root: string): string {
+  return `${root.replace(/\/+$/, "")}.attributes.json`;
+}
+
+function readAttributes(root: string): Record<string, ObjectAttributes> {
+  const file = attributesFile(root);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, ObjectAttributes>) : {};
 }
 
 /** Lists every object (key and size) under a prefix. */
@@ -60,6 +88,7 @@ export async function mirrorBucketToFolder(
   prefixes: string[],
 ): Promise<MirrorSummary> {
   const summary: MirrorSummary = { copied: 0, unchanged: 0, removed: 0, bytes: 0 };
+  const attributes = readAttributes(root);
   for (const prefix of prefixes) {
     const remote = await listObjects(s3, bucket, prefix);
     const local = listFiles(root, prefix);
@@ -72,15 +101,23 @@ export async function mirrorBucketToFolder(
       mkdirSync(dirname(target), { recursive: true });
       const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       await pipeline(object.Body as Readable, createWriteStream(target));
+      const tagging = await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }));
+      const tags = Object.fromEntries((tagging.TagSet ?? []).map((tag) => [tag.Key ?? "", tag.Value ?? ""]));
+      const metadata = object.Metadata ?? {};
+      if (Object.keys(metadata).length + Object.keys(tags).length > 0) attributes[key] = { metadata, tags };
+      else delete attributes[key];
       summary.copied++;
       summary.bytes += size;
     }
     for (const key of local.keys())
       if (!remote.has(key)) {
         rmSync(join(root, key));
+        delete attributes[key];
         summary.removed++;
       }
   }
+  mkdirSync(dirname(attributesFile(root)), { recursive: true });
+  writeFileSync(attributesFile(root), JSON.stringify(attributes));
   return summary;
 }
 
@@ -92,6 +129,7 @@ export async function restoreFolderToBucket(
   prefixes: string[],
 ): Promise<MirrorSummary> {
   const summary: MirrorSummary = { copied: 0, unchanged: 0, removed: 0, bytes: 0 };
+  const attributes = readAttributes(root);
   for (const prefix of prefixes) {
     const remote = await listObjects(s3, bucket, prefix);
     for (const [key, size] of listFiles(root, prefix)) {
@@ -99,9 +137,11 @@ export async function restoreFolderToBucket(
         summary.unchanged++;
         continue;
       }
+      const kept = attributes[key];
       await new Upload({
         client: s3,
-        params: { Bucket: bucket, Key: key, Body: createReadStream(join(root, key)) },
+        params: { Bucket: bucket, Key: key, Body: createReadStream(join(root, key)), Metadata: kept?.metadata },
+        tags: Object.entries(kept?.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
       }).done();
       summary.copied++;
       summary.bytes += size;

@@ -1,0 +1,163 @@
+/**
+ * `npm run demo -- --no-serve` end to end on a small sample: the real runtime code, the TMDB stand-in, the three Glue
+ * jobs on local Spark through s3a against moto, the mirror and the DuckDB catalog; then a rerun, which must skip what
+ * is already done; then a failing stage, which must be named.
+ */
+import { DuckDBInstance } from "@duckdb/node-api";
+import { expect } from "chai";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DATASETS, dayPrefix, lakeKey, reportPrefix } from "../../components/lakePaths";
+import type { DemoReport, StageResult } from "../../runtime/local/report";
+
+const ROOT = join(__dirname, "..", "..");
+const DATE = "2024-06-01";
+const TITLES = 120;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function runDemo(home: string, extraEnv: Record<string, string> = {}, extraArgs: string[] = []): Promise<Run> {
+  const args = ["tsx", "runtime/local/demo.ts", "--no-serve", "--home", home, "--date", DATE, ...extraArgs];
+  args.push("--titles", String(TITLES), "--tmdb-limit", "80");
+  const child = spawn("npx", args, { cwd: ROOT, env: { ...process.env, ...extraEnv } });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.once("close", (code) => resolve({ code: code ?? 1, stdout, stderr })));
+}
+
+function latestReport(lakeDir: string): DemoReport {
+  const dir = join(lakeDir, reportPrefix("demo"));
+  const newest = readdirSync(dir).sort().at(-1) as string;
+  return JSON.parse(readFileSync(join(dir, newest), "utf8")) as DemoReport;
+}
+
+function stageOf(report: DemoReport, name: string): StageResult {
+  const stage = report.stages.find((candidate) => candidate.stage === name);
+  if (!stage) throw new Error(`no stage ${name} in the report`);
+  return stage;
+}
+
+async function scalar(catalog: string, sql: string): Promise<number> {
+  const instance = await DuckDBInstance.create(catalog, { access_mode: "READ_ONLY" });
+  try {
+    const connection = await instance.connect();
+    const rows = (await connection.runAndReadAll(sql)).getRows();
+    return Number(rows[0]?.[0]);
+  } finally {
+    instance.closeSync();
+  }
+}
+
+describe("npm run demo (end to end, small sample)", function () {
+  this.timeout(20 * 60_000);
+  const home = mkdtempSync(join(tmpdir(), "cinelake-demo-"));
+  const lakeDir = join(home, "lake");
+  let first: Run;
+  let report: DemoReport;
+
+  before(async () => {
+    first = await runDemo(home);
+    if (first.code !== 0)
+      throw new Error(`the demo failed:\n${first.stdout.slice(-3000)}\n${first.stderr.slice(-3000)}`);
+    report = latestReport(lakeDir);
+  });
+  after(() => rmSync(home, { recursive: true, force: true }));
+
+  it("runs every stage and prints and stores the run report", () => {
+    expect(report.ok).to.equal(true);
+    expect(report.stages.map((stage) => stage.stage)).to.deep.equal([
+      "prerequisites",
+      "s3-server",
+      "sample",
+      "batch-ingest",
+      "api-ingest",
+      "trusted-csv",
+      "trusted-tmdb",
+      "refined",
+      "mirror",
+      "catalog",
+    ]);
+    for (const stage of report.stages) expect(stage.status, stage.stage).to.equal("ok");
+    expect(first.stdout).to.include("cinelake local run succeeded");
+    expect(first.stdout).to.include("no TMDB_TOKEN set: using the local TMDB stand-in");
+  });
+
+  it("lands both CSVs byte for byte at the seed's paths, mirrored into the lake folder", () => {
+    for (const [dataset, file] of [
+      [DATASETS.rawMoviesCsv, "movies.csv"],
+      [DATASETS.rawSeriesCsv, "series.csv"],
+    ] as const) {
+      const landed = readFileSync(join(lakeDir, lakeKey({ ...dataset, date: DATE, file })));
+      expect(landed.equals(readFileSync(join(home, "sample", file))), file).to.equal(true);
+    }
+  });
+
+  it("stores TMDB's JSON in files of at most 100 records, one structure per spec, every fetched id once", () => {
+    const api = stageOf(report, "api-ingest");
+    const ids: number[] = [];
+    for (const [dataset, titleField] of [
+      [DATASETS.rawTmdbMovies, "title"],
+      [DATASETS.rawTmdbSeries, "name"],
+    ] as const) {
+      const dir = join(lakeDir, dayPrefix(dataset, DATE));
+      for (const file of readdirSync(dir)) {
+        const records = JSON.parse(readFileSync(join(dir, file), "utf8")) as Record<string, unknown>[];
+        expect(records.length).to.be.within(1, 100);
+        for (const record of records) {
+          expect(record, `${file} mixes structures`).to.have.property(titleField);
+          ids.push(record.id as number);
+        }
+      }
+    }
+    const { fetched = 0, notFound = 0, failed = 0 } = api.counts;
+    expect(ids.length).to.equal(fetched);
+    expect(new Set(ids).size).to.equal(ids.length);
+    expect(fetched + notFound + failed).to.equal(80);
+  });
+
+  it("accounts for every Raw row in the Trusted zone", () => {
+    const csv = stageOf(report, "trusted-csv").counts;
+    for (const kind of ["movies", "series"]) {
+      const raw = csv[`datasets_${kind}_raw`] as number;
+      const kept =
+        (csv[`datasets_${kind}_trusted`] ?? 0) +
+        (csv[`datasets_${kind}_quarantined`] ?? 0) +
+        (csv[`datasets_${kind}_duplicates`] ?? 0);
+      expect(raw, kind).to.be.greaterThan(0);
+      expect(kept, kind).to.equal(raw);
+    }
+  });
+
+  it("brings every title of the sample into the model and answers the views from the local catalog", async () => {
+    const catalog = join(home, "catalog.duckdb");
+    expect(await scalar(catalog, "SELECT count(*) FROM fact_title")).to.equal(TITLES);
+    expect(await scalar(catalog, "SELECT count(DISTINCT title_key) FROM v_title_summary")).to.equal(TITLES);
+    expect(await scalar(catalog, "SELECT count(*) FROM v_top_titles_by_genre_decade")).to.be.greaterThan(0);
+  });
+
+  it("reruns safely and quickly: nothing fetched again, no Spark job run again", async () => {
+    const again = await runDemo(home);
+    expect(again.code, again.stderr.slice(-2000)).to.equal(0);
+    const rerun = latestReport(lakeDir);
+    expect(rerun.startedAt).not.to.equal(report.startedAt);
+    for (const name of ["sample", "api-ingest", "trusted-csv", "trusted-tmdb", "refined"])
+      expect(stageOf(rerun, name).status, name).to.equal("skipped");
+    expect(stageOf(rerun, "batch-ingest").summary).to.include("(unchanged)");
+    expect(rerun.durationMs).to.be.lessThan(report.durationMs);
+  });
+
+  it("names the failed stage and exits non-zero", async () => {
+    const failed = await runDemo(home, { PYTHON: "/nonexistent/python3" }, ["--force"]);
+    expect(failed.code).to.equal(1);
+    expect(failed.stderr).to.match(/stage "trusted-csv" failed: could not start \/nonexistent\/python3/);
+    expect(failed.stdout).to.include("cinelake local run FAILED");
+  });
+});

@@ -279,7 +279,9 @@ export async function runDemo(options: DemoOptions, results: StageResult[] = [])
     const stamps = (await loadJson<Record<string, string>>(client, DEMO_BUCKET, JOB_STAMPS_KEY)) ?? {};
     for (const job of ["trusted-csv", "trusted-tmdb", "refined"] as const)
       await stage(results, job, async () => {
-        const date = job === "refined" ? "latest" : options.date;
+        // The CSV job loads the day the files landed under; TMDB files are dated by their collection day (today, when
+        // the ApiIngestor ran), so that job and Refined take the latest day they find.
+        const date = job === "trusted-csv" ? options.date : "latest";
         const fingerprint = await jobFingerprint(client, DEMO_BUCKET, job, date);
         if (!options.force && stamps[job] === fingerprint)
           return {

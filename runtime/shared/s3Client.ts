@@ -14,7 +14,20 @@ export function customS3Endpoint(env: NodeJS.ProcessEnv = process.env): string |
  */
 export function makeS3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
   const endpoint = customS3Endpoint(env);
+  // Keys in the given environment win (as the SDK's own chain would do for process.env); otherwise the default chain
+  // (profiles, SSO, instance or task roles) finds them.
+  const keys =
+    env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+      ? {
+          credentials: {
+            accessKeyId: env.AWS_ACCESS_KEY_ID,
+            secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+            ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+          },
+        }
+      : {};
   return new S3Client({
+    ...keys,
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || "us-east-1",
     ...(endpoint
       ? {

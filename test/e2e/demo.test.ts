@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DATASETS, dayPrefix, lakeKey, reportPrefix } from "../../components/lakePaths";
+import { DATASETS, datasetPrefix, lakeKey, reportPrefix } from "../../components/lakePaths";
 import type { DemoReport, StageResult } from "../../runtime/local/report";
 
 const ROOT = join(__dirname, "..", "..");
@@ -107,8 +107,10 @@ describe("npm run demo (end to end, small sample)", function () {
       [DATASETS.rawTmdbMovies, "title"],
       [DATASETS.rawTmdbSeries, "name"],
     ] as const) {
-      const dir = join(lakeDir, dayPrefix(dataset, DATE));
-      for (const file of readdirSync(dir)) {
+      // Dated by the day they were collected (today), whatever the CSVs' day.
+      const dir = join(lakeDir, datasetPrefix(dataset));
+      for (const file of readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".json"))) {
+        expect(file).to.match(/^\d{4}\/\d{2}\/\d{2}\/[^/]+\.json$/);
         const records = JSON.parse(readFileSync(join(dir, file), "utf8")) as Record<string, unknown>[];
         expect(records.length).to.be.within(1, 100);
         for (const record of records) {
@@ -123,7 +125,10 @@ describe("npm run demo (end to end, small sample)", function () {
     expect(fetched + notFound + failed).to.equal(80);
   });
 
-  it("accounts for every Raw row in the Trusted zone", () => {
+  it("accounts for every Raw row and every fetched TMDB record in the Trusted zone", () => {
+    const tmdb = stageOf(report, "trusted-tmdb").counts;
+    const raw = (tmdb.datasets_movies_raw ?? 0) + (tmdb.datasets_series_raw ?? 0);
+    expect(raw).to.equal(stageOf(report, "api-ingest").counts.fetched);
     const csv = stageOf(report, "trusted-csv").counts;
     for (const kind of ["movies", "series"]) {
       const raw = csv[`datasets_${kind}_raw`] as number;

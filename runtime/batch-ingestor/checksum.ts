@@ -1,12 +1,13 @@
 /**
- * Checksums computed while reading a source file: the SHA-256 of the whole file (kept with the object as metadata,
- * the basis of idempotency) and the CRC32 checksum S3 reports for the stored object once uploaded in parts of a given
+ * Checksums computed while reading a source file: the SHA-256 of the whole file (kept with the object as its `sha256`
+ * tag, the basis of idempotency) and the CRC32 checksum S3 reports for the stored object once uploaded in parts of a given
  * size (the CRC32 of the parts' CRC32s, suffixed `-N`; the plain CRC32 for a single part), so the stored bytes can be
  * compared with the source's without reading them back. CRC32 rather than SHA-256 for the parts: it costs little on
  * both sides, and the server checks each part's on receipt.
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { Transform, type TransformCallback } from "node:stream";
 import * as zlib from "node:zlib";
 
 /** The digests of a file read in full. */
@@ -45,35 +46,84 @@ export function crc32Base64(value: number): string {
   return bytes.toString("base64");
 }
 
-/** Reads a whole file (streaming: memory stays bounded) and returns its size, SHA-256 and S3 CRC32 for `partSize`. */
-export async function digestFile(path: string, partSize: number): Promise<FileDigests> {
-  const sha256 = createHash("sha256");
-  const partCrcs: number[] = [];
-  let crc = 0;
-  let inPart = 0;
-  let bytes = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    sha256.update(chunk);
-    bytes += chunk.length;
-    // Cut exactly where lib-storage cuts the parts: every partSize bytes.
+/** Accumulates a file's digests chunk by chunk, cutting the CRC32 parts exactly where lib-storage cuts them. */
+export class DigestAccumulator {
+  private readonly hash = createHash("sha256");
+  private readonly partCrcs: number[] = [];
+  private crc = 0;
+  private inPart = 0;
+  private bytes = 0;
+
+  /** Prepares the digests of an upload in parts of `partSize` bytes. */
+  constructor(private readonly partSize: number) {}
+
+  /** Adds the next chunk of the file. */
+  update(chunk: Buffer): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    // lib-storage cuts a part every partSize bytes, whatever the chunks the stream delivers.
     for (let offset = 0; offset < chunk.length;) {
-      const take = Math.min(partSize - inPart, chunk.length - offset);
-      crc = crc32(chunk.subarray(offset, offset + take), crc);
-      inPart += take;
+      const take = Math.min(this.partSize - this.inPart, chunk.length - offset);
+      this.crc = crc32(chunk.subarray(offset, offset + take), this.crc);
+      this.inPart += take;
       offset += take;
-      if (inPart === partSize) {
-        partCrcs.push(crc);
-        crc = 0;
-        inPart = 0;
+      if (this.inPart === this.partSize) {
+        this.partCrcs.push(this.crc);
+        this.crc = 0;
+        this.inPart = 0;
       }
     }
   }
-  if (inPart > 0 || partCrcs.length === 0) partCrcs.push(crc);
-  let s3Crc32 = crc32Base64(partCrcs[0] as number);
-  if (partCrcs.length > 1) {
-    const concatenated = Buffer.alloc(4 * partCrcs.length);
-    partCrcs.forEach((value, index) => concatenated.writeUInt32BE(value >>> 0, 4 * index));
-    s3Crc32 = `${crc32Base64(crc32(concatenated))}-${partCrcs.length}`;
+
+  /** The digests of everything added; call once, at the end. */
+  digest(): FileDigests {
+    const partCrcs = [...this.partCrcs];
+    if (this.inPart > 0 || partCrcs.length === 0) partCrcs.push(this.crc);
+    let s3Crc32 = crc32Base64(partCrcs[0] as number);
+    if (partCrcs.length > 1) {
+      const concatenated = Buffer.alloc(4 * partCrcs.length);
+      partCrcs.forEach((value, index) => concatenated.writeUInt32BE(value >>> 0, 4 * index));
+      s3Crc32 = `${crc32Base64(crc32(concatenated))}-${partCrcs.length}`;
+    }
+    return { bytes: this.bytes, sha256: this.hash.digest("hex"), s3Crc32 };
   }
-  return { bytes, sha256: sha256.digest("hex"), s3Crc32 };
+}
+
+/**
+ * A pass-through stream that digests the bytes flowing to the upload, so the file is read once: what is hashed is
+ * exactly what was sent. `digests` resolves when the stream has ended (all bytes passed through).
+ */
+export class DigestTap extends Transform {
+  private readonly accumulator: DigestAccumulator;
+  private result: FileDigests | undefined;
+
+  /** A tap for an upload in parts of `partSize` bytes. */
+  constructor(partSize: number) {
+    super({ highWaterMark: 1 << 20 });
+    this.accumulator = new DigestAccumulator(partSize);
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.accumulator.update(chunk);
+    callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.result = this.accumulator.digest();
+    callback();
+  }
+
+  /** The digests of every byte that passed; throws if the stream has not ended (the upload did not read it all). */
+  digests(): FileDigests {
+    if (!this.result) throw new Error("the digest tap has not seen the end of the file");
+    return this.result;
+  }
+}
+
+/** Reads a whole file (streaming: memory stays bounded) and returns its size, SHA-256 and S3 CRC32 for `partSize`. */
+export async function digestFile(path: string, partSize: number): Promise<FileDigests> {
+  const accumulator = new DigestAccumulator(partSize);
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>)
+    accumulator.update(chunk);
+  return accumulator.digest();
 }

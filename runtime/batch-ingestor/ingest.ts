@@ -2,14 +2,24 @@
  * The BatchIngestor: copies `movies.csv` and `series.csv` whole and byte-for-byte to the Raw zone, at
  * `Raw/Local/CSV/<Movies|Series>/YYYY/MM/DD/<file>`. Everything that can be refused is refused before the first byte
  * is written (bad files, missing bucket or credentials, different bytes already there); uploads stream in parts with
- * bounded memory, are verified against the checksum the server computed, and leave nothing behind when they fail.
+ * bounded memory, read each file once (the SHA-256 and CRC32 are computed by a tap on the upload stream), are verified
+ * against the checksum the server computed, and leave nothing behind when they fail.
+ *
+ * The SHA-256 is kept with the object as its `sha256` tag, written right after the upload is verified (S3 metadata
+ * would have to be known when the upload starts, which would take a second read of the file; a tag does not rewrite
+ * the object). So a tag also means "verified". A run that stops between the upload and the tagging leaves an untagged
+ * object carrying our `part-size` metadata: the next run hashes the local file, and if its size and CRC32 (at that
+ * part size) match the server's checksum of the object, it tags the object and skips it; otherwise the object is
+ * treated as different bytes (refused unless --overwrite).
  */
 import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
+  GetObjectTaggingCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
+  PutObjectTaggingCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
@@ -17,7 +27,7 @@ import { createReadStream } from "node:fs";
 import { basename } from "node:path";
 import { DATASETS, LakePathError, lakeKey, parseDay, s3Uri, todayUtc } from "../../components/lakePaths";
 import { customS3Endpoint, makeS3Client } from "../shared/s3Client";
-import { digestFile, type FileDigests } from "./checksum";
+import { DigestTap, digestFile, type FileDigests } from "./checksum";
 import { IngestError, explainS3Error, type S3Target } from "./errors";
 import { inspectSource, type SourceKind } from "./validate";
 
@@ -25,8 +35,15 @@ import { inspectSource, type SourceKind } from "./validate";
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 /** The default number of parts uploaded at once (memory is about partSize x queueSize). */
 export const DEFAULT_QUEUE_SIZE = 4;
-/** The object metadata key (`x-amz-meta-sha256`) holding the SHA-256 of the whole file. */
+/** The object tag holding the SHA-256 of the whole file (lowercase hex), written once the upload is verified. */
+export const SHA256_TAG = "sha256";
+/** The legacy object metadata key (`x-amz-meta-sha256`) the previous version kept the SHA-256 in; still honoured. */
 export const SHA256_METADATA = "sha256";
+/**
+ * The object metadata key (`x-amz-meta-part-size`) recording the part size an upload used: it marks an object as
+ * written by the BatchIngestor and lets a later run recompute the object's CRC32 from the local file.
+ */
+export const PART_SIZE_METADATA = "part-size";
 
 /** Progress of one file's upload. */
 export interface IngestProgress {
@@ -80,14 +97,18 @@ export interface IngestedFile {
   uri: string;
   /** Size in bytes. */
   bytes: number;
-  /** SHA-256 of the file, lowercase hex (also the object's `sha256` metadata). */
+  /** SHA-256 of the file, lowercase hex (also the object's `sha256` tag). */
   sha256: string;
   /** True when the same bytes were already there and nothing was uploaded. */
   skipped: boolean;
   /** True when different bytes were there and were replaced (`overwrite`). */
   replaced: boolean;
-  /** How the stored object was checked: the server's SHA-256 checksum, or only size and metadata. */
-  verifiedBy: "s3-checksum-crc32" | "size-and-metadata" | "already-there";
+  /**
+   * How the stored object was checked: the server's CRC32 checksum, only its size (a server reporting no checksum), or
+   * not at all because it was already there (`already-there`; `already-there-crc32` when an untagged object left by
+   * an interrupted run was matched against the server's CRC32 and tagged).
+   */
+  verifiedBy: "s3-checksum-crc32" | "size-only" | "already-there" | "already-there-crc32";
   /** Seconds spent uploading (0 when skipped). */
   seconds: number;
 }
@@ -120,19 +141,86 @@ interface FilePlan {
   source: string;
   key: string;
   bytes: number;
+  /** The local file's digests, when it had to be hashed before deciding (something already at the key). */
   digests?: FileDigests;
-  action?: "skip" | "upload" | "replace";
+  /** upload/replace: send the file; skip: already there; tag: already there but untagged (interrupted run). */
+  action: "skip" | "upload" | "replace" | "tag";
 }
 
-/** The `sha256` metadata of the object at `key`: null when there is no object, "" when it has none. */
-async function storedSha256(client: S3Client, bucket: string, key: string, target: S3Target): Promise<string | null> {
+/** What is stored at a key, as far as idempotency is concerned. */
+export interface StoredObject {
+  /** Size in bytes. */
+  bytes: number;
+  /** The SHA-256 from the `sha256` tag, else the legacy `sha256` metadata; undefined when neither is there. */
+  sha256?: string;
+  /** The part size recorded by the BatchIngestor (`part-size` metadata); undefined for objects written otherwise. */
+  partSize?: number;
+  /** The server's CRC32 checksum of the object, when it reports one. */
+  crc32?: string;
+}
+
+/** What is stored at `key` (size, SHA-256 tag or legacy metadata, part size, CRC32), or null when nothing is. */
+export async function storedObject(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  target: S3Target,
+): Promise<StoredObject | null> {
+  const uri = s3Uri(bucket, key);
+  let head;
   try {
-    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    return head.Metadata?.[SHA256_METADATA] ?? "";
+    head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: "ENABLED" }));
   } catch (error) {
     if (isNotFound(error)) return null;
-    throw explainS3Error(error, `checking ${s3Uri(bucket, key)}`, target);
+    throw explainS3Error(error, `checking ${uri}`, target);
   }
+  let tagged: string | undefined;
+  try {
+    const tagging = await client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }));
+    tagged = tagging.TagSet?.find((tag) => tag.Key === SHA256_TAG)?.Value;
+  } catch (error) {
+    throw explainS3Error(error, `reading the tags of ${uri}`, target);
+  }
+  const partSize = Number(head.Metadata?.[PART_SIZE_METADATA]);
+  return {
+    bytes: head.ContentLength ?? 0,
+    sha256: tagged ?? head.Metadata?.[SHA256_METADATA],
+    ...(Number.isSafeInteger(partSize) && partSize > 0 ? { partSize } : {}),
+    ...(head.ChecksumCRC32 !== undefined ? { crc32: head.ChecksumCRC32 } : {}),
+  };
+}
+
+/** True when the server's CRC32 matches the source's (some servers, like moto, omit the `-N` part-count suffix). */
+export function sameCrc32(server: string, source: string): boolean {
+  return server === source || server === source.replace(/-\d+$/, "");
+}
+
+/**
+ * Decides what to do with a file when something is already stored at its key. Pure: `local` are the local file's
+ * digests, computed at the stored object's part size when it has one. Returns the action, or the refusal's message.
+ */
+export function decideAgainstStored(
+  stored: StoredObject,
+  local: FileDigests,
+  overwrite: boolean,
+): { action: FilePlan["action"] } | { refusal: string } {
+  if (stored.sha256 !== undefined) {
+    if (stored.sha256 === local.sha256) return { action: "skip" };
+    if (overwrite) return { action: "replace" };
+    return { refusal: `different bytes (sha256 ${stored.sha256})` };
+  }
+  // No SHA-256: an object we wrote whose run stopped before tagging it, or one not written by the BatchIngestor.
+  if (stored.partSize !== undefined && stored.crc32 !== undefined) {
+    if (stored.bytes === local.bytes && sameCrc32(stored.crc32, local.s3Crc32)) return { action: "tag" };
+    if (overwrite) return { action: "replace" };
+    return {
+      refusal:
+        `an untagged object left by an interrupted BatchIngestor run, with different bytes (${stored.bytes} bytes, ` +
+        `CRC32 ${stored.crc32})`,
+    };
+  }
+  if (overwrite) return { action: "replace" };
+  return { refusal: "an object without a sha256 (not written by the BatchIngestor)" };
 }
 
 function isNotFound(error: unknown): boolean {
@@ -170,6 +258,7 @@ export async function ingestBatch(options: BatchIngestOptions): Promise<BatchIng
     source,
     key: lakeKey({ ...dataset, date, file }),
     bytes: 0,
+    action: "upload" as FilePlan["action"],
   }));
 
   // 1. Both files must be right before anything is written.
@@ -182,59 +271,58 @@ export async function ingestBatch(options: BatchIngestOptions): Promise<BatchIng
     throw explainS3Error(error, `checking the bucket "${bucket}"`, target);
   }
 
-  // 3. Compare with what is already there for that day: same bytes are skipped, different bytes refused. When the day
-  // holds neither file yet (the usual case) nothing can be refused, so each file is hashed just before its upload and
-  // the second file's hashing overlaps the first one's upload.
-  const stored = await Promise.all(plans.map((plan) => storedSha256(client, bucket, plan.key, target)));
-  if (stored.some((sha256) => sha256 !== null)) {
-    const refusals: string[] = [];
-    for (const [index, plan] of plans.entries()) {
-      plan.digests = await digestFile(plan.source, partSize);
-      const there = stored[index];
-      if (there === null) plan.action = "upload";
-      else if (there === plan.digests.sha256) plan.action = "skip";
-      else if (options.overwrite) plan.action = "replace";
-      else
-        refusals.push(
-          `${s3Uri(bucket, plan.key)} already holds ${there ? `different bytes (sha256 ${there})` : "an object without a sha256 (not written by the BatchIngestor)"} ` +
-            `than ${plan.source} (sha256 ${plan.digests.sha256})`,
-        );
-    }
-    if (refusals.length > 0)
-      throw new IngestError(`${refusals.join("; ")}: nothing was written; rerun with --overwrite to replace it`);
+  // 3. Compare with what is already there for that day: same bytes are skipped, different bytes refused. Only then
+  // must a local file be hashed before its upload; when the day holds neither file (the usual case) nothing can be
+  // refused, and each file is read once, hashed by a tap on its upload stream.
+  const stored = await Promise.all(plans.map((plan) => storedObject(client, bucket, plan.key, target)));
+  const refusals: string[] = [];
+  for (const [index, plan] of plans.entries()) {
+    const there = stored[index];
+    if (!there) continue;
+    // An untagged object's CRC32 can only be recomputed at the part size it was uploaded with.
+    plan.digests = await digestFile(plan.source, there.partSize ?? partSize);
+    const decision = decideAgainstStored(there, plan.digests, options.overwrite ?? false);
+    if ("action" in decision) plan.action = decision.action;
+    else
+      refusals.push(
+        `${s3Uri(bucket, plan.key)} already holds ${decision.refusal} than ${plan.source} (sha256 ${plan.digests.sha256})`,
+      );
   }
-  // Hashing is CPU work on this thread: one file at a time, movies first.
-  let previous: Promise<unknown> = Promise.resolve();
-  const digests = plans.map((plan) => {
-    const digest = plan.digests
-      ? Promise.resolve(plan.digests)
-      : previous.then(() => digestFile(plan.source, partSize));
-    previous = digest.catch(() => undefined);
-    return digest;
-  });
+  if (refusals.length > 0)
+    throw new IngestError(`${refusals.join("; ")}: nothing was written; rerun with --overwrite to replace it`);
 
   // 4. Upload what is needed, both files at once (as awscli does): the server's work on one overlaps the other's.
   const outcomes = await Promise.allSettled(
-    plans.map(async (plan, index): Promise<IngestedFile> => {
-      const digest = await (digests[index] as Promise<FileDigests>);
-      const base = {
-        kind: plan.kind,
-        source: plan.source,
-        key: plan.key,
-        uri: s3Uri(bucket, plan.key),
-        bytes: digest.bytes,
-        sha256: digest.sha256,
-      };
-      if (plan.action === "skip") {
-        log(`${plan.kind}: ${base.uri} already holds these bytes (sha256 ${digest.sha256}): skipped`);
-        return { ...base, skipped: true, replaced: false, verifiedBy: "already-there", seconds: 0 };
+    plans.map(async (plan): Promise<IngestedFile> => {
+      const uri = s3Uri(bucket, plan.key);
+      const base = { kind: plan.kind, source: plan.source, key: plan.key, uri };
+      if ((plan.action === "skip" || plan.action === "tag") && plan.digests) {
+        const digest = plan.digests;
+        const known = {
+          ...base,
+          bytes: digest.bytes,
+          sha256: digest.sha256,
+          skipped: true,
+          replaced: false,
+          seconds: 0,
+        };
+        if (plan.action === "skip") {
+          log(`${plan.kind}: ${uri} already holds these bytes (sha256 ${digest.sha256}): skipped`);
+          return { ...known, verifiedBy: "already-there" };
+        }
+        await tagSha256(client, bucket, plan.key, digest.sha256, target);
+        log(
+          `${plan.kind}: ${uri} holds these bytes but was left untagged by an interrupted run (size and CRC32 ` +
+            `${digest.s3Crc32} match): tagged sha256 ${digest.sha256}, skipped`,
+        );
+        return { ...known, verifiedBy: "already-there-crc32" };
       }
       const started = Date.now();
-      const verifiedBy = await uploadFile(client, bucket, plan, digest, partSize, options, target);
+      const { digest, verifiedBy } = await uploadFile(client, bucket, plan, partSize, options, target);
       const seconds = (Date.now() - started) / 1000;
       const replaced = plan.action === "replace";
-      log(`${plan.kind}: ${plan.source} -> ${base.uri} (${digest.bytes} bytes${replaced ? ", replaced" : ""})`);
-      return { ...base, skipped: false, replaced, verifiedBy, seconds };
+      log(`${plan.kind}: ${plan.source} -> ${uri} (${digest.bytes} bytes${replaced ? ", replaced" : ""})`);
+      return { ...base, bytes: digest.bytes, sha256: digest.sha256, skipped: false, replaced, verifiedBy, seconds };
     }),
   );
   const failures = outcomes.flatMap((outcome) => (outcome.status === "rejected" ? [outcome.reason as Error] : []));
@@ -258,17 +346,40 @@ export function withoutExpectContinue(client: S3Client): S3Client {
   return client;
 }
 
+/** Writes the `sha256` tag of the object at `key` (replacing its tag set, which only ever holds this tag). */
+async function tagSha256(client: S3Client, bucket: string, key: string, sha256: string, target: S3Target) {
+  try {
+    await client.send(
+      new PutObjectTaggingCommand({
+        Bucket: bucket,
+        Key: key,
+        Tagging: { TagSet: [{ Key: SHA256_TAG, Value: sha256 }] },
+      }),
+    );
+  } catch (error) {
+    const explained = explainS3Error(error, `tagging ${s3Uri(bucket, key)}`, target);
+    throw new IngestError(
+      `${explained.message}; the object is in place and verified but has no sha256 tag yet: rerun to tag it (the ` +
+        `next run checks it against the local file's CRC32)`,
+    );
+  }
+}
+
+/** Streams one file to its key (hashing it on the way), verifies the stored object, then tags it with its SHA-256. */
 async function uploadFile(
   client: S3Client,
   bucket: string,
   plan: FilePlan,
-  expected: FileDigests,
   partSize: number,
   options: BatchIngestOptions,
   target: S3Target,
-): Promise<IngestedFile["verifiedBy"]> {
+): Promise<{ digest: FileDigests; verifiedBy: IngestedFile["verifiedBy"] }> {
   const uri = s3Uri(bucket, plan.key);
   const source = createReadStream(plan.source, { highWaterMark: 1 << 20 });
+  const tap = new DigestTap(partSize);
+  // pipe() does not forward errors: a read error must fail the upload, with the file's path in it.
+  source.on("error", (error) => tap.destroy(error));
+  source.pipe(tap);
   const started = Date.now();
   const upload = new Upload({
     client,
@@ -278,12 +389,13 @@ async function uploadFile(
     params: {
       Bucket: bucket,
       Key: plan.key,
-      Body: source,
-      ContentLength: expected.bytes,
+      Body: tap,
+      ContentLength: plan.bytes,
       ContentType: "text/csv; charset=utf-8",
       // The server checks each part's CRC32 on receipt and reports the object's, compared below with the source's.
       ChecksumAlgorithm: "CRC32",
-      Metadata: { [SHA256_METADATA]: expected.sha256, "source-file": basename(plan.source) },
+      // Known before the first byte, unlike the SHA-256 (a tag, after verification).
+      Metadata: { [PART_SIZE_METADATA]: String(partSize), "source-file": basename(plan.source) },
     },
   });
   upload.on("httpUploadProgress", (progress) => {
@@ -291,7 +403,7 @@ async function uploadFile(
       kind: plan.kind,
       key: plan.key,
       loaded: progress.loaded ?? 0,
-      total: progress.total ?? expected.bytes,
+      total: progress.total ?? plan.bytes,
       seconds: (Date.now() - started) / 1000,
     });
   });
@@ -299,6 +411,7 @@ async function uploadFile(
     await upload.done();
   } catch (error) {
     source.destroy();
+    tap.destroy();
     const cleanup = await abortIncompleteUploads(client, bucket, plan.key);
     // File system errors name the path; network errors (also from a "read" syscall) do not.
     const fromFile = (error as NodeJS.ErrnoException)?.path === plan.source;
@@ -308,20 +421,20 @@ async function uploadFile(
     throw new IngestError(`${explained.message}; ${cleanup}`);
   }
 
-  // The stored object must be the bytes hashed before the upload (the file may have changed since).
+  // The stored object must be the bytes the tap saw, and those must be the whole file as inspected.
+  const digest = tap.digests();
   const problems: string[] = [];
-  let verifiedBy: IngestedFile["verifiedBy"] = "size-and-metadata";
+  if (digest.bytes !== plan.bytes)
+    problems.push(`${digest.bytes} bytes were read from the file, which had ${plan.bytes} (it changed meanwhile)`);
+  let verifiedBy: IngestedFile["verifiedBy"] = "size-only";
   try {
     const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: plan.key, ChecksumMode: "ENABLED" }));
-    if (head.ContentLength !== expected.bytes)
-      problems.push(`the stored object has ${head.ContentLength} bytes, the file ${expected.bytes}`);
-    if (head.Metadata?.[SHA256_METADATA] !== expected.sha256) problems.push("the stored sha256 metadata differs");
+    if (head.ContentLength !== digest.bytes)
+      problems.push(`the stored object has ${head.ContentLength} bytes, the file ${digest.bytes}`);
     if (head.ChecksumCRC32 !== undefined) {
       verifiedBy = "s3-checksum-crc32";
-      // Some servers (moto) report a multipart checksum without its `-N` part-count suffix.
-      const withoutPartCount = expected.s3Crc32.replace(/-\d+$/, "");
-      if (head.ChecksumCRC32 !== expected.s3Crc32 && head.ChecksumCRC32 !== withoutPartCount)
-        problems.push(`the server's CRC32 ${head.ChecksumCRC32} differs from the source's ${expected.s3Crc32}`);
+      if (!sameCrc32(head.ChecksumCRC32, digest.s3Crc32))
+        problems.push(`the server's CRC32 ${head.ChecksumCRC32} differs from the source's ${digest.s3Crc32}`);
     }
   } catch (error) {
     throw explainS3Error(error, `verifying ${uri}`, target);
@@ -331,7 +444,9 @@ async function uploadFile(
     await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: plan.key })).catch(() => undefined);
     throw new IngestError(`integrity check failed for ${uri}: ${problems.join("; ")}; the object was removed`);
   }
-  return verifiedBy;
+  // Only a verified object gets its tag: an untagged one is checked again by the next run.
+  await tagSha256(client, bucket, plan.key, digest.sha256, target);
+  return { digest, verifiedBy };
 }
 
 /**

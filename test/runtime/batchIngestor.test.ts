@@ -1,15 +1,18 @@
 import {
   CreateBucketCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { expect } from "chai";
 import { execFile } from "node:child_process";
 import { appendFile, chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer, request, type Server } from "node:http";
+import { createHash } from "node:crypto";
+import { createServer, request, type IncomingMessage, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { Transform } from "node:stream";
 import { join } from "node:path";
@@ -18,7 +21,13 @@ import { DATASETS, lakeKey } from "../../components/lakePaths";
 import { MOVIES_CSV_HEADER, SERIES_CSV_HEADER } from "../../components/tables/trusted";
 import { bundleCli } from "../../runtime/batch-ingestor/build";
 import { formatSummary, parseIngestArgs, progressPrinter } from "../../runtime/batch-ingestor/cli";
-import { ingestBatch, type BatchIngestOptions } from "../../runtime/batch-ingestor/ingest";
+import {
+  PART_SIZE_METADATA,
+  SHA256_METADATA,
+  SHA256_TAG,
+  ingestBatch,
+  type BatchIngestOptions,
+} from "../../runtime/batch-ingestor/ingest";
 import { freePort, startS3Server, type LocalS3Server } from "../../runtime/local/s3Server";
 import { makeS3Client } from "../../runtime/shared/s3Client";
 import { generateSample } from "../../runtime/sample/generate";
@@ -41,19 +50,24 @@ function run(
   });
 }
 
-/** What a faulty proxy does to an UploadPart request of a given part number. */
-type Fault = (part: number) => "cut" | "corrupt" | "pass";
+/** What a faulty proxy does to a request: `part` is the UploadPart number (0 for other requests). */
+type Fault = (part: number, req: IncomingMessage) => "cut" | "corrupt" | "pass";
+
+/** True for a PutObjectTagging request (PUT .../key?tagging). */
+function isPutTagging(req: IncomingMessage): boolean {
+  return req.method === "PUT" && new URL(req.url ?? "/", "http://x").searchParams.has("tagging");
+}
 
 /**
- * An HTTP proxy in front of the S3 API server that misbehaves deterministically on UploadPart requests: it cuts their
- * connection after part of the body arrived ("network failure midway") or flips one byte of their body ("corruption
- * in transit"); every other request passes through.
+ * An HTTP proxy in front of the S3 API server that misbehaves deterministically on the requests `fault` picks: it cuts
+ * their connection after part of the body arrived ("network failure midway") or flips one byte of their body
+ * ("corruption in transit"); every other request passes through.
  */
 async function startFaultyProxy(target: string, fault: Fault): Promise<{ endpoint: string; server: Server }> {
   const upstream = new URL(target);
   const server = createServer((req, res) => {
     const part = Number(new URL(req.url ?? "/", "http://x").searchParams.get("partNumber") ?? "0");
-    const action = part > 0 ? fault(part) : "pass";
+    const action = fault(part, req);
     if (action === "cut") {
       req.once("data", () => req.socket.destroy());
       return;
@@ -138,6 +152,24 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
     expect(uploads.Uploads ?? [], "incomplete multipart uploads").to.have.length(0);
   }
 
+  /** The object's `sha256` tag, undefined when it has none. */
+  async function sha256Tag(bucket: string, key: string): Promise<string | undefined> {
+    const tagging = await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }));
+    return tagging.TagSet?.find((tag) => tag.Key === SHA256_TAG)?.Value;
+  }
+
+  /** Runs an ingestion through a proxy that cuts every PutObjectTagging: the run stops between upload and tagging. */
+  async function ingestWithoutTagging(options: Partial<BatchIngestOptions> & { bucket: string }): Promise<string> {
+    const proxy = await startFaultyProxy(server.endpoint, (_part, req) => (isPutTagging(req) ? "cut" : "pass"));
+    try {
+      const proxyEnv = { ...server.env, AWS_ENDPOINT_URL_S3: proxy.endpoint };
+      return await ingestError({ client: makeS3Client(proxyEnv), env: proxyEnv, ...options });
+    } finally {
+      proxy.server.closeAllConnections();
+      await new Promise((resolve) => proxy.server.close(resolve));
+    }
+  }
+
   async function ingestError(options: Partial<BatchIngestOptions> & { bucket: string }): Promise<string> {
     try {
       await ingestBatch({ movies, series, date: DATE, client: s3, env: server.env, ...options });
@@ -158,9 +190,17 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
       expect(file.skipped).to.equal(false);
       expect(file.verifiedBy).to.equal("s3-checksum-crc32");
       const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: file.key }));
-      expect(head.Metadata?.sha256)
+      expect(await sha256Tag(bucket, file.key))
         .to.equal(file.sha256)
         .and.to.match(/^[0-9a-f]{64}$/);
+      expect(file.sha256).to.equal(
+        createHash("sha256")
+          .update(await readFile(file.source))
+          .digest("hex"),
+      );
+      // The SHA-256 is a tag now, not metadata; the metadata records the part size for a later CRC32 check.
+      expect(head.Metadata?.[SHA256_METADATA]).to.equal(undefined);
+      expect(head.Metadata?.[PART_SIZE_METADATA]).to.equal(String(8 * MIB));
       expect(head.ContentLength).to.equal(file.bytes);
     }
     expect(formatSummary(summary))
@@ -234,6 +274,112 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
       [false, true],
     ]);
     expect((await objectBytes(bucket, MOVIES_KEY)).equals(await readFile(changed))).to.equal(true);
+  });
+
+  it("recognizes objects of the previous version by their sha256 metadata, and refuses foreign ones", async () => {
+    const bucket = await newBucket();
+    const sha256 = async (path: string) =>
+      createHash("sha256")
+        .update(await readFile(path))
+        .digest("hex");
+    for (const [key, path] of [
+      [MOVIES_KEY, movies],
+      [SERIES_KEY, series],
+    ] as const)
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: await readFile(path),
+          Metadata: { sha256: await sha256(path) },
+        }),
+      );
+    const again = await ingestBatch({ bucket, movies, series, date: DATE, client: s3, env: server.env });
+    expect(again.files.map((file) => [file.skipped, file.verifiedBy])).to.deep.equal([
+      [true, "already-there"],
+      [true, "already-there"],
+    ]);
+
+    const other = await newBucket();
+    await s3.send(new PutObjectCommand({ Bucket: other, Key: MOVIES_KEY, Body: await readFile(movies) }));
+    const message = await ingestError({ bucket: other });
+    expect(message).to.match(
+      /movies\.csv already holds an object without a sha256 \(not written by the BatchIngestor\)/,
+    );
+    expect(message).to.match(/nothing was written; rerun with --overwrite/);
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: other }));
+    expect((listed.Contents ?? []).map((object) => object.Key)).to.deep.equal([MOVIES_KEY]);
+  });
+
+  it("tags, without uploading again, an object an interrupted run left untagged when the local bytes match", async () => {
+    const bucket = await newBucket();
+    // Uploaded in 5 MiB parts; the rerun uses the default 8 MiB and must recompute the CRC32 at the recorded size.
+    const options = { bucket, movies: bigMovies, series, date: DATE, partSize: 5 * MIB };
+    const message = await ingestWithoutTagging(options);
+    expect(message).to.match(/tagging s3:\/\/.*movies\.csv.*has no sha256 tag yet: rerun to tag it/);
+    expect(message).to.match(/tagging s3:\/\/.*series\.csv/);
+    expect(await sha256Tag(bucket, MOVIES_KEY)).to.equal(undefined);
+    expect((await objectBytes(bucket, MOVIES_KEY)).equals(await readFile(bigMovies))).to.equal(true);
+    expect((await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).to.have.length(0);
+    const before = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: MOVIES_KEY }));
+
+    const lines: string[] = [];
+    const rerun = await ingestBatch({
+      ...options,
+      partSize: undefined,
+      client: s3,
+      env: server.env,
+      log: (l) => lines.push(l),
+    });
+    expect(rerun.files.map((file) => [file.skipped, file.verifiedBy])).to.deep.equal([
+      [true, "already-there-crc32"],
+      [true, "already-there-crc32"],
+    ]);
+    expect(lines.join("\n")).to.match(
+      /movies: .* left untagged by an interrupted run \(size and CRC32 .* match\): tagged/,
+    );
+    expect(await sha256Tag(bucket, MOVIES_KEY)).to.equal(rerun.files[0]?.sha256);
+    expect(await sha256Tag(bucket, SERIES_KEY)).to.equal(rerun.files[1]?.sha256);
+    const after = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: MOVIES_KEY }));
+    expect(after.LastModified?.getTime(), "not uploaded again").to.equal(before.LastModified?.getTime());
+    expect(after.ETag).to.equal(before.ETag);
+
+    // Tagged now: the next run skips it on the tag alone.
+    const third = await ingestBatch({ ...options, client: s3, env: server.env });
+    expect(third.files.map((file) => file.verifiedBy)).to.deep.equal(["already-there", "already-there"]);
+  });
+
+  it("refuses different bytes over an untagged object an interrupted run left, and replaces them with overwrite", async () => {
+    const bucket = await newBucket();
+    await ingestWithoutTagging({ bucket });
+    const changed = join(dir, "changed-untagged-movies.csv");
+    await copyFile(movies, changed);
+    await appendFile(changed, (await readFile(movies, "utf8")).split("\r\n")[2] + "\r\n");
+
+    const message = await ingestError({ bucket, movies: changed });
+    expect(message).to.match(
+      /movies\.csv already holds an untagged object left by an interrupted BatchIngestor run, with different bytes/,
+    );
+    expect(message).to.match(/nothing was written; rerun with --overwrite/);
+    expect(await sha256Tag(bucket, MOVIES_KEY)).to.equal(undefined);
+    expect(await sha256Tag(bucket, SERIES_KEY), "the other file is not tagged before the refusal").to.equal(undefined);
+    expect((await objectBytes(bucket, MOVIES_KEY)).equals(await readFile(movies))).to.equal(true);
+
+    const replaced = await ingestBatch({
+      bucket,
+      movies: changed,
+      series,
+      date: DATE,
+      overwrite: true,
+      client: s3,
+      env: server.env,
+    });
+    expect(replaced.files.map((file) => [file.replaced, file.skipped, file.verifiedBy])).to.deep.equal([
+      [true, false, "s3-checksum-crc32"],
+      [false, true, "already-there-crc32"],
+    ]);
+    expect((await objectBytes(bucket, MOVIES_KEY)).equals(await readFile(changed))).to.equal(true);
+    expect(await sha256Tag(bucket, MOVIES_KEY)).to.equal(replaced.files[0]?.sha256);
   });
 
   describe("refuses bad input with a clear message and writes nothing", () => {

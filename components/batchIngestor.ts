@@ -168,6 +168,14 @@ export class BatchIngestor extends pulumi.ComponentResource {
               bucketWideList: true,
               kmsKeyArn,
             }),
+            // The runtime keeps each file's SHA-256 as the object's `sha256` tag (written after the upload is
+            // verified) and reads it back for idempotency.
+            {
+              Sid: "TagObjects",
+              Effect: "Allow",
+              Action: ["s3:GetObjectTagging", "s3:PutObjectTagging"],
+              Resource: prefixes.map((prefix) => `${bucketArn}/${prefix}*`),
+            },
             ...(extras as unknown as PolicyStatement[]),
           ]),
         ),

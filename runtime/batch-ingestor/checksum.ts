@@ -53,6 +53,7 @@ export class DigestAccumulator {
   private crc = 0;
   private inPart = 0;
   private bytes = 0;
+  private finished: number[] | undefined;
 
   /** Prepares the digests of an upload in parts of `partSize` bytes. */
   constructor(private readonly partSize: number) {}
@@ -75,10 +76,16 @@ export class DigestAccumulator {
     }
   }
 
+  /** The CRC32 of part `partNumber` (from 1) once all its bytes were added (the last part's once digested). */
+  partCrc32(partNumber: number): number | undefined {
+    return (this.finished ?? this.partCrcs)[partNumber - 1];
+  }
+
   /** The digests of everything added; call once, at the end. */
   digest(): FileDigests {
     const partCrcs = [...this.partCrcs];
     if (this.inPart > 0 || partCrcs.length === 0) partCrcs.push(this.crc);
+    this.finished = partCrcs;
     let s3Crc32 = crc32Base64(partCrcs[0] as number);
     if (partCrcs.length > 1) {
       const concatenated = Buffer.alloc(4 * partCrcs.length);
@@ -111,6 +118,12 @@ export class DigestTap extends Transform {
   override _flush(callback: TransformCallback): void {
     this.result = this.accumulator.digest();
     callback();
+  }
+
+  /** The CRC32 of upload part `partNumber` (from 1), in S3's base64 form, once all its bytes have passed. */
+  partChecksum(partNumber: number): string | undefined {
+    const value = this.accumulator.partCrc32(partNumber);
+    return value === undefined ? undefined : crc32Base64(value);
   }
 
   /** The digests of every byte that passed; throws if the stream has not ended (the upload did not read it all). */

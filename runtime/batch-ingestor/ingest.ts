@@ -340,12 +340,28 @@ export async function ingestBatch(options: BatchIngestOptions): Promise<BatchIng
 /**
  * Tunes a client the BatchIngestor made for uploads. It drops the SDK's `Expect: 100-continue` header: with it every
  * part opens a new connection and waits a round trip before sending its body; the bucket was checked beforehand anyway.
- * And it sends part bodies as `UNSIGNED-PAYLOAD` instead of having SigV4 hash every byte with SHA-256 a second time
+ * It sends part bodies as `UNSIGNED-PAYLOAD` instead of having SigV4 hash every byte with SHA-256 a second time
  * (the SDK's largest CPU cost here): each part still carries its signed CRC32 header, which the server checks on
- * receipt, the object's CRC32 is compared with the source's afterwards, and TLS protects the bodies on AWS.
+ * receipt, the object's CRC32 is compared with the source's afterwards, and TLS protects the bodies on AWS. And each
+ * part's CRC32 header is the one the digest tap computed while reading the file (the SDK would compute it again):
+ * so the server checks the part against the bytes as read from the source.
  */
 export function withoutExpectContinue(client: S3Client): S3Client {
   client.middlewareStack.remove("addExpectContinueMiddleware");
+  const taps = new Map<string, DigestTap>();
+  UPLOAD_TAPS.set(client, taps);
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as { Bucket?: string; Key?: string; PartNumber?: number; ChecksumCRC32?: string };
+      const tap = taps.get(`${input.Bucket}/${input.Key}`);
+      // A single-part file goes up as one PutObject, once the tap has seen all of it.
+      const part = context.commandName === "UploadPartCommand" ? input.PartNumber : 1;
+      if (tap && part !== undefined && UNSIGNED_BODY_COMMANDS.has(context.commandName ?? ""))
+        input.ChecksumCRC32 ??= tap.partChecksum(part);
+      return next(args);
+    },
+    { step: "initialize", name: "sourcePartChecksums" },
+  );
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const request = args.request as { headers?: Record<string, string> };
@@ -357,6 +373,9 @@ export function withoutExpectContinue(client: S3Client): S3Client {
   );
   return client;
 }
+
+/** The digest taps of the uploads in progress, by `bucket/key`, for each client tuned by withoutExpectContinue. */
+const UPLOAD_TAPS = new WeakMap<S3Client, Map<string, DigestTap>>();
 
 /** The commands whose bodies are file bytes (covered by their CRC32 checksum header). */
 const UNSIGNED_BODY_COMMANDS = new Set(["UploadPartCommand", "PutObjectCommand"]);
@@ -395,6 +414,8 @@ async function uploadFile(
   // pipe() does not forward errors: a read error must fail the upload, with the file's path in it.
   source.on("error", (error) => tap.destroy(error));
   source.pipe(tap);
+  const taps = UPLOAD_TAPS.get(client);
+  taps?.set(`${bucket}/${plan.key}`, tap);
   const started = Date.now();
   const upload = new Upload({
     client,
@@ -425,6 +446,7 @@ async function uploadFile(
   try {
     await upload.done();
   } catch (error) {
+    taps?.delete(`${bucket}/${plan.key}`);
     source.destroy();
     tap.destroy();
     const cleanup = await abortIncompleteUploads(client, bucket, plan.key);
@@ -436,6 +458,7 @@ async function uploadFile(
     throw new IngestError(`${explained.message}; ${cleanup}`);
   }
 
+  taps?.delete(`${bucket}/${plan.key}`);
   // The stored object must be the bytes the tap saw, and those must be the whole file as inspected.
   const digest = tap.digests();
   const problems: string[] = [];

@@ -5,15 +5,17 @@
  * with `chroot` as the image's user, with the data volume bind-mounted at /data, against moto's S3 API server.
  * The base rootfs is cached under .cache/ (gitignored) so reruns are fast.
  */
-import { CreateBucketCommand, GetObjectCommand } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, GetObjectCommand, GetObjectTaggingCommand } from "@aws-sdk/client-s3";
 import { expect } from "chai";
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readFile, readdir, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { DATASETS, lakeKey } from "../../components/lakePaths";
 import { prepareImageContext } from "../../runtime/batch-ingestor/build";
+import { SHA256_TAG } from "../../runtime/batch-ingestor/ingest";
 import { startS3Server, type LocalS3Server } from "../../runtime/local/s3Server";
 import { makeS3Client } from "../../runtime/shared/s3Client";
 import { generateSample } from "../../runtime/sample/generate";
@@ -198,13 +200,18 @@ describe("BatchIngestor container image (podman build, chroot run)", function ()
       [DATASETS.rawMoviesCsv, "movies.csv"],
       [DATASETS.rawSeriesCsv, "series.csv"],
     ] as const) {
-      const object = await s3.send(
-        new GetObjectCommand({ Bucket: bucket, Key: lakeKey({ ...dataset, date: DATE, file }) }),
-      );
+      const key = lakeKey({ ...dataset, date: DATE, file });
+      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       const bytes = Buffer.from(
         await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
       );
-      expect(bytes.equals(await readFile(join(data, file))), file).to.equal(true);
+      const source = await readFile(join(data, file));
+      expect(bytes.equals(source), file).to.equal(true);
+      // The SHA-256 computed while streaming is kept with the object as its tag.
+      const tagging = await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }));
+      expect(tagging.TagSet?.find((tag) => tag.Key === SHA256_TAG)?.Value, file).to.equal(
+        createHash("sha256").update(source).digest("hex"),
+      );
     }
 
     // Run again: same bytes, nothing uploaded, and it says so.

@@ -4,7 +4,7 @@
  * same bytes. Persons are shared: a title picks the persons whose careers match its year, in movies and series alike.
  */
 import { MOVIES_CSV_HEADER, SERIES_CSV_HEADER } from "../../components/tables/trusted";
-import { Rng, cumulative, hash32 } from "./random";
+import { Rng, cumulative, hash32 } from "../shared/random";
 import {
   CHARACTERS,
   FEMALE_FIRST_NAMES,

@@ -9,7 +9,7 @@ import type { Readable } from "node:stream";
 import { DATASETS, lakeKey } from "../../components/lakePaths";
 import { fileLines, linesOf, readCsvRows, type TitleKind } from "../api-ingestor/csv";
 import { latestCsvDate } from "../api-ingestor/ingest";
-import { hashOf } from "./random";
+import { hashText } from "../shared/random";
 
 /** An artist credited on a title (one CSV row). */
 export interface CatalogArtist {
@@ -53,7 +53,7 @@ export class Catalog {
     if (!title) {
       const ids = this.byTmdb[kind];
       // Movie and TV ids live in different ranges, like TMDB's; collisions move to the next free id.
-      let tmdbId = 1000 + (hashOf(`${kind}:${row.imdbId}`) % (kind === "movies" ? 1_200_000 : 250_000));
+      let tmdbId = 1000 + (hashText(`${kind}:${row.imdbId}`) % (kind === "movies" ? 1_200_000 : 250_000));
       while (ids.has(tmdbId)) tmdbId += 1;
       title = {
         imdbId: row.imdbId,

@@ -5,14 +5,14 @@
  * or content ratings, external ids. About 5 % of the ids are unknown to TMDB, as in reality.
  */
 import type { CatalogArtist, CatalogTitle } from "./catalog";
-import { Random, hashOf } from "./random";
+import { Rng, hashText } from "../shared/random";
 
 /** The share of IMDb ids the stand-in does not know (TMDB misses some titles). */
 export const UNKNOWN_SHARE = 0.05;
 
 /** Whether TMDB "knows" an IMDb id (deterministic: the same ~5 % are always unknown). */
 export function isKnown(imdbId: string): boolean {
-  return hashOf(`known:${imdbId}`) % 1000 >= UNKNOWN_SHARE * 1000;
+  return hashText(`known:${imdbId}`) % 1000 >= UNKNOWN_SHARE * 1000;
 }
 
 const MOVIE_GENRES: Record<string, [number, string]> = {
@@ -163,7 +163,7 @@ const OVERVIEW_PARTS = [
 const PATH_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /** An image path like TMDB's (`/xBHvZcjRiWyobQ9kxBhO6B2dtRI.jpg`). */
-function path(random: Random): string {
+function path(random: Rng): string {
   let name = "";
   for (let index = 0; index < 27; index++) name += PATH_CHARS[random.int(0, PATH_CHARS.length - 1)];
   return `/${name}.jpg`;
@@ -171,7 +171,7 @@ function path(random: Random): string {
 
 /** The TMDB person id of a CSV artist (stable across titles: name and birth year). */
 export function personId(artist: CatalogArtist): number {
-  return 1 + (hashOf(`person:${artist.name}:${artist.birthYear ?? ""}`) % 4_000_000);
+  return 1 + (hashText(`person:${artist.name}:${artist.birthYear ?? ""}`) % 4_000_000);
 }
 
 function gender(artist: CatalogArtist): number {
@@ -180,7 +180,7 @@ function gender(artist: CatalogArtist): number {
   return 0;
 }
 
-function isoDate(year: number, random: Random): string {
+function isoDate(year: number, random: Rng): string {
   return `${year}-${String(random.int(1, 12)).padStart(2, "0")}-${String(random.int(1, 28)).padStart(2, "0")}`;
 }
 
@@ -193,7 +193,7 @@ function genresOf(title: CatalogTitle, table: Record<string, [number, string]>) 
   return [...seen].map(([id, name]) => ({ id, name }));
 }
 
-function credits(title: CatalogTitle, random: Random, padBytes: number) {
+function credits(title: CatalogTitle, random: Rng, padBytes: number) {
   const cast = title.artists
     .filter((artist) => artist.category === "actor" || artist.category === "actress" || artist.character)
     .map((artist, order) => ({
@@ -269,7 +269,7 @@ function credits(title: CatalogTitle, random: Random, padBytes: number) {
   return { cast, crew };
 }
 
-function common(title: CatalogTitle, random: Random) {
+function common(title: CatalogTitle, random: Rng) {
   const countries = random.sample(COUNTRIES, random.int(1, 3));
   const [primary] = countries as [(typeof COUNTRIES)[number]];
   return {
@@ -299,7 +299,7 @@ export type Appendix = "credits" | "keywords" | "external_ids" | "release_dates"
 
 /** A `/find` result entry: the summary shape of `/discover` (movie or tv). */
 export function findEntry(title: CatalogTitle): Record<string, unknown> {
-  const random = new Random(`find:${title.imdbId}`);
+  const random = Rng.fromText(`find:${title.imdbId}`);
   const base = {
     adult: false,
     backdrop_path: path(random),
@@ -333,12 +333,12 @@ export function findEntry(title: CatalogTitle): Record<string, unknown> {
 
 /** `GET /movie/{id}` with the requested appendices. */
 export function movieDetails(title: CatalogTitle, append: Set<string>, padBytes = 0): Record<string, unknown> {
-  const random = new Random(`movie:${title.imdbId}`);
+  const random = Rng.fromText(`movie:${title.imdbId}`);
   const shared = common(title, random);
   const hasMoney = random.chance(0.55);
   const budget = hasMoney ? random.int(1, 200) * 500_000 : 0;
   const revenue = hasMoney && random.chance(0.8) ? Math.round(budget * (0.2 + random.next() * 4)) : 0;
-  const collectionSeed = hashOf(`collection:${title.title.split(" ")[0] ?? ""}`);
+  const collectionSeed = hashText(`collection:${title.title.split(" ")[0] ?? ""}`);
   const releaseDate = title.year ? isoDate(title.year, random) : "";
   const details: Record<string, unknown> = {
     adult: false,
@@ -404,7 +404,7 @@ export function movieDetails(title: CatalogTitle, append: Set<string>, padBytes 
 
 /** `GET /tv/{id}` with the requested appendices. */
 export function tvDetails(title: CatalogTitle, append: Set<string>, padBytes = 0): Record<string, unknown> {
-  const random = new Random(`tv:${title.imdbId}`);
+  const random = Rng.fromText(`tv:${title.imdbId}`);
   const shared = common(title, random);
   const seasons = Math.max(
     1,

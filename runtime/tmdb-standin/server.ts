@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Catalog, CatalogTitle } from "./catalog";
-import { Random } from "./random";
+import { Rng } from "../shared/random";
 import { findEntry, isKnown, movieDetails, tvDetails } from "./records";
 
 /** The faults the stand-in can inject. */
@@ -103,7 +103,7 @@ export async function startTmdbStandin(options: TmdbStandinOptions): Promise<Tmd
   const hangMs = options.hangMs ?? 30_000;
   let faultRate = options.faultRate ?? 0;
   let faults: FaultKind[] = options.faults ?? [...FAULT_KINDS];
-  const random = new Random(options.seed ?? 1);
+  const random = new Rng(options.seed ?? 1);
   const accepted: number[] = []; // start times of accepted requests in the last second (a sliding window)
   let inFlight = 0;
   const stats: StandinStats = {

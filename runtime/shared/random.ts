@@ -1,8 +1,18 @@
 /**
- * A small seeded pseudo-random generator. Every title and every person gets its own generator derived from
- * (seed, kind, index), so any title or person can be rebuilt on its own without keeping a pool in memory, and the
- * same seed always gives the same bytes.
+ * A small seeded pseudo-random generator shared by the sample generator and the TMDB stand-in. Every title and every
+ * person gets its own generator derived from (seed, kind, index) or from a text such as `movie:<imdb id>`, so any
+ * record can be rebuilt on its own without keeping a pool in memory, and the same seed always gives the same bytes.
  */
+
+/** FNV-1a 32-bit hash of a string (unsigned): stable ids and seeds derived from text. */
+export function hashText(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index++) {
+    hash ^= text.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
 
 /** Mixes integers into one 32-bit hash (murmur3-style finalizer), used to derive independent streams. */
 export function hash32(...values: number[]): number {
@@ -34,6 +44,11 @@ export class Rng {
     this.d = 1;
     // Warm up so nearby seeds diverge.
     for (let i = 0; i < 12; i++) this.next();
+  }
+
+  /** A generator seeded from a text (e.g. `movie:tt0000009`). */
+  static fromText(text: string): Rng {
+    return new Rng(hashText(text));
   }
 
   /** A float in [0, 1). */
@@ -74,6 +89,22 @@ export class Rng {
       else low = mid + 1;
     }
     return items[low] as T;
+  }
+
+  /** `count` distinct items of a list (fewer if the list is shorter). */
+  sample<T>(items: readonly T[], count: number): T[] {
+    const pool = [...items];
+    const out: T[] = [];
+    while (out.length < count && pool.length > 0)
+      out.push(pool.splice(Math.floor(this.next() * pool.length), 1)[0] as T);
+    return out;
+  }
+
+  /** A hex string of `length` characters (TMDB's credit ids are 24). */
+  hex(length: number): string {
+    let out = "";
+    while (out.length < length) out += Math.floor(this.next() * 16).toString(16);
+    return out;
   }
 
   /** A normally distributed number (Box-Muller). */

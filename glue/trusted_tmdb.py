@@ -5,19 +5,13 @@ Arguments (all required): --lake_root, --date (YYYY-MM-DD or latest) and the pre
 
 import sys
 
-from cinelake.args import resolve_args
-from cinelake.session import apply_local_s3a, build_session
+from cinelake.entry import run_job
 from cinelake.tmdb_job import ARGUMENTS, run
 
 
 def main(argv: list[str] | None = None, spark=None):
-    """Parses the arguments, gets the session (Glue's, or local with s3a) and runs the job; returns its report."""
-    args = resolve_args(ARGUMENTS, argv if argv is not None else sys.argv)
-    spark = spark or build_session("cinelake-trusted-tmdb")
-    apply_local_s3a(spark)
-    report = run(spark, args)
-    print(report.to_json())
-    return report
+    """Runs the job (see cinelake.entry.run_job) and returns its report."""
+    return run_job("trusted-tmdb", ARGUMENTS, run, argv if argv is not None else sys.argv, spark)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import { SourceFileError } from "./validate";
 /** The command line's usage line. */
 export const USAGE =
   "usage: ingest:batch --bucket B [--data DIR | --movies PATH --series PATH] [--date YYYY-MM-DD] [--overwrite]\n" +
-  "                    [--part-size-mib N (>= 5, default 8)] [--queue-size N (parts in flight per file, default 4)]";
+  "                    [--part-size-mib N (>= 5, default 8)] [--queue-size N (parts in flight per file, default 3)]";
 
 /** Thrown for a malformed command line. */
 export class UsageError extends Error {

@@ -6,32 +6,16 @@
  * Prints wall time and peak memory side by side, their ratios, each table's row count from both, and where the Spark
  * job's time goes.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { runJob, treeRssKb } from "../../runtime/local/job";
+import { runJob } from "../../runtime/local/job";
+import { measure } from "../measure";
 import { layOutLake } from "../trusted/lakeFromSample";
 
 const REPO_ROOT = resolve(__dirname, "..", "..");
 const DATE = "2024-06-01";
-
-/** Wall time, peak RSS (whole process tree, sampled every 250 ms) and stdout of a process. */
-async function measure(
-  command: string,
-  args: string[],
-): Promise<{ seconds: number; peakRssMb: number; stdout: string }> {
-  const started = performance.now();
-  const child = spawn(command, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "inherit"] });
-  let stdout = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  let peakKb = 0;
-  const sampler = setInterval(() => child.pid && (peakKb = Math.max(peakKb, treeRssKb(child.pid))), 250);
-  const code = await new Promise<number | null>((done) => child.once("close", done));
-  clearInterval(sampler);
-  if (code !== 0) throw new Error(`${command} ${args.join(" ")} exited with ${code}`);
-  return { seconds: (performance.now() - started) / 1000, peakRssMb: Math.round(peakKb / 1024), stdout };
-}
 
 const pad = (text: string, width: number) => text.padEnd(width);
 const num = (value: number, digits = 1) => value.toFixed(digits).padStart(10);

@@ -5,31 +5,16 @@
  * peak memory (RSS of each whole process tree) side by side, their ratios, whether both produced the same counts, and
  * where the Spark job's time goes (its run report's step durations; the rest is JVM and session start-up).
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { runJob, trackPeakMemory } from "../../runtime/local/job";
+import { runJob } from "../../runtime/local/job";
+import { measure } from "../measure";
 import { layOutLake } from "./lakeFromSample";
 
 const REPO_ROOT = resolve(__dirname, "..", "..");
 const DATE = "2024-06-01";
-
-/** Wall time, peak RSS (each process's high-water mark, summed over the tree) and stdout of a process. */
-async function measure(
-  command: string,
-  args: string[],
-): Promise<{ seconds: number; peakRssMb: number; stdout: string }> {
-  const started = performance.now();
-  const child = spawn(command, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "inherit"] });
-  let stdout = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  const memory = trackPeakMemory(child.pid);
-  const code = await new Promise<number | null>((done) => child.once("close", done));
-  const peakRssMb = memory.stop();
-  if (code !== 0) throw new Error(`${command} ${args.join(" ")} exited with ${code}`);
-  return { seconds: (performance.now() - started) / 1000, peakRssMb, stdout };
-}
 
 interface Counts {
   raw: number;

@@ -172,11 +172,6 @@ export function treeMemory(rootPid: number): TreeMemory {
   return result;
 }
 
-/** Current resident memory (kB) of a process and all its descendants (bench/refined samples it itself). */
-export function treeRssKb(rootPid: number): number {
-  return treeMemory(rootPid).rssKb;
-}
-
 /**
  * Samples a process tree's memory every 250 ms until stopped; the peak is the sum of each process's own high-water
  * mark (VmHWM), which also catches spikes between samples (an upper bound when processes peak at different times).

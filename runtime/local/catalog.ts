@@ -84,7 +84,9 @@ export async function runCatalog(target: CatalogTarget, root = REPO_ROOT): Promi
 }
 
 if (require.main === module) {
-  runCatalog(parseCatalogArgs(process.argv.slice(2)))
+  // Parsing inside the promise, so a bad argument gets the same one-line message as any other failure.
+  Promise.resolve()
+    .then(() => runCatalog(parseCatalogArgs(process.argv.slice(2))))
     .then((path) => console.log(`catalog: ${path}`))
     .catch((error: unknown) => {
       console.error(`catalog: ${error instanceof Error ? error.message : String(error)}`);

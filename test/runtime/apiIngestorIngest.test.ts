@@ -13,45 +13,35 @@ import { expect } from "chai";
 import { DATASETS, datasetPrefix, lakeKey } from "../../components/lakePaths";
 import { CHECKPOINT_KEY, IDS_METADATA, type CheckpointDoc } from "../../runtime/api-ingestor/checkpoint";
 import { runApiIngestion, runSlice } from "../../runtime/api-ingestor/ingest";
-import { seedRawCsvs, type SeededLake } from "../../runtime/api-ingestor/localLake";
+import { seedRawCsvs } from "../../runtime/api-ingestor/localLake";
 import { TmdbClient } from "../../runtime/api-ingestor/tmdbClient";
-import { startS3Server, type LocalS3Server } from "../../runtime/local/s3Server";
-import { makeS3Client } from "../../runtime/shared/s3Client";
-import { catalogFromDir, type Catalog } from "../../runtime/tmdb-standin/catalog";
+import type { Catalog } from "../../runtime/tmdb-standin/catalog";
 import { isKnown } from "../../runtime/tmdb-standin/records";
 import { startTmdbStandin, type TmdbStandin } from "../../runtime/tmdb-standin/server";
+import { startTmdbLake, type TmdbLake } from "../support/tmdbLake";
 
 const DATE = "2026-02-01";
 
 describe("ApiIngestor slices (in-process, stand-in + moto)", function () {
   this.timeout(120_000);
-  let s3Server: LocalS3Server;
-  const savedEnv: Record<string, string | undefined> = {};
+  let setup: TmdbLake;
   let s3: S3Client;
-  let lake: SeededLake;
   let catalog: Catalog;
   let standin: TmdbStandin;
   let buckets = 0;
 
   before(async () => {
-    s3Server = await startS3Server();
-    // The SDK's default credential chain reads process.env; restored in after() for the test files that follow.
-    for (const key of Object.keys(s3Server.env)) savedEnv[key] = process.env[key];
-    Object.assign(process.env, s3Server.env);
-    s3 = makeS3Client();
-    lake = await seedRawCsvs({ s3, bucket: "ingest-seed", date: DATE, titles: 40, seed: 11 });
-    catalog = await catalogFromDir(lake.dir);
-    standin = await startTmdbStandin({ catalog, rate: 200, latencyMs: 2 });
+    setup = await startTmdbLake({
+      bucket: "ingest-seed",
+      date: DATE,
+      titles: 40,
+      seed: 11,
+      standin: { rate: 200, latencyMs: 2 },
+    });
+    ({ s3, catalog, standin } = setup);
   });
 
-  after(async () => {
-    await standin?.stop();
-    await s3Server?.stop();
-    for (const [key, value] of Object.entries(savedEnv))
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    lake?.cleanup();
-  });
+  after(() => setup?.stop());
 
   async function freshBucket(): Promise<string> {
     buckets += 1;

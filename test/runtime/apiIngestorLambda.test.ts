@@ -14,13 +14,13 @@ import { join } from "node:path";
 import { datasetPrefix, parseLakeKey } from "../../components/lakePaths";
 import { CHECKPOINT_KEY, RAW_TMDB, type CheckpointDoc } from "../../runtime/api-ingestor/checkpoint";
 import { API_INGESTOR_ENV } from "../../runtime/api-ingestor/env";
-import { seedRawCsvs, type SeededLake } from "../../runtime/api-ingestor/localLake";
+import { seedRawCsvs } from "../../runtime/api-ingestor/localLake";
 import { buildLayer, bundleHandler } from "../../runtime/api-ingestor/packaging";
-import { startS3Server, type LocalS3Server } from "../../runtime/local/s3Server";
-import { makeS3Client } from "../../runtime/shared/s3Client";
-import { catalogFromDir, type Catalog } from "../../runtime/tmdb-standin/catalog";
+import type { LocalS3Server } from "../../runtime/local/s3Server";
+import type { Catalog } from "../../runtime/tmdb-standin/catalog";
 import { isKnown } from "../../runtime/tmdb-standin/records";
 import { startTmdbStandin, type TmdbStandin } from "../../runtime/tmdb-standin/server";
+import { startTmdbLake, type TmdbLake } from "../support/tmdbLake";
 
 const DATE = "2026-01-15";
 const TITLES = 60;
@@ -59,39 +59,33 @@ interface RawRecord {
 
 describe("ApiIngestor Lambda artifact on Node 22 (stand-in + moto)", function () {
   this.timeout(300_000);
+  let setup: TmdbLake;
   let s3Server: LocalS3Server;
-  const savedEnv: Record<string, string | undefined> = {};
   let s3: S3Client;
   let work: string;
   let node22: string;
-  let lake: SeededLake;
   let catalog: Catalog;
   let standin: TmdbStandin;
   let bucketCount = 0;
 
   before(async () => {
-    s3Server = await startS3Server();
-    // The SDK's default credential chain reads process.env; restored in after() for the test files that follow.
-    for (const key of Object.keys(s3Server.env)) savedEnv[key] = process.env[key];
-    Object.assign(process.env, s3Server.env);
-    s3 = makeS3Client();
+    setup = await startTmdbLake({
+      bucket: "lambda-seed",
+      date: DATE,
+      titles: TITLES,
+      seed: 7,
+      standin: { rate: 150, maxConnections: 20, latencyMs: 5 },
+    });
+    ({ s3Server, s3, catalog, standin } = setup);
     work = mkdtempSync(join(tmpdir(), "cinelake-lambda-"));
     bundleHandler(join(work, "function"));
     buildLayer(join(work, "layer"));
     writeFileSync(join(work, "driver.cjs"), DRIVER);
     node22 = execFileSync("npx", ["-y", "-p", "node@22", "sh", "-c", "command -v node"], { encoding: "utf8" }).trim();
-    lake = await seedRawCsvs({ s3, bucket: "lambda-seed", date: DATE, titles: TITLES, seed: 7 });
-    catalog = await catalogFromDir(lake.dir);
-    standin = await startTmdbStandin({ catalog, rate: 150, maxConnections: 20, latencyMs: 5 });
   });
 
   after(async () => {
-    await standin?.stop();
-    await s3Server?.stop();
-    for (const [key, value] of Object.entries(savedEnv))
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    lake?.cleanup();
+    await setup?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
   });
 

@@ -7,12 +7,11 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { expect } from "chai";
 import { spawn } from "node:child_process";
 import { resolve } from "node:path";
-import { seedRawCsvs, type SeededLake } from "../../runtime/api-ingestor/localLake";
-import { startS3Server, type LocalS3Server } from "../../runtime/local/s3Server";
-import { makeS3Client } from "../../runtime/shared/s3Client";
-import { catalogFromBucket, catalogFromDir, type Catalog, type CatalogTitle } from "../../runtime/tmdb-standin/catalog";
+import type { SeededLake } from "../../runtime/api-ingestor/localLake";
+import { catalogFromBucket, type Catalog, type CatalogTitle } from "../../runtime/tmdb-standin/catalog";
 import { isKnown } from "../../runtime/tmdb-standin/records";
 import { startTmdbStandin, type TmdbStandin } from "../../runtime/tmdb-standin/server";
+import { startTmdbLake, type TmdbLake } from "../support/tmdbLake";
 
 const DATE = "2026-03-10";
 
@@ -23,32 +22,24 @@ interface Details {
 
 describe("TMDB stand-in", function () {
   this.timeout(120_000);
-  let s3Server: LocalS3Server;
-  const savedEnv: Record<string, string | undefined> = {};
+  let setup: TmdbLake;
   let s3: S3Client;
   let lake: SeededLake;
   let catalog: Catalog;
   let standin: TmdbStandin;
 
   before(async () => {
-    s3Server = await startS3Server();
-    // The SDK's default credential chain reads process.env; restored in after() for the test files that follow.
-    for (const key of Object.keys(s3Server.env)) savedEnv[key] = process.env[key];
-    Object.assign(process.env, s3Server.env);
-    s3 = makeS3Client();
-    lake = await seedRawCsvs({ s3, bucket: "standin-lake", date: DATE, titles: 1000, seed: 3 });
-    catalog = await catalogFromDir(lake.dir);
-    standin = await startTmdbStandin({ catalog, rate: 1000, maxConnections: 50 });
+    setup = await startTmdbLake({
+      bucket: "standin-lake",
+      date: DATE,
+      titles: 1000,
+      seed: 3,
+      standin: { rate: 1000, maxConnections: 50 },
+    });
+    ({ s3, lake, catalog, standin } = setup);
   });
 
-  after(async () => {
-    await standin?.stop();
-    await s3Server?.stop();
-    for (const [key, value] of Object.entries(savedEnv))
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    lake?.cleanup();
-  });
+  after(() => setup?.stop());
 
   const get = (path: string, token: string | null = standin.token, base = standin.baseUrl) =>
     fetch(`${base}/${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});

@@ -310,7 +310,7 @@ describe("ApiIngestor: packaging", function () {
   this.timeout(60_000);
 
   it("resolves a layer package's dependencies and lays the layer out as nodejs/node_modules", () => {
-    expect(packageClosure(["p-queue"])).to.include.members(["p-queue", "eventemitter3", "p-timeout"]);
+    expect(packageClosure(["chai"])).to.include.members(["chai", "assertion-error", "deep-eql", "loupe"]);
     expect(() => packageClosure(["no-such-package-cinelake"])).to.throw(/not installed/);
     const dir = mkdtempSync(join(tmpdir(), "cinelake-pack-"));
     try {

@@ -144,6 +144,15 @@ export function readLakeConfig(source: ConfigSource, stackName: string): LakeCon
       if (!REGION.test(value)) throw new ConfigError("aws:region", `"${value}" is not an AWS region name`, "");
       return value;
     }) ?? "invalid";
+  // The aws-native provider (QuickSight) reads its own key, not aws:region: without it `pulumi up` stops with
+  // "missing required configuration key" unless AWS_REGION happens to be set. Both providers must deploy to one region.
+  check(`aws-native:region`, region === "invalid" ? "us-east-1" : region, () => {
+    const value = raw("aws-native:region");
+    if (value === undefined)
+      throw new ConfigError("aws-native:region", "is not set (the aws-native provider needs it)", "");
+    if (value !== region && region !== "invalid")
+      throw new ConfigError("aws-native:region", `is "${value}" but aws:region is "${region}"`, "");
+  });
 
   const tmdbToken = check(
     "tmdbToken",

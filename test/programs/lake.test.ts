@@ -1,9 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { StackConfigError, readLakeConfig, type ConfigSource } from "../../programs/config";
 import { buildLake } from "../../programs/lake";
+import { readStackFile, stackFilePath } from "../../programs/preview/stack";
 import {
   plain,
   registered,
@@ -14,17 +13,7 @@ import {
   type RegisteredResource,
 } from "../support/pulumiMocks";
 
-/** The `config:` map of a stack file (flat `key: value` lines, as Pulumi.dev.yaml is written). */
-function stackFileConfig(path: string): Record<string, string> {
-  const config: Record<string, string> = {};
-  for (const line of readFileSync(path, "utf8").split("\n")) {
-    const match = /^ {2}([\w-]+:[\w-]+): (.*)$/.exec(line);
-    if (match) config[match[1]!] = match[2]!.replace(/^"(.*)"$/, "$1");
-  }
-  return config;
-}
-
-const DEV = stackFileConfig(resolve(__dirname, "../../Pulumi.dev.yaml"));
+const DEV = readStackFile(stackFilePath("dev")).values;
 const TOKEN = "eyJhbGciOiJIUzI1NiJ9.program-test-token";
 const archive = () => new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset("exports.handler=1") });
 /** Code stand-ins, so these tests check the wiring without bundling (the component tests bundle for real). */
@@ -122,7 +111,12 @@ describe("the stack program", () => {
 
     it("defaults the student to the stack name and the optional settings to their documented values", () => {
       const config = readLakeConfig(
-        source({ "aws:region": "eu-west-1", "cinelake:tmdbToken": TOKEN, "cinelake:dashboard": "false" }),
+        source({
+          "aws:region": "eu-west-1",
+          "aws-native:region": "eu-west-1",
+          "cinelake:tmdbToken": TOKEN,
+          "cinelake:dashboard": "false",
+        }),
         "team-3",
       );
       expect(config).to.deep.include({
@@ -154,6 +148,16 @@ describe("the stack program", () => {
         /aws:region: is not set\. Fix: pulumi config set aws:region us-east-1/,
       ],
       ["a bad region", { "aws:region": "US East" }, /aws:region: "US East" is not an AWS region name/],
+      [
+        "no aws-native region (the QuickSight provider's own key)",
+        { "aws-native:region": undefined },
+        /aws-native:region: is not set \(the aws-native provider needs it\)\. Fix: pulumi config set aws-native:region us-east-1/,
+      ],
+      [
+        "an aws-native region other than aws:region",
+        { "aws-native:region": "eu-west-1" },
+        /aws-native:region: is "eu-west-1" but aws:region is "us-east-1"\. Fix: pulumi config set aws-native:region us-east-1/,
+      ],
       [
         "a bad student",
         { "cinelake:student": "Alice Smith" },
@@ -249,12 +253,13 @@ describe("the stack program", () => {
         const keys = (error as StackConfigError).problems.map((problem) => problem.setting);
         expect(keys).to.have.members([
           "aws:region",
+          "aws-native:region",
           "cinelake:tmdbToken",
           "cinelake:selectionLimit",
           "cinelake:glueWorkers",
           "cinelake:quicksightPrincipalArn",
         ]);
-        expect((error as Error).message).to.match(/^the stack's configuration has 5 problems:\n {2}- /);
+        expect((error as Error).message).to.match(/^the stack's configuration has 6 problems:\n {2}- /);
       }
     });
 

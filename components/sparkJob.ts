@@ -53,8 +53,6 @@ export interface SparkJobArgs {
   bookmark?: BookmarkOption;
   /** CloudWatch job metrics; default true. */
   metrics?: boolean;
-  /** Continuous CloudWatch logging of driver and executors; default true. */
-  continuousLogging?: boolean;
   /** Start on a schedule (`cron(...)`, Glue's six-field syntax) or after another job succeeds; default none. */
   trigger?: SparkJobTrigger;
   /** More default arguments (`--name` → value), e.g. `--conf`; may not replace the ones this component manages. */
@@ -144,7 +142,6 @@ export interface SparkJobSettings {
   maxRetries: number;
   bookmark: BookmarkOption;
   metrics: boolean;
-  continuousLogging: boolean;
 }
 
 /** Checks a SparkJob's settings and fills in the defaults; every failure names the argument and the fix. */
@@ -185,6 +182,8 @@ export function checkSparkJobSettings(args: Omit<SparkJobArgs, "bucket">): Spark
   for (const key of Object.keys(args.extraArguments ?? {})) {
     if (!/^--[A-Za-z][A-Za-z0-9_.-]*$/.test(key))
       throw new ConfigError(`extraArguments["${key}"]`, "is not a Glue argument name", 'start it with "--"');
+    if (key in GLUE_4_ONLY_ARGUMENTS)
+      throw new ConfigError(`extraArguments["${key}"]`, GLUE_4_ONLY_ARGUMENTS[key]!, "leave it out");
     if (MANAGED_ARGUMENTS.has(key) || key.slice(2) in jobArguments(args.job, "s3://bucket/"))
       throw new ConfigError(
         `extraArguments["${key}"]`,
@@ -200,14 +199,23 @@ export function checkSparkJobSettings(args: Omit<SparkJobArgs, "bucket">): Spark
     maxRetries,
     bookmark,
     metrics: args.metrics ?? true,
-    continuousLogging: args.continuousLogging ?? true,
   };
 }
+
+/**
+ * Job arguments of Glue 4 and earlier that Glue 5 ignores: it streams driver and executor logs to CloudWatch in real
+ * time for every job (`/aws-glue/jobs/error` and `/aws-glue/jobs/output`), so continuous logging has no switch left.
+ */
+export const GLUE_4_ONLY_ARGUMENTS: Record<string, string> = {
+  "--enable-continuous-cloudwatch-log": "is a Glue 4 flag: Glue 5 logs every job to CloudWatch in real time",
+  "--enable-continuous-log-filter": "is a Glue 4 flag: Glue 5 logs every job to CloudWatch in real time",
+  "--continuous-log-logGroup": "is a Glue 4 flag: on Glue 5 use --custom-logGroup-prefix",
+  "--continuous-log-logStreamPrefix": "is a Glue 4 flag: on Glue 5 use --custom-logStream-prefix",
+};
 
 const MANAGED_ARGUMENTS = new Set([
   "--extra-py-files",
   "--enable-metrics",
-  "--enable-continuous-cloudwatch-log",
   "--job-bookmark-option",
   "--TempDir",
   "--job-language",
@@ -228,7 +236,7 @@ export function jobScriptKeys(job: JobName): { prefix: string; script: string; p
 export function glueDefaultArguments(
   bucketName: string,
   job: JobName,
-  settings: Pick<SparkJobSettings, "bookmark" | "metrics" | "continuousLogging">,
+  settings: Pick<SparkJobSettings, "bookmark" | "metrics">,
 ): Record<string, string> {
   const keys = jobScriptKeys(job);
   const args: Record<string, string> = {};
@@ -238,7 +246,6 @@ export function glueDefaultArguments(
   args["--job-bookmark-option"] = `job-bookmark-${settings.bookmark}`;
   // Glue documents --enable-metrics as a key-only flag (its presence turns metrics on), so "off" means leaving it out.
   if (settings.metrics) args["--enable-metrics"] = "true";
-  args["--enable-continuous-cloudwatch-log"] = String(settings.continuousLogging);
   return args;
 }
 
@@ -337,7 +344,7 @@ export class SparkJob extends pulumi.ComponentResource {
       glueLogs.apply((logGroups): PolicyStatement => ({
         Sid: "GlueLogs",
         Effect: "Allow",
-        // Glue writes driver output and errors to /aws-glue/jobs/*, and continuous logs to /aws-glue/jobs/logs-v2.
+        // Glue 5 writes every job's driver and executor logs in real time to /aws-glue/jobs/error and /output.
         Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
         Resource: [logGroups, `${logGroups}:*`],
       })),

@@ -22,8 +22,8 @@ import {
   type PolicyStatement,
 } from "./policy";
 
-/** The Lambda runtime (nodejs20.x can no longer be created). */
-export const API_INGESTOR_RUNTIME = "nodejs22.x";
+/** The Lambda runtime: Node 24, the active LTS (AWS offers it since November 2025). */
+export const API_INGESTOR_RUNTIME = "nodejs24.x";
 
 /** Which titles the Lambda fetches; unset fields keep the handler's defaults (all kinds and genres, 5000 titles). */
 export interface ApiIngestorSelection {

@@ -8,8 +8,8 @@ import { dirname } from "node:path";
 
 /** What to bundle and where. */
 export interface BundleOptions {
-  /** The TypeScript entry point. */
-  entry: string;
+  /** The TypeScript entry point, or source text to bundle (resolved from `resolveDir`). */
+  entry: string | { contents: string; resolveDir: string };
   /** The output file (CommonJS, Node 22). */
   outfile: string;
   /** Packages left out of the bundle (e.g. those a Lambda layer provides). */
@@ -20,7 +20,9 @@ export interface BundleOptions {
 export function bundle(options: BundleOptions): string {
   mkdirSync(dirname(options.outfile), { recursive: true });
   buildSync({
-    entryPoints: [options.entry],
+    ...(typeof options.entry === "string"
+      ? { entryPoints: [options.entry] }
+      : { stdin: { ...options.entry, loader: "js" as const } }),
     outfile: options.outfile,
     bundle: true,
     platform: "node",

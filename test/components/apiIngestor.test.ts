@@ -53,7 +53,7 @@ describe("ApiIngestor", () => {
   before(() => useMocks({ stack: "alice" }));
   beforeEach(resetRegistered);
 
-  it("runs the handler on nodejs22.x with its layer, sizing and the lake's environment", async () => {
+  it("runs the handler on nodejs24.x with its layer, sizing and the lake's environment", async () => {
     const { ingestor } = build("alice", {
       memoryMb: 2048,
       timeoutSeconds: 600,
@@ -61,10 +61,10 @@ describe("ApiIngestor", () => {
     });
     await settle();
     const fn = oneOfType("aws:lambda/function:Function").inputs;
-    expect(fn).to.include({ name: "cinelake-alice-api-ingestor", runtime: "nodejs22.x", handler: "index.handler" });
+    expect(fn).to.include({ name: "cinelake-alice-api-ingestor", runtime: "nodejs24.x", handler: "index.handler" });
     expect(fn).to.include({ memorySize: 2048, timeout: 600 });
     const layer = oneOfType("aws:lambda/layerVersion:LayerVersion").inputs;
-    expect(layer.compatibleRuntimes).to.deep.equal(["nodejs22.x"]);
+    expect(layer.compatibleRuntimes).to.deep.equal(["nodejs24.x"]);
     expect(fn.layers).to.deep.equal([`arn:aws:lambda:us-east-1:123456789012:layer:${layer.layerName}:1`]);
     const variables = (plain(fn.environment) as { variables: Record<string, string> }).variables;
     expect(variables[API_INGESTOR_ENV.bucket]).to.equal("cinelake-alice-lake");

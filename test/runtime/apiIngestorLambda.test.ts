@@ -1,6 +1,6 @@
 /**
- * The ApiIngestor's Lambda artifact (the esbuild bundle + the layer, exactly as deployed) run on Node 22 against the
- * TMDB stand-in and moto's S3 and Secrets Manager APIs: file limits, one structure per file, kill-and-resume at random
+ * The ApiIngestor's Lambda artifact (the esbuild bundle + the layer, exactly as deployed) run on Node 24, as on the
+ * nodejs24.x runtime, against the TMDB stand-in and moto's S3 and Secrets Manager APIs: file limits, one structure per file, kill-and-resume at random
  * moments, fault injection and a refused token. Every run is checked against an independent oracle: the titles of
  * the generated CSVs and which of them the stand-in knows.
  */
@@ -57,13 +57,13 @@ interface RawRecord {
   name?: string;
 }
 
-describe("ApiIngestor Lambda artifact on Node 22 (stand-in + moto)", function () {
+describe("ApiIngestor Lambda artifact on Node 24, the nodejs24.x runtime (stand-in + moto)", function () {
   this.timeout(300_000);
   let setup: TmdbLake;
   let s3Server: LocalS3Server;
   let s3: S3Client;
   let work: string;
-  let node22: string;
+  let node24: string;
   let catalog: Catalog;
   let standin: TmdbStandin;
   let bucketCount = 0;
@@ -81,7 +81,7 @@ describe("ApiIngestor Lambda artifact on Node 22 (stand-in + moto)", function ()
     bundleHandler(join(work, "function"));
     buildLayer(join(work, "layer"));
     writeFileSync(join(work, "driver.cjs"), DRIVER);
-    node22 = execFileSync("npx", ["-y", "-p", "node@22", "sh", "-c", "command -v node"], { encoding: "utf8" }).trim();
+    node24 = execFileSync("npx", ["-y", "-p", "node@24", "sh", "-c", "command -v node"], { encoding: "utf8" }).trim();
   });
 
   after(async () => {
@@ -106,7 +106,7 @@ describe("ApiIngestor Lambda artifact on Node 22 (stand-in + moto)", function ()
     env: Record<string, string>,
     killAfterMs?: number,
   ): Promise<RunOutput> {
-    const child = spawn(node22, [join(work, "driver.cjs")], {
+    const child = spawn(node24, [join(work, "driver.cjs")], {
       env: {
         PATH: process.env.PATH,
         ...s3Server.env,
@@ -212,7 +212,7 @@ describe("ApiIngestor Lambda artifact on Node 22 (stand-in + moto)", function ()
     // ~115 requests at 40/s need ~3 s of fetching; a 2.5 s budget with a 1.5 s stop margin leaves 1 s per slice.
     const run = await runHandler(target, { CINELAKE_SLICE_BUDGET_MS: "2500", [API_INGESTOR_ENV.maxRps]: "40" });
     expect(run.code, run.stdout).to.equal(0);
-    expect(run.results.at(-1)?.node).to.match(/^v22\./);
+    expect(run.results.at(-1)?.node).to.match(/^v24\./);
     expect(run.results.length, "a 2.5 s budget needs more than one slice").to.be.greaterThan(1);
     expect(run.results.at(-1)).to.include({ done: true, remaining: 0 });
     const { files } = await expectCompleteAndUnique(target.bucket);

@@ -73,6 +73,11 @@ export interface ApiIngestorArgs {
    * concurrency limit is still 10 (AWS then refuses any reservation); runs must then not be started by hand.
    */
   reservedConcurrency?: number | false;
+  /**
+   * Let `pulumi destroy` delete the TMDB token's secret at once (default false: Secrets Manager keeps a deleted
+   * secret recoverable for 7 days, and bills it meanwhile). The stack's `cinelake:forceDestroy` sets it.
+   */
+  forceDestroy?: boolean;
   /** The handler's code; default: bundled with esbuild from runtime/api-ingestor at deploy time. */
   code?: pulumi.asset.Archive;
   /** The layer's code (`nodejs/node_modules/...`); default: built from runtime/api-ingestor/packaging.ts. */
@@ -232,7 +237,13 @@ export class ApiIngestor extends pulumi.ComponentResource {
     // A name prefix, not a fixed name: a deleted secret's name stays reserved for days, which would block a re-deploy.
     const secret = new aws.secretsmanager.Secret(
       `${name}-tmdb-token`,
-      { namePrefix: secretPrefix, description: `TMDB API token of the ${stack} lake's ApiIngestor`, tags },
+      {
+        namePrefix: secretPrefix,
+        description: `TMDB API token of the ${stack} lake's ApiIngestor`,
+        // 0 deletes at once; 7 is the shortest recovery window Secrets Manager offers (its default is 30 days).
+        recoveryWindowInDays: args.forceDestroy ? 0 : 7,
+        tags,
+      },
       child,
     );
     new aws.secretsmanager.SecretVersion(

@@ -89,6 +89,17 @@ describe("ApiIngestor", () => {
     expect(secret.namePrefix).to.equal("cinelake-alice-tmdb-token-");
   });
 
+  // Deploy finding 12: a destroyed student stack used to leave its secret (and its cost) for Secrets Manager's 30 days.
+  it("deletes the token's secret at once on destroy with forceDestroy, after 7 days without", async () => {
+    build("alice", { forceDestroy: true });
+    await settle();
+    expect(oneOfType("aws:secretsmanager/secret:Secret").inputs.recoveryWindowInDays).to.equal(0);
+    resetRegistered();
+    build("bob");
+    await settle();
+    expect(oneOfType("aws:secretsmanager/secret:Secret").inputs.recoveryWindowInDays).to.equal(7);
+  });
+
   it("makes the secret version's value a secret output even when handed a non-secret output", async () => {
     const lake = new DataLakeBucket("secret-lake", { stackName: "alice" });
     const token = pulumi.output(TOKEN);

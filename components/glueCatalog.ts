@@ -34,7 +34,9 @@ export const HIVE_TO_PRESTO_PRIMITIVES: Readonly<Record<string, string>> = {
   decimal: "decimal",
   boolean: "boolean",
   date: "date",
-  timestamp: "timestamp",
+  // Athena engine v3 (Trino) records a view's timestamp columns with their precision, milliseconds; a view whose stored
+  // type says plain `timestamp` is reported stale ("column type mismatch") when queried.
+  timestamp: "timestamp(3)",
   binary: "varbinary",
 };
 

@@ -24,7 +24,9 @@ describe("Glue catalog helpers", () => {
       ["double", "double"],
       ["boolean", "boolean"],
       ["date", "date"],
-      ["timestamp", "timestamp"],
+      // Deploy finding 9: Athena engine v3 records timestamp(3) for a view's timestamp column.
+      ["timestamp", "timestamp(3)"],
+      ["array<timestamp>", "array(timestamp(3))"],
       ["binary", "varbinary"],
       ["decimal(10,2)", "decimal(10,2)"],
       ["varchar(20)", "varchar(20)"],

@@ -3,7 +3,7 @@
  * ECR repository, the image built at deploy time, and an IAM policy allowing only what ingestion needs.
  */
 import * as aws from "@pulumi/aws";
-import * as awsx from "@pulumi/awsx";
+import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { prepareImageContext } from "../runtime/batch-ingestor/build";
 import type { LakeBucketRef } from "./dataLakeBucket";
@@ -143,12 +143,23 @@ export class BatchIngestor extends pulumi.ComponentResource {
     this.repositoryUrl = repository.repositoryUrl;
     if (args.buildImage ?? true) {
       const { context, dockerfile } = args.image ?? prepareImageContext();
-      const image = new awsx.ecr.Image(
+      // Pushing needs the deployer's short-lived ECR credentials (valid 12 hours), fetched at each `pulumi up`.
+      const login = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId }, child);
+      const image = new docker.Image(
         `${name}-image`,
-        { repositoryUrl: repository.repositoryUrl, context, dockerfile, platform },
+        {
+          imageName: pulumi.interpolate`${repository.repositoryUrl}:latest`,
+          build: { context, dockerfile, platform },
+          registry: {
+            server: repository.repositoryUrl,
+            username: login.userName,
+            password: pulumi.secret(login.password),
+          },
+        },
         child,
       );
-      this.imageUri = image.imageUri;
+      // The digest, not the tag: the printed `docker run` line runs exactly the image this update pushed.
+      this.imageUri = image.repoDigest;
     } else {
       this.imageUri = pulumi.interpolate`${repository.repositoryUrl}:latest`;
     }

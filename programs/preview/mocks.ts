@@ -114,8 +114,8 @@ function mockState(type: string, physical: string, inputs: Record<string, unknow
         arn: `arn:aws:ecr:${region}:${account}:repository/${physical}`,
         repositoryUrl: `${account}.dkr.ecr.${region}.amazonaws.com/${physical}`,
       };
-    case "awsx:ecr:Image":
-      return { imageUri: `${String(inputs.repositoryUrl)}@sha256:${"0".repeat(64)}` };
+    case "docker:index/image:Image":
+      return { repoDigest: `${String(inputs.imageName).replace(/:[^:/]+$/, "")}@sha256:${"0".repeat(64)}` };
     case "aws:cloudwatch/eventRule:EventRule":
       return { arn: `arn:aws:events:${region}:${account}:rule/${physical}` };
     case "aws:glue/job:Job":
@@ -173,6 +173,12 @@ export async function useMocks(
           return { accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/test`, userId: "test" };
         if (args.token === "aws:index/getRegion:getRegion")
           return { name: MOCK_REGION, id: MOCK_REGION, region: MOCK_REGION };
+        if (args.token === "aws:ecr/getAuthorizationToken:getAuthorizationToken")
+          return {
+            userName: "AWS",
+            password: "mock-ecr-password",
+            proxyEndpoint: `https://${MOCK_ACCOUNT}.dkr.ecr.${MOCK_REGION}.amazonaws.com`,
+          };
         if (args.token === "aws:index/getPartition:getPartition")
           return { partition: "aws", dnsSuffix: "amazonaws.com" };
         return args.inputs;

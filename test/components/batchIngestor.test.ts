@@ -5,9 +5,11 @@ import { BatchIngestor, dockerRunCommand, type BatchIngestorArgs } from "../../c
 import { DataLakeBucket } from "../../components/dataLakeBucket";
 import { ConfigError } from "../../components/naming";
 import {
+  isSecret,
   oneOfType,
   ofType,
   parsePolicy,
+  plain,
   registered,
   resetRegistered,
   settle,
@@ -44,11 +46,26 @@ describe("BatchIngestor", () => {
       imageScanningConfiguration: { scanOnPush: true },
     });
     expect(repo.forceDelete).to.equal(false);
-    const image = oneOfType("awsx:ecr:Image").inputs;
-    expect(image.repositoryUrl).to.equal("123456789012.dkr.ecr.us-east-1.amazonaws.com/cinelake-alice-batch-ingestor");
-    expect(image.platform).to.equal("linux/amd64");
-    expect(image).to.include({ context: "/ctx", dockerfile: "/ctx/Dockerfile" });
+    // Deploy finding 10: built and pushed with @pulumi/docker, with ECR credentials from aws.ecr.getAuthorizationToken.
+    const imageResource = oneOfType("docker:index/image:Image");
+    const image = plain(imageResource.inputs) as {
+      imageName: string;
+      build: Record<string, string>;
+      registry: Record<string, string>;
+    };
+    expect(image.imageName).to.equal(
+      "123456789012.dkr.ecr.us-east-1.amazonaws.com/cinelake-alice-batch-ingestor:latest",
+    );
+    expect(image.build).to.include({ context: "/ctx", dockerfile: "/ctx/Dockerfile", platform: "linux/amd64" });
+    expect(image.registry).to.include({
+      server: "123456789012.dkr.ecr.us-east-1.amazonaws.com/cinelake-alice-batch-ingestor",
+      username: "AWS",
+    });
+    // The ECR password makes the whole registry setting a secret, so it is encrypted in the state.
+    expect(isSecret(imageResource.inputs.registry), "the registry credentials").to.equal(true);
+    // The run line names the pushed digest, so it runs exactly this update's image.
     expect(await valueOf(ingestor.imageUri)).to.match(/cinelake-alice-batch-ingestor@sha256:[0-9a-f]{64}$/);
+    expect(await valueOf(ingestor.dockerRunCommand)).to.match(/ \S+cinelake-alice-batch-ingestor@sha256:[0-9a-f]{64}$/);
     expect(oneOfType("aws:ecr/lifecyclePolicy:LifecyclePolicy").inputs.repository).to.equal(
       "cinelake-alice-batch-ingestor",
     );
@@ -160,7 +177,7 @@ describe("BatchIngestor", () => {
   it("bundles the real CLI next to its Dockerfile by default (prepareImageContext)", async () => {
     build("alice", { image: undefined });
     await settle();
-    const image = oneOfType("awsx:ecr:Image").inputs;
+    const image = (plain(oneOfType("docker:index/image:Image").inputs) as { build: Record<string, string> }).build;
     expect(image.dockerfile).to.equal(resolve(String(image.context), "Dockerfile"));
     expect(existsSync(String(image.dockerfile)), String(image.dockerfile)).to.equal(true);
     expect(existsSync(resolve(String(image.context), "dist/cli.js"))).to.equal(true);
@@ -169,7 +186,7 @@ describe("BatchIngestor", () => {
   it("can skip the image build", async () => {
     const { ingestor } = build("alice", { buildImage: false });
     await settle();
-    expect(ofType("awsx:ecr:Image")).to.have.length(0);
+    expect(ofType("docker:index/image:Image")).to.have.length(0);
     expect(await valueOf(ingestor.imageUri)).to.match(/cinelake-alice-batch-ingestor:latest$/);
   });
 

@@ -136,6 +136,20 @@ export function datasetSql(database: string, view: string): string {
   return `SELECT ${columns.join(", ")} FROM "${database}"."${view}"`;
 }
 
+/** What QuickSight (and CloudFormation's schema) allow as a key of a dataset's physical or logical table map. */
+export const TABLE_ID = /^[0-9a-zA-Z-]{1,64}$/;
+
+/**
+ * The key of a view's table in its dataset's `physicalTableMap`: the view name with `-` for `_`, because QuickSight
+ * refuses underscores there (`[0-9a-zA-Z-]{1,64}`). The dashboard's dataset identifiers stay the view names: they live
+ * in the definition, which allows them.
+ */
+export function physicalTableId(view: string): string {
+  const id = view.replace(/_/g, "-");
+  if (!TABLE_ID.test(id)) throw new Error(`view ${view} gives no valid QuickSight table id (${id})`);
+  return id;
+}
+
 /** The dataset's input columns, from the registry. */
 export function datasetColumns(view: string): InputColumn[] {
   return viewByName(view).columns.map((c) => ({ name: c.name, type: quickSightType(c) }));
@@ -444,7 +458,133 @@ export function quickSightDefinition(
   };
 }
 
+// --- The data source's role (pure) -----------------------------------------------------------------------------
+
+/** What {@link quickSightRoleStatements} scopes the role to. */
+export interface QuickSightRoleScope {
+  /** The lake bucket's ARN (its partition is used for every other ARN). */
+  bucketArn: string;
+  /** The lake bucket's KMS key, when it is not SSE-S3. */
+  kmsKeyArn?: string;
+  /** The deploying account. */
+  accountId: string;
+  /** The stack's region (Athena's and Glue's). */
+  region: string;
+  /** The StarSchema's Athena workgroup. */
+  workgroup: string;
+  /** The Glue database of the Refined tables and views. */
+  database: string;
+}
+
+/** The Athena actions QuickSight calls on the workgroup (AWSQuicksightAthenaAccess's, minus the deprecated ones). */
+export const QUICKSIGHT_ATHENA_WORKGROUP_ACTIONS = [
+  "athena:StartQueryExecution",
+  "athena:GetQueryExecution",
+  "athena:BatchGetQueryExecution",
+  "athena:GetQueryResults",
+  "athena:GetQueryResultsStream",
+  "athena:StopQueryExecution",
+  "athena:GetWorkGroup",
+] as const;
+
+/** The Athena actions on the data catalog QuickSight browses (databases, tables, columns). */
+export const QUICKSIGHT_ATHENA_CATALOG_ACTIONS = [
+  "athena:GetDataCatalog",
+  "athena:ListDatabases",
+  "athena:GetDatabase",
+  "athena:ListTableMetadata",
+  "athena:GetTableMetadata",
+] as const;
+
+/**
+ * The Athena list actions that take no resource: IAM only matches them against `Resource: "*"`, so scoping them to
+ * an ARN silently denies them (QuickSight then cannot list the workgroups and catalogs when it validates the source).
+ */
+export const QUICKSIGHT_ATHENA_UNSCOPED_ACTIONS = ["athena:ListDataCatalogs", "athena:ListWorkGroups"] as const;
+
+/**
+ * The statements of the role QuickSight assumes for the Athena data source: read `Refined/<table>/` and read/write
+ * Athena's results prefix (plus `s3:GetBucketLocation` on the bucket, which Athena calls to check the output location
+ * before running a query), query the stack's workgroup, browse the AwsDataCatalog, read the stack's Glue database,
+ * and the two list actions that only exist on `*`. Pure, so policy linters and tests can check it without Pulumi.
+ */
+export function quickSightRoleStatements(scope: QuickSightRoleScope): PolicyStatement[] {
+  const partition = /^arn:(aws[a-z-]*):/.exec(scope.bucketArn)?.[1] ?? "aws";
+  const { accountId: account, region, workgroup, database } = scope;
+  const refinedPrefixes = TABLES.filter((t) => t.zone === "refined").map((t) => refinedTablePrefix(t.name));
+  return [
+    ...s3PrefixPolicyStatements(scope.bucketArn, {
+      read: [...refinedPrefixes, SYSTEM_PREFIXES.athenaResults],
+      write: [SYSTEM_PREFIXES.athenaResults],
+      ...(scope.kmsKeyArn ? { kmsKeyArn: scope.kmsKeyArn } : {}),
+    }),
+    { Sid: "LakeBucketLocation", Effect: "Allow", Action: ["s3:GetBucketLocation"], Resource: [scope.bucketArn] },
+    {
+      Sid: "AthenaWorkgroup",
+      Effect: "Allow",
+      Action: [...QUICKSIGHT_ATHENA_WORKGROUP_ACTIONS],
+      Resource: [`arn:${partition}:athena:${region}:${account}:workgroup/${workgroup}`],
+    },
+    {
+      Sid: "AthenaCatalog",
+      Effect: "Allow",
+      Action: [...QUICKSIGHT_ATHENA_CATALOG_ACTIONS],
+      Resource: [`arn:${partition}:athena:${region}:${account}:datacatalog/AwsDataCatalog`],
+    },
+    { Sid: "AthenaList", Effect: "Allow", Action: [...QUICKSIGHT_ATHENA_UNSCOPED_ACTIONS], Resource: "*" },
+    {
+      Sid: "GlueCatalogRead",
+      Effect: "Allow",
+      Action: [
+        "glue:GetDatabase",
+        "glue:GetDatabases",
+        "glue:GetTable",
+        "glue:GetTables",
+        "glue:GetPartition",
+        "glue:GetPartitions",
+        "glue:BatchGetPartition",
+      ],
+      Resource: [
+        `arn:${partition}:glue:${region}:${account}:catalog`,
+        `arn:${partition}:glue:${region}:${account}:database/${database}`,
+        `arn:${partition}:glue:${region}:${account}:table/${database}/*`,
+      ],
+    },
+  ];
+}
+
 // --- The component ---------------------------------------------------------------------------------------------
+
+/** A view's Glue table as a Dashboard needs it: the resource to wait for, and its name and database. */
+export type ViewTableRef = pulumi.Resource & { name: pulumi.Output<string>; databaseName: pulumi.Output<string> };
+
+/** Fails (with the fix) when the principal belongs to another account than the one the stack deploys to. */
+export function checkPrincipalAccount(principal: QuickSightPrincipal, account: string): void {
+  if (account !== principal.accountId)
+    throw new ConfigError(
+      "principalArn",
+      `names account ${principal.accountId} but the stack deploys to ${account}`,
+      "use a QuickSight user or group of the deploying account",
+    );
+}
+
+/**
+ * The principal's ARN once it is known to belong to the deploying account and (unless `lookUp` is false) to exist in
+ * QuickSight — which also proves the account's subscription. The account is checked first: a principal of another
+ * account would otherwise fail the lookup with a misleading "no subscription". Consume the result in a resource's
+ * input (the Dashboard puts it in the DataSource's tags): an output nothing consumes would reject unhandled.
+ */
+export function checkedPrincipal(
+  principal: QuickSightPrincipal,
+  accountId: pulumi.Input<string>,
+  lookUp: boolean,
+  opts: pulumi.InvokeOptions,
+): pulumi.Output<string> {
+  return pulumi.output(accountId).apply((account): Promise<string> => {
+    checkPrincipalAccount(principal, account);
+    return lookUp ? checkQuickSightPrincipal(principal, opts) : Promise.resolve(principal.arn);
+  });
+}
 
 /** The arguments of a {@link Dashboard}. */
 export interface DashboardArgs {
@@ -454,6 +594,11 @@ export interface DashboardArgs {
   workgroupName: pulumi.Input<string>;
   /** The StarSchema's Glue database holding the Refined tables and the analysis views. */
   refinedDatabaseName: pulumi.Input<string>;
+  /**
+   * The Glue table of each analysis view the dashboard reads (the StarSchema's `viewTables`): each DataSet depends on
+   * its view's table, because QuickSight validates the SQL against the view when the DataSet is created.
+   */
+  viewTables: Record<string, ViewTableRef>;
   /** The lake bucket's ARN: QuickSight's role reads Refined/ and writes Athena's results prefix there. */
   lakeBucketArn: pulumi.Input<string>;
   /** The lake bucket's KMS key, when it is not SSE-S3. */
@@ -507,21 +652,17 @@ export class Dashboard extends pulumi.ComponentResource {
     const nativeTags = Object.entries(tags).map(([key, value]) => ({ key, value }));
     const parent = { parent: this };
     const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
-    if (principal.accountId !== undefined)
-      accountId.apply((account) => {
-        if (account !== principal.accountId)
-          throw new ConfigError(
-            "principalArn",
-            `names account ${principal.accountId} but the stack deploys to ${account}`,
-            "use a QuickSight user or group of the deploying account",
-          );
-      });
+    for (const view of dashboardDatasets(dashboard))
+      if (!args.viewTables[view])
+        throw new ConfigError(
+          "viewTables",
+          `has no Glue table for view ${view}`,
+          "pass the StarSchema's viewTables (a registry view without SQL is not created, so no dataset can read it)",
+        );
 
-    // The subscription check: looking the principal up fails when QuickSight is not subscribed in the account.
-    const checked =
-      args.checkSubscription === false
-        ? pulumi.output(principal.arn)
-        : pulumi.output(checkQuickSightPrincipal(principal, parent));
+    // The account and subscription checks flow into the DataSource's tags, so a failure stops the deploy before
+    // QuickSight is called, and is reported as that resource's error instead of an unhandled rejection.
+    const checked = checkedPrincipal(principal, accountId, args.checkSubscription !== false, parent);
 
     // QuickSight's own role for this data source, scoped to the Refined tables and Athena's results.
     const role = new aws.iam.Role(
@@ -533,55 +674,19 @@ export class Dashboard extends pulumi.ComponentResource {
       },
       parent,
     );
-    const refinedPrefixes = TABLES.filter((t) => t.zone === "refined").map((t) => refinedTablePrefix(t.name));
     const region = aws.getRegionOutput({}, parent).region;
     const statements = pulumi
       .all([args.lakeBucketArn, args.kmsKeyArn, accountId, region, args.workgroupName, args.refinedDatabaseName])
-      .apply(([bucketArn, kmsKeyArn, account, reg, workgroup, database]) => [
-        ...s3PrefixPolicyStatements(bucketArn, {
-          read: [...refinedPrefixes, SYSTEM_PREFIXES.athenaResults],
-          write: [SYSTEM_PREFIXES.athenaResults],
-          kmsKeyArn,
+      .apply(([bucketArn, kmsKeyArn, account, reg, workgroup, database]) =>
+        quickSightRoleStatements({
+          bucketArn,
+          ...(kmsKeyArn ? { kmsKeyArn } : {}),
+          accountId: account,
+          region: reg,
+          workgroup,
+          database,
         }),
-        {
-          Sid: "AthenaWorkgroup",
-          Effect: "Allow" as const,
-          Action: [
-            "athena:StartQueryExecution",
-            "athena:GetQueryExecution",
-            "athena:GetQueryResults",
-            "athena:StopQueryExecution",
-            "athena:GetWorkGroup",
-            "athena:ListDataCatalogs",
-            "athena:GetDataCatalog",
-            "athena:ListDatabases",
-            "athena:GetDatabase",
-            "athena:ListTableMetadata",
-            "athena:GetTableMetadata",
-          ],
-          Resource: [
-            `arn:aws:athena:${reg}:${account}:workgroup/${workgroup}`,
-            `arn:aws:athena:${reg}:${account}:datacatalog/AwsDataCatalog`,
-          ],
-        },
-        {
-          Sid: "GlueCatalogRead",
-          Effect: "Allow" as const,
-          Action: [
-            "glue:GetDatabase",
-            "glue:GetDatabases",
-            "glue:GetTable",
-            "glue:GetTables",
-            "glue:GetPartition",
-            "glue:GetPartitions",
-          ],
-          Resource: [
-            `arn:aws:glue:${reg}:${account}:catalog`,
-            `arn:aws:glue:${reg}:${account}:database/${database}`,
-            `arn:aws:glue:${reg}:${account}:table/${database}/*`,
-          ],
-        },
-      ]);
+      );
     const policy = new aws.iam.RolePolicy(
       `${name}-role-policy`,
       {
@@ -612,6 +717,7 @@ export class Dashboard extends pulumi.ComponentResource {
     const dataSets: Record<string, awsnative.quicksight.DataSet> = {};
     for (const view of dashboardDatasets(dashboard)) {
       const id = physicalName(stack, ["ds", view.replace(/_/g, "-")], { maxLength: 128 });
+      const table = args.viewTables[view]!;
       dataSets[view] = new awsnative.quicksight.DataSet(
         `${name}-${view}`,
         {
@@ -620,11 +726,14 @@ export class Dashboard extends pulumi.ComponentResource {
           name: `cinelake ${stack} – ${view}`,
           importMode: "DIRECT_QUERY",
           physicalTableMap: {
-            [view]: {
+            [physicalTableId(view)]: {
               customSql: {
                 dataSourceArn: dataSource.arn,
                 name: view,
-                sqlQuery: pulumi.output(args.refinedDatabaseName).apply((database) => datasetSql(database, view)),
+                // The view's own table names the database, so the SQL reads exactly the view the DataSet waits for.
+                sqlQuery: pulumi
+                  .all([table.databaseName, table.name])
+                  .apply(([database, viewName]) => datasetSql(database, viewName)),
                 columns: datasetColumns(view),
               },
             },
@@ -632,7 +741,8 @@ export class Dashboard extends pulumi.ComponentResource {
           permissions: owner(OWNER_ACTIONS.dataSet),
           tags: nativeTags,
         },
-        parent,
+        // QuickSight reads the view's columns when the DataSet is created: the view must exist first.
+        { parent: this, dependsOn: [table] },
       );
     }
     this.dataSetArns = pulumi.all(Object.fromEntries(Object.entries(dataSets).map(([view, ds]) => [view, ds.arn])));

@@ -136,6 +136,11 @@ export class StarSchema extends pulumi.ComponentResource {
   readonly tableNames: string[];
   /** The view names created (registry views that have SQL). */
   readonly viewNames: string[];
+  /**
+   * The Glue table of each view created, by view name: what reads a view (the Dashboard's datasets) depends on it,
+   * so nothing queries a view before `pulumi up` has created it.
+   */
+  readonly viewTables: Record<string, aws.glue.CatalogTable>;
 
   /** Creates the databases, tables, views, workgroup and workflow. */
   constructor(name: string, args: StarSchemaArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -200,10 +205,11 @@ export class StarSchema extends pulumi.ComponentResource {
       if (table.zone === "refined") refinedTables.push(resource);
     }
 
+    const viewTables: Record<string, aws.glue.CatalogTable> = {};
     for (const view of views) {
       // The encoding's schema is the database the view's unqualified table names resolve in.
       const definition = databases.refined.name.apply((schema) => prestoViewDefinition(view, schema));
-      new aws.glue.CatalogTable(
+      viewTables[view.name] = new aws.glue.CatalogTable(
         `${name}-${view.name}`,
         {
           name: view.name,
@@ -303,6 +309,7 @@ export class StarSchema extends pulumi.ComponentResource {
     this.workflowName = workflow ? workflow.name : pulumi.output(undefined);
     this.tableNames = tables.map((table) => table.name);
     this.viewNames = views.map((view) => view.name);
+    this.viewTables = viewTables;
     this.registerOutputs({
       trustedDatabaseName: this.trustedDatabaseName,
       refinedDatabaseName: this.refinedDatabaseName,

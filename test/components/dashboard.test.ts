@@ -1,29 +1,61 @@
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import {
   Dashboard,
+  TABLE_ID,
   checkQuickSightPrincipal,
+  checkedPrincipal,
   parseQuickSightPrincipal,
+  physicalTableId,
   quickSightDefinition,
+  quickSightRoleStatements,
   type DashboardArgs,
 } from "../../components/dashboard";
 import { ConfigError } from "../../components/naming";
 import { viewByName } from "../../components/tables";
-import { DASHBOARD, validateVisuals, visualColumns, type DashboardDef } from "../../components/visuals";
+import {
+  DASHBOARD,
+  dashboardDatasets,
+  validateVisuals,
+  visualColumns,
+  type DashboardDef,
+} from "../../components/visuals";
+import { previewStack } from "../../programs/preview/stack";
 import { oneOfType, ofType, parsePolicy, plain, resetRegistered, settle, useMocks } from "../support/pulumiMocks";
 
 const PRINCIPAL = "arn:aws:quicksight:us-east-1:123456789012:user/default/alice";
 const BUCKET_ARN = "arn:aws:s3:::cinelake-alice-lake";
+const DATABASE = "cinelake_alice_refined";
+
+/** Stand-ins for the StarSchema's view tables (one Glue table per view the dashboard reads). */
+function viewTables(): Record<string, aws.glue.CatalogTable> {
+  return Object.fromEntries(
+    dashboardDatasets(DASHBOARD).map((view) => [
+      view,
+      new aws.glue.CatalogTable(`view-${view}`, { name: view, databaseName: DATABASE, tableType: "VIRTUAL_VIEW" }),
+    ]),
+  );
+}
 
 function build(overrides: Partial<DashboardArgs> = {}): Dashboard {
   return new Dashboard("alice-dashboard", {
     stackName: "alice",
     workgroupName: "cinelake-alice",
-    refinedDatabaseName: "cinelake_alice_refined",
+    refinedDatabaseName: DATABASE,
+    viewTables: viewTables(),
     lakeBucketArn: BUCKET_ARN,
     principalArn: PRINCIPAL,
     ...overrides,
   });
+}
+
+/** A Pulumi output's settled value or error (the SDK's `promise()` is internal, but it is how an output rejects). */
+function settled<T>(output: pulumi.Output<T>): Promise<{ value?: T; error?: Error }> {
+  return (output as unknown as { promise(): Promise<T> }).promise().then(
+    (value) => ({ value }),
+    (error: Error) => ({ error }),
+  );
 }
 
 type Json = Record<string, unknown>;
@@ -242,6 +274,100 @@ describe("Dashboard component", () => {
     expect(() => build({ dashboard })).to.throw(ConfigError, /dashboard: .*v_missing/);
   });
 
+  it("finding 1: keys each dataset's physical table by an id QuickSight allows ([0-9a-zA-Z-]{1,64}), not the view name", async () => {
+    build();
+    await settle();
+    const dataSets = ofType("aws-native:quicksight:DataSet");
+    expect(dataSets).to.have.length(dashboardDatasets(DASHBOARD).length);
+    for (const ds of dataSets) {
+      const inputs = plain(ds.inputs) as Json;
+      const keys = Object.keys(inputs.physicalTableMap as Json);
+      const view =
+        (((inputs.physicalTableMap as Record<string, Json>)[keys[0]!]?.customSql as Json).name as string) ?? "";
+      expect(keys, ds.name).to.deep.equal([physicalTableId(view)]);
+      for (const key of keys) expect(key, ds.name).to.match(TABLE_ID);
+      // A logical table (none today) may only point at a physical table of the same dataset.
+      for (const [key, logical] of Object.entries((inputs.logicalTableMap ?? {}) as Record<string, Json>)) {
+        expect(key).to.match(TABLE_ID);
+        expect(keys).to.include((logical.source as Json).physicalTableId);
+      }
+    }
+    expect(physicalTableId("v_title_summary")).to.equal("v-title-summary");
+    expect(() => physicalTableId(`v_${"x".repeat(70)}`)).to.throw(/no valid QuickSight table id/);
+  });
+
+  it("finding 5: QuickSight's role has what Athena needs (GetBucketLocation, AWSQuicksightAthenaAccess's query actions), list actions alone on *", async () => {
+    build();
+    await settle();
+    const policy = parsePolicy(oneOfType("aws:iam/rolePolicy:RolePolicy").inputs.policy);
+    const granted = (action: string) =>
+      policy.Statement.filter((s) => s.Effect === "Allow" && ([s.Action].flat() as string[]).includes(action)).map(
+        (s) => [s.Resource].flat() as string[],
+      );
+    expect(granted("s3:GetBucketLocation")).to.deep.equal([[BUCKET_ARN]]);
+    const workgroup = "arn:aws:athena:us-east-1:123456789012:workgroup/cinelake-alice";
+    for (const action of [
+      "athena:StartQueryExecution",
+      "athena:GetQueryExecution",
+      "athena:BatchGetQueryExecution",
+      "athena:GetQueryResults",
+      "athena:GetQueryResultsStream",
+      "athena:StopQueryExecution",
+      "athena:GetWorkGroup",
+    ])
+      expect(granted(action), action).to.deep.equal([[workgroup]]);
+    const catalog = "arn:aws:athena:us-east-1:123456789012:datacatalog/AwsDataCatalog";
+    for (const action of ["athena:GetDataCatalog", "athena:ListDatabases", "athena:GetTableMetadata"])
+      expect(granted(action), action).to.deep.equal([[catalog]]);
+    // Actions without a resource type match only "*": scoped, IAM denies them.
+    for (const action of ["athena:ListDataCatalogs", "athena:ListWorkGroups"])
+      expect(granted(action), action).to.deep.equal([["*"]]);
+    const onStar = policy.Statement.filter((s) => ([s.Resource].flat() as string[]).includes("*"));
+    expect(onStar.flatMap((s) => [s.Action].flat()).sort()).to.deep.equal([
+      "athena:ListDataCatalogs",
+      "athena:ListWorkGroups",
+    ]);
+    // Everything else stays scoped: no other wildcard resource, no bucket-wide object access.
+    const resources = policy.Statement.flatMap((s) => [s.Resource].flat() as string[]);
+    expect(resources.filter((r) => r === `${BUCKET_ARN}/*`)).to.deep.equal([]);
+  });
+
+  it("finding 5: the role's statements are a pure function, with the bucket's partition in every ARN", () => {
+    const statements = quickSightRoleStatements({
+      bucketArn: "arn:aws-cn:s3:::cinelake-alice-lake",
+      accountId: "123456789012",
+      region: "cn-north-1",
+      workgroup: "cinelake-alice",
+      database: DATABASE,
+      kmsKeyArn: "arn:aws-cn:kms:cn-north-1:123456789012:key/abc",
+    });
+    const arns = statements.flatMap((s) => [s.Resource ?? []].flat()).filter((r) => r !== "*");
+    expect(arns.length).to.be.greaterThan(5);
+    for (const arn of arns) expect(arn).to.match(/^arn:aws-cn:/);
+    expect(statements.flatMap((s) => [s.Action].flat())).to.include("kms:Decrypt");
+  });
+
+  it("finding 6: each dataset waits for its view's Glue table; a view without one is refused", async () => {
+    const tables = viewTables();
+    build({ viewTables: tables });
+    await settle();
+    const urnOf = (view: string) => {
+      const table = ofType("aws:glue/catalogTable:CatalogTable").find((t) => t.name === `view-${view}`);
+      if (!table) throw new Error(`no table for ${view}`);
+      return table.urn;
+    };
+    for (const ds of ofType("aws-native:quicksight:DataSet")) {
+      const view = String(plain(ds.inputs.name)).split(" – ").pop()!;
+      expect(ds.dependencies, ds.name).to.include(urnOf(view));
+    }
+    const missing = { ...tables };
+    delete missing.v_financials;
+    expect(() => build({ viewTables: missing })).to.throw(
+      ConfigError,
+      /viewTables: has no Glue table for view v_financials/,
+    );
+  });
+
   it("needs every dataset's ARN to build the definition", () => {
     expect(() => quickSightDefinition(DASHBOARD, {})).to.throw(/no dataset ARN for view v_title_summary/);
   });
@@ -276,5 +402,91 @@ describe("QuickSight subscription check", () => {
   it("passes when QuickSight knows the principal", async () => {
     await useMocks({ stack: "alice" });
     expect(await checkQuickSightPrincipal(parseQuickSightPrincipal(PRINCIPAL), {})).to.equal(PRINCIPAL);
+  });
+});
+
+describe("QuickSight account check (finding 11)", () => {
+  const OTHER_ACCOUNT = "999999999999";
+  after(() => useMocks({ stack: "alice" }));
+
+  /** Mocks whose caller identity is `account`; records the types registered. */
+  async function mocksFor(account: string, types: string[]) {
+    await pulumi.runtime.setMocks(
+      {
+        newResource: (args) => {
+          types.push(args.type);
+          return { id: `${args.name}-id`, state: { ...args.inputs, arn: `arn:mock:${args.name}` } };
+        },
+        call: (args) =>
+          args.token === "aws:index/getCallerIdentity:getCallerIdentity" ? { accountId: account } : args.inputs,
+      },
+      "cinelake",
+      "alice",
+      false,
+    );
+  }
+
+  /** Builds the dashboard and collects what reaches `unhandledRejection` meanwhile. */
+  async function buildCollecting(): Promise<{ dashboard: Dashboard; unhandled: unknown[] }> {
+    const unhandled: unknown[] = [];
+    const listener = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", listener);
+    try {
+      const dashboard = build();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return { dashboard, unhandled };
+    } finally {
+      process.off("unhandledRejection", listener);
+    }
+  }
+
+  it("a principal of another account fails the DataSource's input with the ConfigError, never an orphan rejection", async () => {
+    const types: string[] = [];
+    await mocksFor(OTHER_ACCOUNT, types);
+    const { dashboard, unhandled } = await buildCollecting();
+    const message = `principalArn: names account 123456789012 but the stack deploys to ${OTHER_ACCOUNT}`;
+    // The check flows into the DataSource: it is never created, nor anything reading it.
+    expect(types.filter((type) => type.startsWith("aws-native:"))).to.deep.equal([]);
+    const { error } = await settled(dashboard.dataSourceArn);
+    expect(error?.message).to.include(message);
+    // Pulumi reports a failed resource input through its own unhandled-rejection channel; every such report must be
+    // a resource's property carrying the message — the old check rejected on its own, attached to no resource.
+    for (const reason of unhandled) {
+      expect(String(reason)).to.include(message);
+      expect(String(reason), "attached to a resource property").to.match(/error serializing property/);
+    }
+    const alone = await settled(checkedPrincipal(parseQuickSightPrincipal(PRINCIPAL), OTHER_ACCOUNT, false, {}));
+    expect(alone.error).to.be.instanceOf(ConfigError);
+    expect(alone.error?.message).to.include(message);
+  });
+
+  it("the deploying account's principal passes both checks with no rejection at all", async () => {
+    const types: string[] = [];
+    await mocksFor("123456789012", types);
+    const { dashboard, unhandled } = await buildCollecting();
+    expect(unhandled).to.deep.equal([]);
+    expect(types).to.include("aws-native:quicksight:DataSource");
+    expect((await settled(dashboard.dataSourceArn)).value).to.equal("arn:mock:alice-dashboard-athena");
+    const checked = await settled(checkedPrincipal(parseQuickSightPrincipal(PRINCIPAL), "123456789012", true, {}));
+    expect(checked.value).to.equal(PRINCIPAL);
+  });
+});
+
+describe("Dashboard in the program (finding 6)", () => {
+  after(() => useMocks({ stack: "alice" }));
+
+  it("each DataSet of the dev stack depends on its view's Glue table", async () => {
+    const { resources } = await previewStack("dev");
+    const dataSets = resources.filter((r) => r.type === "aws-native:quicksight:DataSet");
+    expect(dataSets).to.have.length(dashboardDatasets(DASHBOARD).length);
+    for (const ds of dataSets) {
+      const sql = JSON.stringify(plain(ds.inputs.physicalTableMap));
+      const view = dashboardDatasets(DASHBOARD).find((v) => sql.includes(`.\\"${v}\\"`));
+      const table = resources.find(
+        (r) => r.type === "aws:glue/catalogTable:CatalogTable" && plain(r.inputs.name) === view,
+      );
+      expect(table?.inputs.tableType, String(view)).to.equal("VIRTUAL_VIEW");
+      expect(ds.dependencies, ds.name).to.include(table?.urn);
+    }
   });
 });

@@ -131,6 +131,17 @@ describe("StarSchema", () => {
       }
     });
 
+    it("exposes each view's Glue table by view name (what the Dashboard's datasets wait for)", async () => {
+      const withSql = VIEWS.filter((v) => v.sql.trim() !== "");
+      expect(Object.keys(schema.viewTables)).to.have.members(withSql.map((v) => v.name));
+      for (const def of withSql) {
+        const table = schema.viewTables[def.name]!;
+        expect(await valueOf(table.name)).to.equal(def.name);
+        expect(await valueOf(table.databaseName)).to.equal("cinelake_test_refined");
+        expect(await valueOf(table.tableType)).to.equal("VIRTUAL_VIEW");
+      }
+    });
+
     it("creates views whose SQL resolves against the cataloged Refined tables, unqualified, to the listed columns", () => {
       // sqlglot (Trino dialect) resolves every table and column of each view against what the Refined database holds.
       const refinedSchema = Object.fromEntries(

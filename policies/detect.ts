@@ -159,11 +159,30 @@ export function secretValue(value: string): string | undefined {
   if (/^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i.test(value)) return "it is a URL with a password in it";
   if (isReferenceValue(value) || /\s/.test(value)) return undefined;
   if (/^[0-9a-fA-F]{32,}$/.test(value)) return `it is a ${value.length}-character hex string, like an API key`;
-  if (value.length >= 24 && /[a-z]/.test(value) && /[A-Z]/.test(value) && /[0-9]/.test(value)) {
+  if (looksRandom(value)) {
     const bits = entropyBits(value);
-    if (bits >= 4) return `it is a ${value.length}-character random-looking string (${bits.toFixed(1)} bits/char)`;
+    return `it is a ${value.length}-character random-looking string (${bits.toFixed(1)} bits/char)`;
   }
   return undefined;
+}
+
+/**
+ * True for a long string of a token alphabet (base64, base64url) that mixes cases and digits the way random strings
+ * do: digits inside letter runs and lower-to-upper switches, at high entropy. Paths and names (`Raw/Local/CSV/2022/...`,
+ * `cinelake-dev-123456789012-lake`) have the characters but not the mixing.
+ */
+export function looksRandom(value: string): boolean {
+  if (value.length < 24 || !/^[A-Za-z0-9+/=_-]+$/.test(value)) return false;
+  if (!/[a-z]/.test(value) || !/[A-Z]/.test(value) || !/[0-9]/.test(value)) return false;
+  let letterDigitSwitches = 0;
+  let lowerUpperSwitches = 0;
+  for (let i = 1; i < value.length; i++) {
+    const [before, after] = [value[i - 1]!, value[i]!];
+    if ((/[A-Za-z]/.test(before) && /[0-9]/.test(after)) || (/[0-9]/.test(before) && /[A-Za-z]/.test(after)))
+      letterDigitSwitches += 1;
+    if (/[a-z]/.test(before) && /[A-Z]/.test(after)) lowerUpperSwitches += 1;
+  }
+  return letterDigitSwitches >= 2 && lowerUpperSwitches >= 2 && entropyBits(value) >= 4;
 }
 
 /**

@@ -12,6 +12,7 @@ import { API_INGESTOR_ENV, LAMBDA_HANDLER, buildLayer, bundleHandler } from "../
 import type { LakeBucketRef } from "./dataLakeBucket";
 import { DATASETS, datasetPrefix } from "./lakePaths";
 import { ConfigError, NAME_LIMITS, checkStackName, physicalName } from "./naming";
+import { childOptions } from "./resourceOptions";
 import {
   logsStatement,
   policyDocument,
@@ -232,7 +233,7 @@ export class ApiIngestor extends pulumi.ComponentResource {
     const secretPrefix = physicalName(stack, ["tmdb-token"], { maxLength: NAME_LIMITS.secret }) + "-";
     const tags = { project: "cinelake", stack, ...(args.tags ?? {}) };
     const packaged = args.code && args.layerCode ? { code: args.code, layerCode: args.layerCode } : packageCode();
-    const child = { parent: this };
+    const child = childOptions(this);
 
     // A name prefix, not a fixed name: a deleted secret's name stays reserved for days, which would block a re-deploy.
     const secret = new aws.secretsmanager.Secret(
@@ -285,7 +286,8 @@ export class ApiIngestor extends pulumi.ComponentResource {
           policyDocument([
             ...s3PrefixPolicyStatements(bucketArn, {
               // The CSVs to select ids from; its own Raw TMDB output, read back because Raw files are the truth when
-              // they and the checkpoint disagree; its checkpoint. It never deletes anything.
+              // they and the checkpoint disagree; its checkpoint. It never deletes anything. The first run reads a
+              // checkpoint not written yet: the bucket-wide s3:ListBucket included makes S3 answer 404, not 403.
               read: [
                 datasetPrefix(DATASETS.rawMoviesCsv),
                 datasetPrefix(DATASETS.rawSeriesCsv),
@@ -346,7 +348,7 @@ export class ApiIngestor extends pulumi.ComponentResource {
         tags,
       },
       // The role must be able to log and read the secret before the first invocation.
-      { parent: this, dependsOn: [rolePolicy, logGroup] },
+      childOptions(this, { dependsOn: [rolePolicy, logGroup] }),
     );
     new aws.lambda.FunctionEventInvokeConfig(
       `${name}-on-failure`,
@@ -375,7 +377,7 @@ export class ApiIngestor extends pulumi.ComponentResource {
       new aws.cloudwatch.EventTarget(
         `${name}-schedule`,
         { rule: rule.name, arn: fn.arn, input: JSON.stringify({ source: "schedule" }) },
-        { parent: this, dependsOn: [permission] },
+        childOptions(this, { dependsOn: [permission] }),
       );
     }
 

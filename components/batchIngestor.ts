@@ -9,6 +9,7 @@ import { prepareImageContext } from "../runtime/batch-ingestor/build";
 import type { LakeBucketRef } from "./dataLakeBucket";
 import { DATASETS, datasetPrefix, type DatasetLocation } from "./lakePaths";
 import { ConfigError, NAME_LIMITS, checkStackName, physicalName } from "./naming";
+import { childOptions } from "./resourceOptions";
 import { policyDocument, principalTrustPolicy, s3PrefixPolicyStatements, type PolicyStatement } from "./policy";
 
 /** The datasets the container writes, by spec. */
@@ -108,7 +109,7 @@ export class BatchIngestor extends pulumi.ComponentResource {
     const policyName = physicalName(stack, ["batch-ingestor"], { maxLength: NAME_LIMITS.iamPolicy });
     const prefixes = [...new Set(specs)].map((spec) => datasetPrefix(BATCH_DATASETS[spec]));
     const tags = { project: "cinelake", stack, ...(args.tags ?? {}) };
-    const child = { parent: this };
+    const child = childOptions(this);
 
     const repository = new aws.ecr.Repository(
       `${name}-repo`,
@@ -170,15 +171,9 @@ export class BatchIngestor extends pulumi.ComponentResource {
         JSON.stringify(
           policyDocument([
             // Read back what it wrote (idempotency and checksum checks), write with multipart uploads and abort
-            // them on failure, delete an object whose checksum did not match. Bucket-wide listing because the
-            // runtime's HeadBucket check is authorized as s3:ListBucket (key names only, never contents).
-            ...s3PrefixPolicyStatements(bucketArn, {
-              read: prefixes,
-              write: prefixes,
-              delete: prefixes,
-              bucketWideList: true,
-              kmsKeyArn,
-            }),
+            // them on failure, delete an object whose checksum did not match. The bucket-wide s3:ListBucket this
+            // includes is what its HeadBucket check and its HeadObject on a not-yet-written key need.
+            ...s3PrefixPolicyStatements(bucketArn, { read: prefixes, write: prefixes, delete: prefixes, kmsKeyArn }),
             // The runtime keeps each file's SHA-256 as the object's `sha256` tag (written after the upload is
             // verified) and reads it back for idempotency.
             {

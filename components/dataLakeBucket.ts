@@ -5,6 +5,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { datasetPrefix, lakeKey, s3Uri, type DatasetLocation, type LakePath, type Zone } from "./lakePaths";
 import { ConfigError, DEFAULT_NAME_PREFIX, checkStackName, lakeBucketName } from "./naming";
+import { childOptions } from "./resourceOptions";
 import { denyInsecureTransportStatement, policyDocument, type PolicyStatement } from "./policy";
 
 /** What a component needs to know about the lake bucket; a {@link DataLakeBucket} satisfies it. */
@@ -80,7 +81,7 @@ export class DataLakeBucket extends pulumi.ComponentResource implements LakeBuck
     if (noncurrentDays !== false) checkDays(noncurrentDays, "noncurrentVersionDays");
     const abortDays = checkDays(args.abortIncompleteUploadDays ?? 7, "abortIncompleteUploadDays");
     const tags = { project: "cinelake", stack: args.stackName, ...(args.tags ?? {}) };
-    const child = { parent: this };
+    const child = childOptions(this);
 
     this.plannedBucketName = bucketName;
     this.bucket = new aws.s3.Bucket(
@@ -151,7 +152,7 @@ export class DataLakeBucket extends pulumi.ComponentResource implements LakeBuck
         ],
       },
       // S3 applies lifecycle rules against the versioning state, so set that first.
-      { parent: this, dependsOn: [versioningResource] },
+      childOptions(this, { dependsOn: [versioningResource] }),
     );
     new aws.s3.BucketPolicy(
       `${name}-policy`,
@@ -166,7 +167,7 @@ export class DataLakeBucket extends pulumi.ComponentResource implements LakeBuck
           ),
       },
       // With blockPublicPolicy on first, a mistakenly public extra statement is refused rather than briefly applied.
-      { parent: this, dependsOn: [publicAccess] },
+      childOptions(this, { dependsOn: [publicAccess] }),
     );
 
     this.bucketName = this.bucket.bucket;

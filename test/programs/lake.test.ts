@@ -317,6 +317,14 @@ describe("the stack program", () => {
       const bucket = built.resources.find((r) => r.type === "aws:s3/bucket:Bucket")!;
       expect(bucket.inputs.forceDestroy).to.equal(true);
     });
+    // Deploy finding 13: with explicit physical names, Pulumi's default create-before-delete replacement fails on the
+    // name the old resource still holds. The engine receives deleteBeforeReplace for every resource of the stack.
+    it("replaces every resource by deleting it first, since their names are fixed", () => {
+      const custom = built.resources.filter((r) => r.custom);
+      expect(custom.filter((r) => physicalIds(r).length > 0).length).to.be.greaterThan(20);
+      const createFirst = custom.filter((r) => !r.deleteBeforeReplace).map((r) => `${r.type} ${r.name}`);
+      expect(createFirst).to.deep.equal([]);
+    });
   });
 
   describe("two stacks in one account", () => {

@@ -5,6 +5,7 @@
 import { expect } from "chai";
 import {
   AWS_NATIVE_PREFIX,
+  CFN_LINT_INSTALL,
   formatFinding,
   validateCloudFormation,
   type CloudFormationReport,
@@ -98,5 +99,17 @@ describe("CloudFormation schemas (cfn-lint) over the aws-native resources", () =
     expect(long?.message).to.include("is longer than 2048");
     // Nothing else: the three planted errors are the only ones (the unbroken stack has none).
     expect(errors.map((e) => `${e.rule} ${e.path}`)).to.have.length(3);
+  });
+
+  it("fails with the install line when cfn-lint or its Python package is missing, never passing silently", async () => {
+    const { resources } = await previewStack("dev");
+    for (const options of [{ cfnLint: "/nonexistent/cfn-lint" }, { python: "/nonexistent/python3" }]) {
+      const error = await validateCloudFormation(resources, options).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(error?.message, JSON.stringify(options)).to.include(CFN_LINT_INSTALL);
+      expect(error?.message.split("\n"), "one line").to.have.length(1);
+    }
   });
 });

@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { TABLES, viewByName, type Column } from "./tables";
 import { refinedTablePrefix, SYSTEM_PREFIXES } from "./lakePaths";
 import { ConfigError, checkStackName, physicalName } from "./naming";
+import { childOptions } from "./resourceOptions";
 import { policyJson, s3PrefixPolicyStatements, serviceTrustPolicy, type PolicyStatement } from "./policy";
 import {
   DASHBOARD,
@@ -650,7 +651,7 @@ export class Dashboard extends pulumi.ComponentResource {
       );
     const tags = { ...(args.tags ?? {}), "cinelake:stack": stack };
     const nativeTags = Object.entries(tags).map(([key, value]) => ({ key, value }));
-    const parent = { parent: this };
+    const parent = childOptions(this);
     const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
     for (const view of dashboardDatasets(dashboard))
       if (!args.viewTables[view])
@@ -711,7 +712,7 @@ export class Dashboard extends pulumi.ComponentResource {
         // The checked principal flows into a tag, so the subscription check runs before QuickSight is called.
         tags: checked.apply((arn) => [...nativeTags, { key: "cinelake:owner", value: arn.split("/").pop() ?? arn }]),
       },
-      { parent: this, dependsOn: [policy] },
+      childOptions(this, { dependsOn: [policy] }),
     );
 
     const dataSets: Record<string, awsnative.quicksight.DataSet> = {};
@@ -742,7 +743,7 @@ export class Dashboard extends pulumi.ComponentResource {
           tags: nativeTags,
         },
         // QuickSight reads the view's columns when the DataSet is created: the view must exist first.
-        { parent: this, dependsOn: [table] },
+        childOptions(this, { dependsOn: [table] }),
       );
     }
     this.dataSetArns = pulumi.all(Object.fromEntries(Object.entries(dataSets).map(([view, ds]) => [view, ds.arn])));

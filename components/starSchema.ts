@@ -19,6 +19,7 @@ import {
 } from "./glueCatalog";
 import { SYSTEM_PREFIXES } from "./lakePaths";
 import { ConfigError, NAME_LIMITS, catalogName, checkStackName, physicalName } from "./naming";
+import { childOptions } from "./resourceOptions";
 import { checkGlueCron, type GlueJobRef } from "./sparkJob";
 import { TABLES, VIEWS, type TableDef, type ViewDef } from "./tables";
 
@@ -154,7 +155,7 @@ export class StarSchema extends pulumi.ComponentResource {
         extra: args.partitionProjection?.[table.name],
       });
 
-    const parent = { parent: this };
+    const parent = childOptions(this);
     const tags = args.tags;
     const bucketName = pulumi.output(args.bucket.bucketName);
     const dbNames = databaseNames(stackName);
@@ -225,7 +226,7 @@ export class StarSchema extends pulumi.ComponentResource {
             serDeInfo: { name: "-", serializationLibrary: "-" },
           },
         },
-        { parent: this, dependsOn: refinedTables },
+        childOptions(this, { dependsOn: refinedTables }),
       );
     }
 

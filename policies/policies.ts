@@ -182,14 +182,28 @@ const label = (resource: { type: string; name: string }) => `${resource.type.spl
 // The lake bucket (stack policies)
 // ------------------------------------------------------------------------------------------------------------------
 
-/** Runs a check on each lake bucket of the stack; not applicable when the stack has none. */
+/**
+ * False for a resource whose outputs are not known yet: a preview of a resource still to be created may hand stack
+ * policies empty outputs, and an empty public access block is not a public one. Such resources are checked after
+ * `pulumi up` instead of being reported on a guess.
+ */
+export function hasOutputs(resource: PolicyResource): boolean {
+  return Object.keys(resource.props).length > 0;
+}
+
+/**
+ * Runs a check on each lake bucket of the stack whose outputs are known, handing it the companions (of a type) whose
+ * outputs are known too; not applicable when the stack has no lake bucket, or none known yet.
+ */
 function forEachLakeBucket(
   args: StackValidationArgs,
-  check: (bucket: PolicyResource, resources: PolicyResource[]) => void,
+  check: (bucket: PolicyResource, companions: (type: string) => PolicyResource[]) => void,
 ): void {
   const buckets = args.resources.filter(isLakeBucket);
   if (buckets.length === 0) args.notApplicable("the stack has no lake bucket");
-  for (const bucket of buckets) check(bucket, args.resources);
+  const known = buckets.filter(hasOutputs);
+  if (known.length === 0) args.notApplicable("the lake bucket's outputs are not known yet (checked after pulumi up)");
+  for (const bucket of known) check(bucket, (type) => companionsOf(bucket, args.resources, type));
 }
 
 const PUBLIC_ACCESS_FLAGS = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"];
@@ -202,16 +216,16 @@ export const lakeBucketPrivate: StackValidationPolicy = {
     "BucketOwnerEnforced (ACLs disabled), so neither a policy nor an ACL can ever make an object public.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) =>
-    forEachLakeBucket(args, (bucket, resources) => {
+    forEachLakeBucket(args, (bucket, companions) => {
       const name = bucketName(bucket);
-      const blocks = companionsOf(bucket, resources, TYPES.publicAccessBlock);
+      const blocks = companions(TYPES.publicAccessBlock);
       if (blocks.length === 0)
         report(
           `lake bucket ${name} has no BucketPublicAccessBlock: add one with ${PUBLIC_ACCESS_FLAGS.join(", ")} all ` +
             "true (DataLakeBucket does)",
           bucket.urn,
         );
-      for (const block of blocks) {
+      for (const block of blocks.filter(hasOutputs)) {
         const off = PUBLIC_ACCESS_FLAGS.filter((flag) => block.props[flag] !== true);
         if (off.length)
           report(
@@ -220,14 +234,14 @@ export const lakeBucketPrivate: StackValidationPolicy = {
             block.urn,
           );
       }
-      const controls = companionsOf(bucket, resources, TYPES.ownershipControls);
+      const controls = companions(TYPES.ownershipControls);
       if (controls.length === 0)
         report(
           `lake bucket ${name} has no BucketOwnershipControls: add one with objectOwnership BucketOwnerEnforced, ` +
             "which disables ACLs",
           bucket.urn,
         );
-      for (const control of controls) {
+      for (const control of controls.filter(hasOutputs)) {
         const ownership = obj(control.props.rule).objectOwnership;
         if (ownership !== "BucketOwnerEnforced")
           report(
@@ -250,16 +264,16 @@ export const lakeBucketEncrypted: StackValidationPolicy = {
     "so every object is encrypted at rest whatever the writer sends.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) =>
-    forEachLakeBucket(args, (bucket, resources) => {
+    forEachLakeBucket(args, (bucket, companions) => {
       const name = bucketName(bucket);
-      const configs = companionsOf(bucket, resources, TYPES.encryption);
+      const configs = companions(TYPES.encryption);
       if (configs.length === 0)
         report(
           `lake bucket ${name} has no BucketServerSideEncryptionConfiguration: add one with sseAlgorithm AES256 ` +
             "(SSE-S3) or aws:kms (DataLakeBucket's kmsKeyArn)",
           bucket.urn,
         );
-      for (const config of configs) {
+      for (const config of configs.filter(hasOutputs)) {
         const algorithms = list(config.props.rules).map(
           (rule) => obj(obj(rule).applyServerSideEncryptionByDefault).sseAlgorithm,
         );
@@ -281,12 +295,12 @@ export const lakeBucketVersioned: StackValidationPolicy = {
     "versions make an overwrite or a deletion recoverable.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) =>
-    forEachLakeBucket(args, (bucket, resources) => {
+    forEachLakeBucket(args, (bucket, companions) => {
       const name = bucketName(bucket);
-      const versionings = companionsOf(bucket, resources, TYPES.versioning);
+      const versionings = companions(TYPES.versioning);
       if (versionings.length === 0)
         report(`lake bucket ${name} has no BucketVersioning: add one with status Enabled`, bucket.urn);
-      for (const versioning of versionings) {
+      for (const versioning of versionings.filter(hasOutputs)) {
         const status = obj(versioning.props.versioningConfiguration).status;
         if (status !== "Enabled")
           report(
@@ -321,14 +335,14 @@ export const lakeBucketTlsOnly: StackValidationPolicy = {
     "and on its objects, so no client can read or write the lake over plain HTTP.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) =>
-    forEachLakeBucket(args, (bucket, resources) => {
+    forEachLakeBucket(args, (bucket, companions) => {
       const name = bucketName(bucket);
-      const policies = companionsOf(bucket, resources, TYPES.bucketPolicy);
+      const policies = companions(TYPES.bucketPolicy);
       const fix =
         'add a Deny for Principal "*", Action "s3:*", Resource [bucket ARN, bucket ARN + "/*"] when ' +
         "aws:SecureTransport is false (components/policy.ts denyInsecureTransportStatement)";
       if (policies.length === 0) report(`lake bucket ${name} has no bucket policy: ${fix}`, bucket.urn);
-      for (const policy of policies) {
+      for (const policy of policies.filter(hasOutputs)) {
         const parsed = parseDocument(policy.props.policy);
         if ("error" in parsed) {
           report(`${label(policy)} of lake bucket ${name} ${parsed.error}`, policy.urn);

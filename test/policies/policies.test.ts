@@ -12,6 +12,7 @@ import {
   TYPES,
   companionsOf,
   isLakeBucket,
+  lakeBucketPrivate,
 } from "../../policies/policies";
 import { plain, valueOf, type RegisteredResource } from "../../programs/preview/mocks";
 import { previewStack } from "../../programs/preview/stack";
@@ -405,6 +406,34 @@ describe("the policy pack", function () {
       expect(verdict.notApplicable).to.match(/stack resource .* is not among the resources/);
       expect(evaluation.resources).to.equal(dev.resources.length);
       expect(evaluation.violations).to.deep.equal([]);
+    });
+
+    it("in a preview with outputs not known yet, reports nothing rather than guess", () => {
+      const lakeTypes = [TYPES.bucket, TYPES.publicAccessBlock, TYPES.versioning, TYPES.bucketPolicy] as string[];
+      // The companions are being created: no outputs yet, only their dependency on the bucket.
+      const resources = toPolicyResources(dev.resources).map((r) =>
+        lakeTypes.slice(1).includes(r.type) ? { ...r, props: {} } : r,
+      );
+      const bucket = resources.find((r) => r.type === TYPES.bucket)!;
+      for (const r of resources) if (lakeTypes.slice(1).includes(r.type)) r.propertyDependencies = { bucket: [bucket] };
+      const reported: string[] = [];
+      const args = {
+        resources,
+        stackTags: new Map(),
+        getConfig: <T extends object>() => ({}) as T,
+        notApplicable: (reason?: string): never => {
+          throw new Error(`not applicable: ${reason}`);
+        },
+      };
+      for (const policy of CINELAKE_POLICIES.filter((p) => p.name.startsWith("lake-bucket-")))
+        if ("validateStack" in policy) policy.validateStack(args, (message) => reported.push(message));
+      expect(reported).to.deep.equal([]);
+      // The bucket itself not known yet either: not applicable (checked after pulumi up), not a violation.
+      const unknownBucket = resources.map((r) => (r === bucket ? { ...r, props: {} } : r));
+      expect(() =>
+        lakeBucketPrivate.validateStack({ ...args, resources: unknownBucket }, (m) => reported.push(m)),
+      ).to.throw(/not applicable: the lake bucket's outputs are not known yet/);
+      expect(reported).to.deep.equal([]);
     });
 
     it("links parents, and finds a companion through its bucket property's dependency when the name is unknown", () => {

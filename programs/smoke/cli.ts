@@ -8,7 +8,7 @@ import { AthenaClient } from "@aws-sdk/client-athena";
 import { GlueClient } from "@aws-sdk/client-glue";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { QuickSightClient } from "@aws-sdk/client-quicksight";
-import { STSClient } from "@aws-sdk/client-sts";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import { makeS3Client } from "../../runtime/shared/s3Client";
 import {
   CHECK_GROUPS,
+  errorLine,
   formatResult,
   parseSmokeOutputs,
   runSmokeChecks,
@@ -175,7 +176,17 @@ export async function runSmoke(args: SmokeArgs, deps: RunSmokeDeps = {}): Promis
   const print = deps.print ?? ((line: string) => console.log(line));
   const { outputs, from } = await loadOutputs(args.source, deps.readStack);
   const { region, from: regionFrom } = stackRegion(outputs, env);
-  print(`smoke check of ${from}: bucket ${outputs.bucket}, region ${region} (from ${regionFrom})`);
+  const clients = (deps.clients ?? ((name: string) => makeClients(name, env)))(region);
+  // One call first, so missing or expired credentials give one line instead of every check failing the same way.
+  const identity = await clients.sts.send(new GetCallerIdentityCommand({})).catch((error: unknown) => {
+    throw new Error(
+      `could not authenticate to AWS (${errorLine(error)}): set credentials (aws configure, aws sso login, or ` +
+        "AWS_PROFILE) and try again",
+    );
+  });
+  print(
+    `smoke check of ${from}: bucket ${outputs.bucket}, region ${region} (from ${regionFrom}), as ${identity.Arn ?? "?"}`,
+  );
   const options: SmokeOptions = {
     skip: args.skip,
     queryWait: { timeoutMs: args.querySeconds * 1000, pollMs: 1000 },
@@ -183,7 +194,6 @@ export async function runSmoke(args: SmokeArgs, deps: RunSmokeDeps = {}): Promis
       ? { workflowWait: { timeoutMs: args.waitMinutes * 60_000, pollMs: 30_000 } }
       : {}),
   };
-  const clients = (deps.clients ?? ((name: string) => makeClients(name, env)))(region);
   const results = await runSmokeChecks(clients, outputs, options, (result) => print(formatResult(result)));
   const summary = summarize(results);
   print(summary.line);

@@ -5,7 +5,7 @@
  * gives (a failed Athena query, a finished workflow run with a failed job) through the pure judges, and the CLI run as
  * a process against those servers, through `--outputs` and through a `pulumi` stand-in on PATH.
  */
-import { AthenaClient, GetQueryExecutionCommand, ListQueryExecutionsCommand } from "@aws-sdk/client-athena";
+import { AthenaClient, GetQueryExecutionCommand, StartQueryExecutionCommand } from "@aws-sdk/client-athena";
 import { CreateWorkflowCommand, GlueClient, type WorkflowRun } from "@aws-sdk/client-glue";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { CreateDashboardCommand, QuickSightClient } from "@aws-sdk/client-quicksight";
@@ -520,24 +520,31 @@ describe("smoke check: against moto's server and a Lambda Invoke endpoint", func
     // Each execution stays QUEUED, then RUNNING, for two GetQueryExecution calls: the check must poll through both.
     await athenaTransition({ progression: "manual", times: 2 });
     let polls = 0;
+    const started: string[] = [];
     const counting = {
-      send: (command: Parameters<AthenaClient["send"]>[0]) => {
+      send: async (command: Parameters<AthenaClient["send"]>[0]) => {
         if (command instanceof GetQueryExecutionCommand) polls++;
-        return clients.athena.send(command);
+        const output = await clients.athena.send(command);
+        const id = (output as { QueryExecutionId?: string }).QueryExecutionId;
+        if (command instanceof StartQueryExecutionCommand && id) started.push(id);
+        return output;
       },
     } as Sender<AthenaClient>;
     const target = { workgroup: "primary", database: "cinelake_ok_refined" };
-    const results = await checkViews(counting, target, FAST);
+    let results: CheckResult[];
+    try {
+      results = await checkViews(counting, target, FAST);
+    } finally {
+      await athenaTransition({ progression: "immediate" });
+    }
     expect(results.map((result) => result.what)).to.deep.equal(VIEWS.map((view) => `Athena view ${view.name}`));
     for (const result of results) {
       expect(result.status, result.detail).to.equal("pass");
       expect(result.detail).to.contain("no row yet");
     }
-    expect(polls).to.be.at.least(VIEWS.length * 4);
-    const ids =
-      (await clients.athena.send(new ListQueryExecutionsCommand({ WorkGroup: "primary" }))).QueryExecutionIds ?? [];
+    expect(polls).to.equal(VIEWS.length * 4);
     const sent = await Promise.all(
-      ids.map(
+      started.map(
         async (QueryExecutionId) =>
           (await clients.athena.send(new GetQueryExecutionCommand({ QueryExecutionId }))).QueryExecution,
       ),
@@ -545,7 +552,10 @@ describe("smoke check: against moto's server and a Lambda Invoke endpoint", func
     expect(sent.map((execution) => execution?.Query).sort()).to.deep.equal(
       VIEWS.map((view) => `SELECT * FROM ${view.name} LIMIT 1`).sort(),
     );
-    for (const execution of sent) expect(execution?.QueryExecutionContext?.Database).to.equal("cinelake_ok_refined");
+    for (const execution of sent) {
+      expect(execution?.QueryExecutionContext?.Database).to.equal("cinelake_ok_refined");
+      expect(execution?.WorkGroup).to.equal("primary");
+    }
   });
 
   it("stops a query still queued at the timeout and says how to wait longer; an unknown workgroup fails", async () => {
@@ -655,7 +665,8 @@ describe("smoke check: against moto's server and a Lambda Invoke endpoint", func
       expect(code, stdout + stderr).to.equal(0);
       const lines = stdout.trim().split("\n");
       expect(lines[0]).to.equal(
-        `smoke check of ${file}: bucket cinelake-ok-lake, region us-east-1 (from output dockerRunCommand)`,
+        `smoke check of ${file}: bucket cinelake-ok-lake, region us-east-1 (from output dockerRunCommand), ` +
+          `as arn:aws:sts::${ACCOUNT}:user/moto`,
       );
       const checks = lines.slice(1, -1);
       expect(checks).to.have.length(5 + 1 + 1 + VIEWS.length + 1);
@@ -692,7 +703,8 @@ describe("smoke check: against moto's server and a Lambda Invoke endpoint", func
       expect(code).to.equal(1);
       const lines = stdout.trim().split("\n");
       expect(lines[0]).to.equal(
-        "smoke check of the outputs of stack bad: bucket cinelake-wrong-lake, region us-east-1 (from output dockerRunCommand)",
+        "smoke check of the outputs of stack bad: bucket cinelake-wrong-lake, region us-east-1 (from output dockerRunCommand), " +
+          `as arn:aws:sts::${ACCOUNT}:user/moto`,
       );
       expect(lines.filter((line) => line.startsWith("✗ "))).to.have.length(6);
       expect(stdout).to.match(/✗ bucket versioning +Suspended, expected Enabled/);
@@ -718,6 +730,14 @@ describe("smoke check: against moto's server and a Lambda Invoke endpoint", func
       expect(region.code).to.equal(1);
       expect(region.stderr).to.contain("export AWS_REGION=<the stack's aws:region>");
       expect(region.stdout).to.equal("");
+      // No keys, no profile, no instance metadata: one line naming the fix, no check run.
+      const anonymous = { ...env(), AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined };
+      const file = join(work, "ok-noauth.json");
+      await writeFile(file, JSON.stringify(okOutputs));
+      const noAuth = await runCli(["--outputs", file], { ...anonymous, AWS_EC2_METADATA_DISABLED: "true" });
+      expect(noAuth.code).to.equal(1);
+      expect(noAuth.stdout).to.equal("");
+      expect(noAuth.stderr).to.match(/^smoke: could not authenticate to AWS \(.+\): set credentials \(aws configure/m);
     });
   });
 });

@@ -29,7 +29,10 @@ export interface PolicyDocument {
   Statement: PolicyStatement[];
 }
 
-/** Which prefixes of the bucket a principal may touch; each prefix ends in `/` (build them with `lakePaths`). */
+/**
+ * Which prefixes of the bucket a principal may touch; each prefix ends in `/` (build them with `lakePaths`). Listing
+ * is not scoped by prefix: see {@link LIST_ACTIONS}.
+ */
 export interface PrefixAccess {
   /** Prefixes whose objects may be read (GetObject, which also covers HeadObject). */
   read?: string[];
@@ -37,13 +40,6 @@ export interface PrefixAccess {
   write?: string[];
   /** Prefixes whose objects may be deleted (e.g. a checkpoint replaced, a failed output cleaned up). */
   delete?: string[];
-  /** Prefixes that may be listed; defaults to every prefix above. */
-  list?: string[];
-  /**
-   * Allow `s3:ListBucket` without a prefix condition, which `HeadBucket` needs (S3 authorizes it as ListBucket). It
-   * also lets the principal list every key name of the bucket — names only, never contents. Off by default.
-   */
-  bucketWideList?: boolean;
   /** The bucket's KMS key, when it has one: readers need Decrypt, writers GenerateDataKey and Decrypt. */
   kmsKeyArn?: string;
 }
@@ -57,6 +53,13 @@ export const WRITE_ACTIONS = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:Lis
  * condition for it; it reveals in-progress upload keys only).
  */
 export const WRITER_BUCKET_ACTIONS = ["s3:ListBucketMultipartUploads"] as const;
+/**
+ * The bucket action every principal with a prefix gets, without an `s3:prefix` condition. S3 answers 404 for a missing
+ * key only to a caller allowed `s3:ListBucket` for that request, and a GetObject/HeadObject carries no `s3:prefix`: a
+ * conditioned grant turns every "not there yet" (a first checkpoint, an output a job checks before writing) into 403
+ * AccessDenied. HeadBucket is authorized as it too. It reveals key names only, never contents (docs/deploy-iam.md).
+ */
+export const LIST_ACTIONS = ["s3:ListBucket"] as const;
 /** The object actions granted on deletable prefixes. */
 export const DELETE_ACTIONS = ["s3:DeleteObject"] as const;
 
@@ -78,8 +81,8 @@ export function checkPolicyPrefix(prefix: string): string {
 const unique = (values: string[]) => [...new Set(values)];
 
 /**
- * The statements that let a principal read, write, delete and list exactly the given prefixes of one bucket, e.g.
- * `s3PrefixPolicyStatements(bucketArn, { read: ["Raw/Local/CSV/"], write: ["Raw/TMDB/JSON/"] })`.
+ * The statements that let a principal read, write and delete exactly the given prefixes of one bucket and list its
+ * key names, e.g. `s3PrefixPolicyStatements(bucketArn, { read: ["Raw/Local/CSV/"], write: ["Raw/TMDB/JSON/"] })`.
  */
 export function s3PrefixPolicyStatements(bucketArn: string, access: PrefixAccess): PolicyStatement[] {
   if (!/^arn:aws[a-z-]*:s3:::[a-z0-9.-]+$/.test(bucketArn))
@@ -87,7 +90,6 @@ export function s3PrefixPolicyStatements(bucketArn: string, access: PrefixAccess
   const read = unique((access.read ?? []).map(checkPolicyPrefix));
   const write = unique((access.write ?? []).map(checkPolicyPrefix));
   const del = unique((access.delete ?? []).map(checkPolicyPrefix));
-  const list = unique((access.list ?? [...read, ...write, ...del]).map(checkPolicyPrefix));
   const objects = (prefixes: string[]) => prefixes.map((prefix) => `${bucketArn}/${prefix}*`);
   const statements: PolicyStatement[] = [];
   if (read.length)
@@ -96,16 +98,8 @@ export function s3PrefixPolicyStatements(bucketArn: string, access: PrefixAccess
     statements.push({ Sid: "WritePrefixes", Effect: "Allow", Action: [...WRITE_ACTIONS], Resource: objects(write) });
   if (del.length)
     statements.push({ Sid: "DeletePrefixes", Effect: "Allow", Action: [...DELETE_ACTIONS], Resource: objects(del) });
-  if (list.length && !access.bucketWideList)
-    statements.push({
-      Sid: "ListPrefixes",
-      Effect: "Allow",
-      Action: ["s3:ListBucket"],
-      Resource: [bucketArn],
-      Condition: { StringLike: { "s3:prefix": list.map((prefix) => `${prefix}*`) } },
-    });
-  if (access.bucketWideList)
-    statements.push({ Sid: "ListBucket", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [bucketArn] });
+  if (read.length || write.length || del.length)
+    statements.push({ Sid: "ListBucket", Effect: "Allow", Action: [...LIST_ACTIONS], Resource: [bucketArn] });
   if (write.length)
     statements.push({
       Sid: "FindOwnUploads",

@@ -268,6 +268,16 @@ export function folderProbeKeys(prefixes: readonly string[]): string[] {
   return [...keys].sort();
 }
 
+/**
+ * The `_$folder$` marker keys Glue's `s3://` file system (EMRFS) may write, and delete again, when it creates or removes
+ * an output folder: one per written prefix and per ancestor (`Trusted_$folder$`, ...,
+ * `Trusted/Local/Parquet/Movies_$folder$`). They sit beside the prefix, outside `prefix/*`, so they are granted by exact
+ * key; each is an empty object, so writing or deleting one touches no data.
+ */
+export function folderMarkerKeys(prefixes: readonly string[]): string[] {
+  return folderProbeKeys(prefixes).filter((key) => key.endsWith("_$folder$"));
+}
+
 /** The repository root (this file lives in `<root>/components/`). */
 const LIBRARY_ROOT = resolve(__dirname, "..");
 
@@ -339,8 +349,15 @@ export class SparkJob extends pulumi.ComponentResource {
       Action: ["s3:GetObject"],
       Resource: folderProbeKeys([...def.reads, ...def.writes, keys.prefix]).map((key) => `${bucketArn}/${key}`),
     }));
+    const folderMarkers = pulumi.output(args.bucket.bucketArn).apply((bucketArn): PolicyStatement => ({
+      Sid: "FolderMarkers",
+      Effect: "Allow",
+      Action: ["s3:PutObject", "s3:DeleteObject"],
+      Resource: folderMarkerKeys([...def.writes, keys.tempDir]).map((key) => `${bucketArn}/${key}`),
+    }));
     const serviceStatements: pulumi.Input<PolicyStatement>[] = [
       folderProbes,
+      folderMarkers,
       glueLogs.apply((logGroups): PolicyStatement => ({
         Sid: "GlueLogs",
         Effect: "Allow",

@@ -12,12 +12,16 @@ import {
 import { expect } from "chai";
 import { DATASETS, datasetPrefix, lakeKey } from "../../components/lakePaths";
 import { CHECKPOINT_KEY, IDS_METADATA, type CheckpointDoc } from "../../runtime/api-ingestor/checkpoint";
-import { runApiIngestion, runSlice } from "../../runtime/api-ingestor/ingest";
+import {
+  runApiIngestion as runApiIngestionUnrecorded,
+  runSlice as runSliceUnrecorded,
+} from "../../runtime/api-ingestor/ingest";
 import { seedRawCsvs } from "../../runtime/api-ingestor/localLake";
 import { TmdbClient } from "../../runtime/api-ingestor/tmdbClient";
 import type { Catalog } from "../../runtime/tmdb-standin/catalog";
 import { isKnown } from "../../runtime/tmdb-standin/records";
 import { startTmdbStandin, type TmdbStandin } from "../../runtime/tmdb-standin/server";
+import { describeDenied, evaluateS3Requests, registeredPolicies } from "../support/s3Requests";
 import { startTmdbLake, type TmdbLake } from "../support/tmdbLake";
 
 const DATE = "2026-02-01";
@@ -42,6 +46,12 @@ describe("ApiIngestor slices (in-process, stand-in + moto)", function () {
   });
 
   after(() => setup?.stop());
+
+  // The ingestor's S3 requests are labelled, so the last test can check them against its registered policy.
+  const runApiIngestion: typeof runApiIngestionUnrecorded = (options) =>
+    setup.s3Server.during("api-ingestor", () => runApiIngestionUnrecorded(options));
+  const runSlice: typeof runSliceUnrecorded = (...args) =>
+    setup.s3Server.during("api-ingestor", () => runSliceUnrecorded(...args));
 
   async function freshBucket(): Promise<string> {
     buckets += 1;
@@ -213,5 +223,13 @@ describe("ApiIngestor slices (in-process, stand-in + moto)", function () {
     expect((none as Error).message).to.match(
       /no Raw CSV in s3:\/\/ingest-\d+\/Raw\/Local\/CSV\/Movies\/.*run the BatchIngestor first/,
     );
+  });
+  it("sent only S3 requests the ApiIngestor's registered policy allows (404s with s3:ListBucket)", async () => {
+    const requests = setup.s3Server.requests("api-ingestor");
+    expect(requests.length, "requests recorded").to.be.greaterThan(50);
+    // The first run of each bucket reads a checkpoint that does not exist yet: S3 must answer 404, not 403.
+    expect(requests.some((r) => r.status === 404 && r.key.startsWith("_system/checkpoints/"))).to.equal(true);
+    const results = await evaluateS3Requests(requests, await registeredPolicies("api-ingestor"));
+    expect(describeDenied(results)).to.equal("");
   });
 });

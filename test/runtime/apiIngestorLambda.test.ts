@@ -16,10 +16,10 @@ import { CHECKPOINT_KEY, RAW_TMDB, type CheckpointDoc } from "../../runtime/api-
 import { API_INGESTOR_ENV } from "../../runtime/api-ingestor/env";
 import { seedRawCsvs } from "../../runtime/api-ingestor/localLake";
 import { buildLayer, bundleHandler } from "../../runtime/api-ingestor/packaging";
-import type { LocalS3Server } from "../../runtime/local/s3Server";
 import type { Catalog } from "../../runtime/tmdb-standin/catalog";
 import { isKnown } from "../../runtime/tmdb-standin/records";
 import { startTmdbStandin, type TmdbStandin } from "../../runtime/tmdb-standin/server";
+import { describeDenied, evaluateS3Requests, registeredPolicies, type RecordingS3Server } from "../support/s3Requests";
 import { startTmdbLake, type TmdbLake } from "../support/tmdbLake";
 
 const DATE = "2026-01-15";
@@ -60,7 +60,7 @@ interface RawRecord {
 describe("ApiIngestor Lambda artifact on Node 24, the nodejs24.x runtime (stand-in + moto)", function () {
   this.timeout(300_000);
   let setup: TmdbLake;
-  let s3Server: LocalS3Server;
+  let s3Server: RecordingS3Server;
   let s3: S3Client;
   let work: string;
   let node24: string;
@@ -101,7 +101,11 @@ describe("ApiIngestor Lambda artifact on Node 24, the nodejs24.x runtime (stand-
     return { bucket, secretId };
   }
 
-  function runHandler(
+  /** The handler's runs, their S3 requests labelled so the last test can check them against its registered policy. */
+  const runHandler = (...args: Parameters<typeof runHandlerUnrecorded>) =>
+    s3Server.during("api-ingestor", () => runHandlerUnrecorded(...args));
+
+  function runHandlerUnrecorded(
     target: { bucket: string; secretId: string },
     env: Record<string, string>,
     killAfterMs?: number,
@@ -332,5 +336,12 @@ describe("ApiIngestor Lambda artifact on Node 24, the nodejs24.x runtime (stand-
     expect(await rawFiles(target.bucket)).to.deep.equal([]);
     // Stopped at once: at most one wave of requests (10 in flight) went out, not one per title.
     expect(standin.stats().requests - before).to.be.at.most(10);
+  });
+  it("sent only S3 requests the ApiIngestor's registered policy allows (404s with s3:ListBucket)", async () => {
+    const requests = s3Server.requests("api-ingestor");
+    expect(requests.length, "requests recorded").to.be.greaterThan(50);
+    const results = await evaluateS3Requests(requests, await registeredPolicies("api-ingestor"));
+    expect(describeDenied(results)).to.equal("");
+    expect(results.some((r) => r.request.status === 404 && r.action === "s3:ListBucket")).to.equal(true);
   });
 });

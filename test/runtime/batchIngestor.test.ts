@@ -26,12 +26,19 @@ import {
   PART_SIZE_METADATA,
   SHA256_METADATA,
   SHA256_TAG,
-  ingestBatch,
+  ingestBatch as ingestBatchUnrecorded,
   type BatchIngestOptions,
 } from "../../runtime/batch-ingestor/ingest";
-import { freePort, startS3Server, type LocalS3Server } from "../../runtime/local/s3Server";
+import { freePort } from "../../runtime/local/s3Server";
 import { makeS3Client } from "../../runtime/shared/s3Client";
 import { generateSample } from "../../runtime/sample/generate";
+import {
+  describeDenied,
+  evaluateS3Requests,
+  registeredPolicies,
+  startRecordingS3Server,
+  type RecordingS3Server,
+} from "../support/s3Requests";
 
 const DATE = "2022-05-02";
 const MOVIES_KEY = lakeKey({ ...DATASETS.rawMoviesCsv, date: DATE, file: "movies.csv" });
@@ -102,7 +109,7 @@ async function startFaultyProxy(target: string, fault: Fault): Promise<{ endpoin
 }
 
 describe("BatchIngestor runtime (against moto's S3 API server)", function () {
-  let server: LocalS3Server;
+  let server: RecordingS3Server;
   let s3: S3Client;
   let dir: string;
   let movies: string;
@@ -113,7 +120,7 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
   const savedEnv = { ...process.env };
 
   before(async () => {
-    server = await startS3Server();
+    server = await startRecordingS3Server();
     // The SDK's default credential chain reads process.env.
     Object.assign(process.env, server.env);
     s3 = makeS3Client(server.env);
@@ -133,6 +140,10 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
     await server?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
+
+  /** The ingestor's S3 requests are labelled, so the last test can check them against its registered policy. */
+  const ingestBatch: typeof ingestBatchUnrecorded = (options) =>
+    server.during("batch-ingestor", () => ingestBatchUnrecorded(options));
 
   async function newBucket(): Promise<string> {
     const bucket = `ingest-test-${++bucketCount}-${process.pid}`;
@@ -669,5 +680,16 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
     expect(() => parseIngestArgs(["--bucket", "b", "--queue-size", "0"], {})).to.throw(
       /--queue-size must be an integer >= 1/,
     );
+  });
+
+  // Last (mocha runs a suite's own tests before its nested suites): every request the tests above made the ingestor send.
+  describe("IAM", () => {
+    it("sent only S3 requests the BatchIngestor's registered policy allows (404s with s3:ListBucket)", async () => {
+      const requests = server.requests("batch-ingestor");
+      expect(requests.length, "requests recorded").to.be.greaterThan(100);
+      const results = await evaluateS3Requests(requests, await registeredPolicies("batch-ingestor"));
+      expect(describeDenied(results)).to.equal("");
+      expect(results.some((r) => r.request.status === 404 && r.action === "s3:ListBucket")).to.equal(true);
+    });
   });
 });

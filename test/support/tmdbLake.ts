@@ -5,14 +5,15 @@
  */
 import type { S3Client } from "@aws-sdk/client-s3";
 import { seedRawCsvs, type SeededLake } from "../../runtime/api-ingestor/localLake";
-import { startS3Server, type LocalS3Server } from "../../runtime/local/s3Server";
 import { makeS3Client } from "../../runtime/shared/s3Client";
 import { catalogFromDir, type Catalog } from "../../runtime/tmdb-standin/catalog";
 import { startTmdbStandin, type TmdbStandin, type TmdbStandinOptions } from "../../runtime/tmdb-standin/server";
+import { startRecordingS3Server, type RecordingS3Server } from "./s3Requests";
 
 /** A running S3 API server with a seeded lake and a stand-in over its titles. */
 export interface TmdbLake {
-  s3Server: LocalS3Server;
+  /** moto, recording each request (label the ingestor's with `during`, check them with test/support/s3Requests.ts). */
+  s3Server: RecordingS3Server;
   s3: S3Client;
   lake: SeededLake;
   catalog: Catalog;
@@ -29,7 +30,7 @@ export async function startTmdbLake(options: {
   seed: number;
   standin: Omit<TmdbStandinOptions, "catalog">;
 }): Promise<TmdbLake> {
-  const s3Server = await startS3Server();
+  const s3Server = await startRecordingS3Server();
   const savedEnv = Object.fromEntries(Object.keys(s3Server.env).map((key) => [key, process.env[key]]));
   Object.assign(process.env, s3Server.env);
   const s3 = makeS3Client();

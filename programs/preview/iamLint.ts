@@ -38,9 +38,12 @@ const DOCUMENT_INPUTS: { type: string; property: string; kind: IamDocumentKind }
   { type: "aws:s3/bucketPolicy:BucketPolicy", property: "policy", kind: "resource" },
   { type: "aws:sqs/queue:Queue", property: "policy", kind: "resource" },
   { type: "aws:sqs/queuePolicy:QueuePolicy", property: "policy", kind: "resource" },
+  { type: "aws:sns/topicPolicy:TopicPolicy", property: "policy", kind: "resource" },
   { type: "aws:secretsmanager/secretPolicy:SecretPolicy", property: "policy", kind: "resource" },
   { type: "aws:kms/key:Key", property: "policy", kind: "resource" },
   { type: "aws:ecr/repositoryPolicy:RepositoryPolicy", property: "policy", kind: "resource" },
+  { type: "aws:sns/topic:Topic", property: "policy", kind: "resource" },
+  { type: "aws:sns/topicPolicy:TopicPolicy", property: "policy", kind: "resource" },
 ];
 
 /** A recorded input as a policy document, when it is one (a JSON string or object with a `Statement` list). */

@@ -181,6 +181,8 @@ export class ApiIngestor extends pulumi.ComponentResource {
   readonly layerArn: pulumi.Output<string>;
   /** The queue receiving failed invocations. */
   readonly deadLetterQueueUrl: pulumi.Output<string>;
+  /** The on-failure queue's name (`cinelake-<stack>-api-ingestor-failures`), e.g. for an alarm on it. */
+  readonly deadLetterQueueName: pulumi.Output<string>;
   /** The EventBridge rule's name, or undefined without a schedule. */
   readonly scheduleRuleName: pulumi.Output<string | undefined>;
   /** The role's policy document, as JSON (for review and tests). */
@@ -387,6 +389,7 @@ export class ApiIngestor extends pulumi.ComponentResource {
     this.secretArn = secret.arn;
     this.layerArn = layer.arn;
     this.deadLetterQueueUrl = queue.url;
+    this.deadLetterQueueName = queue.name;
     this.scheduleRuleName = rule ? rule.name : pulumi.output(undefined);
     this.registerOutputs({
       functionName: this.functionName,
@@ -395,6 +398,7 @@ export class ApiIngestor extends pulumi.ComponentResource {
       secretArn: this.secretArn,
       layerArn: this.layerArn,
       deadLetterQueueUrl: this.deadLetterQueueUrl,
+      deadLetterQueueName: this.deadLetterQueueName,
       scheduleRuleName: this.scheduleRuleName,
     });
   }

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { scheduleIntervalSeconds, selectionEnvironment, type ApiIngestorSelection } from "../components/apiIngestor";
 import { parseQuickSightPrincipal } from "../components/dashboard";
+import { checkAlertEmail } from "../components/lakeAlerts";
 import { ConfigError, checkStackName, lakeBucketName } from "../components/naming";
 import { WORKER_TYPES, checkGlueCron, type WorkerType } from "../components/sparkJob";
 
@@ -46,6 +47,8 @@ export interface LakeConfig {
   bucketSuffix?: string;
   /** A KMS key for the bucket (SSE-KMS) instead of SSE-S3. */
   kmsKeyArn?: string;
+  /** An e-mail address subscribed to the alert topic, when set. */
+  alertEmail?: string;
   /** Who runs the BatchIngestor container: an existing role or user; a new assumable role when neither is set. */
   batchIngestorPrincipal?: { roleName: string } | { userName: string };
 }
@@ -284,6 +287,11 @@ export function readLakeConfig(source: ConfigSource, stackName: string): LakeCon
     return value;
   });
 
+  const alertEmail = check("alertEmail", "alice@example.com", () => {
+    const value = raw("alertEmail");
+    return value === undefined ? undefined : checkAlertEmail(value, "alertEmail");
+  });
+
   const roleName = raw("batchIngestorRole");
   const userName = raw("batchIngestorUser");
   check(
@@ -313,6 +321,7 @@ export function readLakeConfig(source: ConfigSource, stackName: string): LakeCon
     forceDestroy,
     ...(bucketSuffix !== undefined ? { bucketSuffix } : {}),
     ...(kmsKeyArn !== undefined ? { kmsKeyArn } : {}),
+    ...(alertEmail !== undefined ? { alertEmail } : {}),
     ...(roleName !== undefined ? { batchIngestorPrincipal: { roleName } } : {}),
     ...(userName !== undefined ? { batchIngestorPrincipal: { userName } } : {}),
   };

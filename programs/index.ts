@@ -32,3 +32,5 @@ export const refinedDatabase = lake.outputs.refinedDatabase;
 export const dashboardId = lake.outputs.dashboardId;
 /** The QuickSight dashboard's console URL. */
 export const dashboardUrl = lake.outputs.dashboardUrl;
+/** The SNS topic failed runs are sent to (`aws sns subscribe --topic-arn <it> ...`, or set cinelake:alertEmail). */
+export const alertTopicArn = lake.outputs.alertTopicArn;

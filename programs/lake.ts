@@ -7,6 +7,7 @@ import { ApiIngestor } from "../components/apiIngestor";
 import { BatchIngestor } from "../components/batchIngestor";
 import { Dashboard } from "../components/dashboard";
 import { DataLakeBucket } from "../components/dataLakeBucket";
+import { LakeAlerts } from "../components/lakeAlerts";
 import type { JobName } from "../components/jobs";
 import { SparkJob } from "../components/sparkJob";
 import { StarSchema } from "../components/starSchema";
@@ -26,6 +27,8 @@ export interface Lake {
   starSchema: StarSchema;
   /** The QuickSight dashboard, unless turned off. */
   dashboard?: Dashboard;
+  /** The alert topic, hearing failed Glue runs, Lambda errors and the on-failure queue. */
+  alerts: LakeAlerts;
   /** The stack outputs. */
   outputs: LakeOutputs;
 }
@@ -56,6 +59,8 @@ export interface LakeOutputs {
   dashboardId: pulumi.Output<string | undefined>;
   /** The QuickSight dashboard's console URL, or undefined when turned off. */
   dashboardUrl: pulumi.Output<string | undefined>;
+  /** The SNS topic the lake's failures are sent to (subscribe to it, or set cinelake:alertEmail). */
+  alertTopicArn: pulumi.Output<string>;
 }
 
 const JOB_NAMES: JobName[] = ["trusted-csv", "trusted-tmdb", "refined"];
@@ -178,6 +183,19 @@ export function buildLake(
           opts,
         );
 
+  const alerts = new LakeAlerts(
+    "alerts",
+    {
+      stackName,
+      glueJobNames: JOB_NAMES.map((job) => sparkJobs[job].jobName),
+      lambdaFunctionName: apiIngestor.functionName,
+      failureQueueName: apiIngestor.deadLetterQueueName,
+      ...(config.alertEmail !== undefined ? { email: config.alertEmail } : {}),
+      tags,
+    },
+    opts,
+  );
+
   const outputs: LakeOutputs = {
     bucket: bucket.bucketName,
     zones: pulumi.output({ raw: bucket.rawUri, trusted: bucket.trustedUri, refined: bucket.refinedUri }),
@@ -196,6 +214,16 @@ export function buildLake(
     refinedDatabase: starSchema.refinedDatabaseName,
     dashboardId: dashboard ? dashboard.dashboardId : pulumi.output(undefined),
     dashboardUrl: dashboard ? dashboard.url : pulumi.output(undefined),
+    alertTopicArn: alerts.topicArn,
   };
-  return { bucket, batchIngestor, apiIngestor, sparkJobs, starSchema, ...(dashboard ? { dashboard } : {}), outputs };
+  return {
+    bucket,
+    batchIngestor,
+    apiIngestor,
+    sparkJobs,
+    starSchema,
+    ...(dashboard ? { dashboard } : {}),
+    alerts,
+    outputs,
+  };
 }

@@ -118,6 +118,8 @@ function mockState(type: string, physical: string, inputs: Record<string, unknow
       return { repoDigest: `${String(inputs.imageName).replace(/:[^:/]+$/, "")}@sha256:${"0".repeat(64)}` };
     case "aws:cloudwatch/eventRule:EventRule":
       return { arn: `arn:aws:events:${region}:${account}:rule/${physical}` };
+    case "aws:cloudwatch/metricAlarm:MetricAlarm":
+      return { arn: `arn:aws:cloudwatch:${region}:${account}:alarm:${physical}` };
     case "aws:glue/job:Job":
       return { arn: `arn:aws:glue:${region}:${account}:job/${physical}` };
     default:

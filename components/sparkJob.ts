@@ -11,6 +11,7 @@ import type { LakeBucketRef } from "./dataLakeBucket";
 import { GLUE_SHARED_PACKAGE, JOBS, jobArguments, type JobName } from "./jobs";
 import { SYSTEM_PREFIXES } from "./lakePaths";
 import { ConfigError, NAME_LIMITS, checkStackName, physicalName } from "./naming";
+import { childOptions } from "./resourceOptions";
 import { s3PrefixPolicy, serviceTrustPolicy, type PolicyStatement } from "./policy";
 import { writePackageZip } from "./pythonPackageZip";
 
@@ -309,7 +310,7 @@ export class SparkJob extends pulumi.ComponentResource {
         throw new ConfigError("sourceRoot", `the ${what} ${path} does not exist`, "point sourceRoot at the repository");
     super("cinelake:glue:SparkJob", name, args, opts);
     const keys = jobScriptKeys(args.job);
-    const parent = { parent: this };
+    const parent = childOptions(this);
     const tags = args.tags;
 
     const script = new aws.s3.BucketObjectv2(
@@ -418,7 +419,7 @@ export class SparkJob extends pulumi.ComponentResource {
           .apply(([bucket, extra]) => ({ ...glueDefaultArguments(bucket, args.job, settings), ...extra })),
         tags,
       },
-      { parent: this, dependsOn: [packageZip, policy] },
+      childOptions(this, { dependsOn: [packageZip, policy] }),
     );
 
     let trigger: aws.glue.Trigger | undefined;

@@ -84,8 +84,23 @@ export function checkPart(value: string, what: string): string {
   return value;
 }
 
-/** Parses a `YYYY-MM-DD` calendar day, refusing impossible dates such as 2023-02-30. */
-export function parseDay(date: string): { year: string; month: string; day: string } {
+/**
+ * How many days after today (UTC) a day may be: one, because a student east of UTC is already in tomorrow when UTC is
+ * not. Anything later is a typo (`9999-12-31`) that every `latest` lookup would then pick for good.
+ */
+export const MAX_DAYS_AHEAD = 1;
+
+/** The latest day the lake takes, `YYYY-MM-DD`: tomorrow in UTC (see {@link MAX_DAYS_AHEAD}). */
+export function latestAllowedDay(now: Date = new Date()): string {
+  return todayUtc(new Date(now.getTime() + MAX_DAYS_AHEAD * 86_400_000));
+}
+
+/**
+ * Parses a `YYYY-MM-DD` calendar day, refusing impossible dates such as 2023-02-30 and days after tomorrow (UTC). The
+ * one place dates are checked: every key and prefix builder and every command that takes a day goes through it, so a
+ * future day can neither be written nor read as a lake day.
+ */
+export function parseDay(date: string, now: Date = new Date()): { year: string; month: string; day: string } {
   const match = DATE.exec(date);
   if (!match) throw new LakePathError(`date "${date}" is not in the form YYYY-MM-DD`);
   const [, year, month, day] = match as unknown as [string, string, string, string];
@@ -97,6 +112,13 @@ export function parseDay(date: string): { year: string; month: string; day: stri
     Number(year) < 1900
   )
     throw new LakePathError(`date "${date}" is not a real calendar day`);
+  const latest = latestAllowedDay(now);
+  // Same-length ISO days compare as strings.
+  if (date > latest)
+    throw new LakePathError(
+      `date "${date}" is after tomorrow (${latest}, UTC): give today's date or an earlier day (tomorrow is allowed ` +
+        `for time zones ahead of UTC)`,
+    );
   return { year, month, day };
 }
 

@@ -8,6 +8,7 @@ import {
   datasetPrefix,
   dayPrefix,
   lakeKey,
+  latestAllowedDay,
   parseDay,
   parseLakeKey,
   partitionPrefix,
@@ -116,6 +117,29 @@ describe("lakePaths", () => {
       expect(lakeKey({ ...moviesCsv, date: "2025-12-31" })).to.equal("Raw/Local/CSV/Movies/2025/12/31/movies.csv");
     });
 
+    it("refuses days after tomorrow (UTC) in one place, for every builder and parser, and accepts tomorrow", () => {
+      const now = new Date("2026-12-31T23:30:00Z");
+      expect(latestAllowedDay(now)).to.equal("2027-01-01");
+      expect(parseDay("2027-01-01", now)).to.deep.equal({ year: "2027", month: "01", day: "01" });
+      expect(parseDay("2026-12-31", now)).to.deep.equal({ year: "2026", month: "12", day: "31" });
+      expect(() => parseDay("2027-01-02", now)).to.throw(
+        LakePathError,
+        /^date "2027-01-02" is after tomorrow \(2027-01-01, UTC\): give today's date or an earlier day/,
+      );
+      // With the real clock: the typo of issue 13 (#7) is refused by keys, prefixes and key parsing alike.
+      for (const build of [
+        () => parseDay("9999-12-31"),
+        () => lakeKey({ ...moviesCsv, date: "9999-12-31" }),
+        () => dayPrefix(DATASETS.rawSeriesCsv, "9999-12-31"),
+        () => partitionPrefix(DATASETS.trustedMovies, "9999-12-31"),
+        () => parseLakeKey("Raw/Local/CSV/Movies/9999/12/31/movies.csv"),
+      ])
+        expect(build).to.throw(LakePathError, /is after tomorrow/);
+      const tomorrow = latestAllowedDay();
+      expect(() => lakeKey({ ...moviesCsv, date: tomorrow })).not.to.throw();
+      expect(todayUtc(new Date(Date.now() + 86_400_000))).to.equal(tomorrow);
+    });
+
     it("refuses bad refined table, stage and part names", () => {
       expect(() => refinedTablePrefix("../fact")).to.throw(LakePathError, /table/);
       expect(() => refinedTablePrefix("")).to.throw(LakePathError, /table is empty/);
@@ -131,7 +155,7 @@ describe("lakePaths", () => {
 
   describe("parsing keys back", () => {
     it("round-trips every dataset over many dates and files", () => {
-      const dates = ["1900-01-01", "2000-02-29", "2022-05-02", "2026-11-27", "2099-12-31"];
+      const dates = ["1900-01-01", "2000-02-29", "2022-05-02", "2026-11-27", "1999-12-31"];
       const files = ["movies.csv", "series.csv", "batch-000001.json", "part-0.snappy.parquet", "a=b+c.json"];
       for (const location of Object.values(DATASETS))
         for (const date of dates)

@@ -172,7 +172,9 @@ export class BatchIngestor extends pulumi.ComponentResource {
           policyDocument([
             // Read back what it wrote (idempotency and checksum checks), write with multipart uploads and abort
             // them on failure, delete an object whose checksum did not match. The bucket-wide s3:ListBucket this
-            // includes is what its HeadBucket check and its HeadObject on a not-yet-written key need.
+            // includes is what its HeadBucket check and its HeadObject on a not-yet-written key need. Its writes are
+            // conditional (If-None-Match / If-Match: s3:PutObject alone), and so is the delete on an unversioned
+            // bucket (If-Match on its own ETag: s3:DeleteObject with s3:GetObject, both granted here).
             ...s3PrefixPolicyStatements(bucketArn, { read: prefixes, write: prefixes, delete: prefixes, kmsKeyArn }),
             // The runtime keeps each file's SHA-256 as the object's `sha256` tag (written after the upload is
             // verified) and reads it back for idempotency.
@@ -180,6 +182,15 @@ export class BatchIngestor extends pulumi.ComponentResource {
               Sid: "TagObjects",
               Effect: "Allow",
               Action: ["s3:GetObjectTagging", "s3:PutObjectTagging"],
+              Resource: prefixes.map((prefix) => `${bucketArn}/${prefix}*`),
+            },
+            // On the versioned lake bucket a run that wrote a corrupt object removes exactly its own version, by the
+            // VersionId its write returned, so the previous version is current again and another run's object is
+            // never touched (a plain delete would hide both behind a delete marker).
+            {
+              Sid: "DeleteOwnVersions",
+              Effect: "Allow",
+              Action: ["s3:DeleteObjectVersion"],
               Resource: prefixes.map((prefix) => `${bucketArn}/${prefix}*`),
             },
             ...(extras as unknown as PolicyStatement[]),

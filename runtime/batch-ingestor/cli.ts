@@ -14,9 +14,29 @@ export const USAGE =
   "usage: ingest:batch --bucket B [--data DIR | --movies PATH --series PATH] [--date YYYY-MM-DD] [--overwrite]\n" +
   "                    [--part-size-mib N (>= 5, default 8)] [--queue-size N (parts in flight per file, default 3)]";
 
-/** Thrown for a malformed command line. */
+/** Thrown for a malformed command line; its message is one line, the usage is printed above it. */
 export class UsageError extends Error {
   override name = "UsageError";
+}
+
+/** The environment variable that adds the stack trace of an unexpected error (the one-line message stays last). */
+export const DEBUG_ENV = "CINELAKE_DEBUG";
+
+/**
+ * The last line a failed run prints: what happened and what to do, on one line. Errors the BatchIngestor expects
+ * (refusals, S3 and file problems) carry their own advice; anything else is a bug or an environment problem, named by
+ * its type and first line, with the debug switch to see more.
+ */
+export function failureLine(error: unknown): string {
+  const oneLine = (text: string) => text.replace(/\s*\n\s*/g, " ").trim();
+  if (error instanceof IngestError || error instanceof SourceFileError || error instanceof UsageError)
+    return `ingest:batch: ${oneLine(error.message)}`;
+  const err = error as Error | undefined;
+  const what = oneLine(`${err?.name ?? "Error"}: ${err?.message ?? String(error)}`);
+  return (
+    `ingest:batch: unexpected error (${what}): nothing was verified by this run; rerun, and if it happens again ` +
+    `set ${DEBUG_ENV}=1 for the stack trace and report it`
+  );
 }
 
 /** Parses the command line (and LAKE_BUCKET / LAKE_DATA_DIR) into ingest options. */
@@ -40,19 +60,19 @@ export function parseIngestArgs(
       },
     }));
   } catch (error) {
-    throw new UsageError(`${(error as Error).message}\n${USAGE}`);
+    throw new UsageError((error as Error).message);
   }
   const bucket = values.bucket ?? env.LAKE_BUCKET ?? "";
-  if (!bucket) throw new UsageError(`--bucket is required (or set LAKE_BUCKET)\n${USAGE}`);
+  if (!bucket) throw new UsageError(`--bucket is required (or set LAKE_BUCKET)`);
   if (values.data !== undefined && (values.movies !== undefined || values.series !== undefined))
-    throw new UsageError(`give either --data DIR or --movies and --series, not both\n${USAGE}`);
+    throw new UsageError(`give either --data DIR or --movies and --series, not both`);
   if ((values.movies === undefined) !== (values.series === undefined))
-    throw new UsageError(`--movies and --series go together: give both paths (or --data DIR)\n${USAGE}`);
+    throw new UsageError(`--movies and --series go together: give both paths (or --data DIR)`);
   const dataDir = values.data ?? env.LAKE_DATA_DIR ?? "/data";
   const integer = (name: string, value: string | undefined, min: number): number | undefined => {
     if (value === undefined) return undefined;
     if (!/^\d+$/.test(value) || Number(value) < min)
-      throw new UsageError(`--${name} must be an integer >= ${min}, got "${value}"\n${USAGE}`);
+      throw new UsageError(`--${name} must be an integer >= ${min}, got "${value}"`);
     return Number(value);
   };
   const partSizeMib = integer("part-size-mib", values["part-size-mib"], 5);
@@ -109,7 +129,8 @@ async function main(): Promise<number> {
   try {
     options = parseIngestArgs(process.argv.slice(2));
   } catch (error) {
-    console.error(`ingest:batch: ${(error as Error).message}`);
+    console.error(USAGE);
+    console.error(failureLine(error));
     return 2;
   }
   try {
@@ -121,12 +142,20 @@ async function main(): Promise<number> {
     console.log(formatSummary(summary));
     return 0;
   } catch (error) {
-    const known = error instanceof IngestError || error instanceof SourceFileError;
-    console.error(`ingest:batch: ${known ? (error as Error).message : String((error as Error)?.stack ?? error)}`);
+    if (process.env[DEBUG_ENV]) console.error(error);
+    console.error(failureLine(error));
     return 1;
   }
 }
 
 if (require.main === module) {
-  main().then((code) => process.exit(code));
+  main().then(
+    (code) => process.exit(code),
+    // Nothing should escape main; if something does, it still ends in one line.
+    (error: unknown) => {
+      if (process.env[DEBUG_ENV]) console.error(error);
+      console.error(failureLine(error));
+      process.exit(1);
+    },
+  );
 }

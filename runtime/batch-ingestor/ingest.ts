@@ -11,6 +11,16 @@
  * object carrying our `part-size` metadata: the next run hashes the local file, and if its size and CRC32 (at that
  * part size) match the server's checksum of the object, it tags the object and skips it; otherwise the object is
  * treated as different bytes (refused unless --overwrite).
+ *
+ * Concurrent runs of the same day (issue 13): the "is something there?" check above only gives the early, friendly
+ * refusal. What decides is the write itself, conditional on what the run saw — `If-None-Match: *` when the key was
+ * empty, `If-Match: <ETag read>` for --overwrite — so of two runs writing one key at once exactly one wins and the
+ * other is refused by S3 (412), then compares its file with the winner's object: the same bytes are accepted (both
+ * runs succeed, one object), different bytes end in a refusal naming the fix. A run only ever removes what it wrote
+ * itself: its own version (by VersionId, on a versioned bucket such as the lake's) or its own object (DeleteObject
+ * `If-Match` on the ETag its write returned), and aborts only its own multipart upload. The sha256 tag names the ETag
+ * it was computed for (`sha256-etag`), so a tag written by one run onto an object another run replaced meanwhile is
+ * never taken for the replacement's.
  */
 import {
   AbortMultipartUploadCommand,
@@ -43,6 +53,17 @@ export const DEFAULT_QUEUE_SIZE = 3;
 export const SHA256_TAG = "sha256";
 /** The legacy object metadata key (`x-amz-meta-sha256`) the previous version kept the SHA-256 in; still honoured. */
 export const SHA256_METADATA = "sha256";
+/**
+ * The object tag holding the ETag (without quotes) of the object the `sha256` tag was computed for: tags cannot be
+ * written conditionally, so a reader trusts the `sha256` tag only when this matches the object's ETag (tags written
+ * before this one existed carry no `sha256-etag` and are trusted as before).
+ */
+export const SHA256_ETAG_TAG = "sha256-etag";
+/**
+ * The object metadata key (`x-amz-meta-source-file`) holding the source file's name, encoded by
+ * {@link encodeMetadataValue} (HTTP headers carry Latin-1 at best; S3 itself decodes RFC 2047 on the way in).
+ */
+export const SOURCE_FILE_METADATA = "source-file";
 /**
  * The object metadata key (`x-amz-meta-part-size`) recording the part size an upload used: it marks an object as
  * written by the BatchIngestor and lets a later run recompute the object's CRC32 from the local file.
@@ -149,6 +170,8 @@ interface FilePlan {
   digests?: FileDigests;
   /** upload/replace: send the file; skip: already there; tag: already there but untagged (interrupted run). */
   action: "skip" | "upload" | "replace" | "tag";
+  /** What was at the key when the run looked (its ETag conditions a replacement and the tag of an untagged one). */
+  stored?: StoredObject;
 }
 
 /** What is stored at a key, as far as idempotency is concerned. */
@@ -161,6 +184,35 @@ export interface StoredObject {
   partSize?: number;
   /** The server's CRC32 checksum of the object, when it reports one. */
   crc32?: string;
+  /** The object's ETag, as the server sends it (quoted): what an `If-Match` write or delete is conditioned on. */
+  etag?: string;
+  /** The source file's name from the `source-file` metadata, decoded; undefined when the object has none. */
+  sourceFile?: string;
+}
+
+/** An ETag without its quotes, as kept in the `sha256-etag` tag (tag values may not hold `"`). */
+export function bareEtag(etag: string): string {
+  return etag.replace(/"/g, "");
+}
+
+const ENCODED_WORD = /^=\?UTF-8\?B\?([A-Za-z0-9+/=]*)\?=$/i;
+
+/**
+ * Encodes a metadata value so any Unicode string survives the trip: printable ASCII is sent as it is; anything else
+ * (and anything that looks like an encoded word itself) as one RFC 2047 encoded word, `=?UTF-8?B?<base64>?=`, the
+ * form S3 decodes on the way in and gives back on the way out for non-ASCII metadata. Node refuses characters above
+ * U+00FF in a header outright (`映画.csv`), and sends U+0080–U+00FF as single Latin-1 bytes that S3 does not read as
+ * UTF-8 (`séries.csv` garbled).
+ */
+export function encodeMetadataValue(value: string): string {
+  if (/^[\x20-\x7e]*$/.test(value) && !ENCODED_WORD.test(value)) return value;
+  return `=?UTF-8?B?${Buffer.from(value, "utf8").toString("base64")}?=`;
+}
+
+/** Decodes a metadata value written by {@link encodeMetadataValue}; a plain value (older objects) is returned as is. */
+export function decodeMetadataValue(value: string): string {
+  const match = ENCODED_WORD.exec(value);
+  return match ? Buffer.from(match[1] as string, "base64").toString("utf8") : value;
 }
 
 /** What is stored at `key` (size, SHA-256 tag or legacy metadata, part size, CRC32), or null when nothing is. */
@@ -181,16 +233,23 @@ export async function storedObject(
   let tagged: string | undefined;
   try {
     const tagging = await client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }));
-    tagged = tagging.TagSet?.find((tag) => tag.Key === SHA256_TAG)?.Value;
+    const tag = (name: string) => tagging.TagSet?.find((entry) => entry.Key === name)?.Value;
+    const taggedFor = tag(SHA256_ETAG_TAG);
+    // A tag computed for another object (one this object replaced after the tag was read) says nothing about it.
+    if (taggedFor === undefined || (head.ETag !== undefined && taggedFor === bareEtag(head.ETag)))
+      tagged = tag(SHA256_TAG);
   } catch (error) {
     throw explainS3Error(error, `reading the tags of ${uri}`, target);
   }
   const partSize = Number(head.Metadata?.[PART_SIZE_METADATA]);
+  const sourceFile = head.Metadata?.[SOURCE_FILE_METADATA];
   return {
     bytes: head.ContentLength ?? 0,
     sha256: tagged ?? head.Metadata?.[SHA256_METADATA],
     ...(Number.isSafeInteger(partSize) && partSize > 0 ? { partSize } : {}),
     ...(head.ChecksumCRC32 !== undefined ? { crc32: head.ChecksumCRC32 } : {}),
+    ...(head.ETag !== undefined ? { etag: head.ETag } : {}),
+    ...(sourceFile !== undefined ? { sourceFile: decodeMetadataValue(sourceFile) } : {}),
   };
 }
 
@@ -283,6 +342,7 @@ export async function ingestBatch(options: BatchIngestOptions): Promise<BatchIng
   for (const [index, plan] of plans.entries()) {
     const there = stored[index];
     if (!there) continue;
+    plan.stored = there;
     // An untagged object's CRC32 can only be recomputed at the part size it was uploaded with.
     plan.digests = await digestFile(plan.source, there.partSize ?? partSize);
     const decision = decideAgainstStored(there, plan.digests, options.overwrite ?? false);
@@ -314,7 +374,7 @@ export async function ingestBatch(options: BatchIngestOptions): Promise<BatchIng
           log(`${plan.kind}: ${uri} already holds these bytes (sha256 ${digest.sha256}): skipped`);
           return { ...known, verifiedBy: "already-there" };
         }
-        await tagSha256(client, bucket, plan.key, digest.sha256, target);
+        await tagSha256(client, bucket, plan.key, digest.sha256, plan.stored?.etag, target);
         log(
           `${plan.kind}: ${uri} holds these bytes but was left untagged by an interrupted run (size and CRC32 ` +
             `${digest.s3Crc32} match): tagged sha256 ${digest.sha256}, skipped`,
@@ -322,8 +382,23 @@ export async function ingestBatch(options: BatchIngestOptions): Promise<BatchIng
         return { ...known, verifiedBy: "already-there-crc32" };
       }
       const started = Date.now();
-      const { digest, verifiedBy } = await uploadFile(client, bucket, plan, partSize, options, target);
+      const { digest, verifiedBy, skipped } = await uploadFile(client, bucket, plan, partSize, options, target);
       const seconds = (Date.now() - started) / 1000;
+      if (skipped) {
+        log(
+          `${plan.kind}: ${uri} was written with these bytes by another run at the same time (sha256 ` +
+            `${digest.sha256}): accepted, nothing more uploaded`,
+        );
+        return {
+          ...base,
+          bytes: digest.bytes,
+          sha256: digest.sha256,
+          skipped,
+          replaced: false,
+          verifiedBy,
+          seconds: 0,
+        };
+      }
       const replaced = plan.action === "replace";
       log(`${plan.kind}: ${plan.source} -> ${uri} (${digest.bytes} bytes${replaced ? ", replaced" : ""})`);
       return { ...base, bytes: digest.bytes, sha256: digest.sha256, skipped: false, replaced, verifiedBy, seconds };
@@ -384,14 +459,30 @@ const UPLOAD_TAPS = new WeakMap<S3Client, Map<string, DigestTap>>();
 /** The commands whose bodies are file bytes (covered by their CRC32 checksum header). */
 const UNSIGNED_BODY_COMMANDS = new Set(["UploadPartCommand", "PutObjectCommand"]);
 
-/** Writes the `sha256` tag of the object at `key` (replacing its tag set, which only ever holds this tag). */
-async function tagSha256(client: S3Client, bucket: string, key: string, sha256: string, target: S3Target) {
+/**
+ * Writes the `sha256` tag of the object at `key`, with the ETag of the object it was computed for (replacing its tag
+ * set, which only ever holds these two tags). Tagging cannot be made conditional, so the ETag is what keeps a tag that
+ * lands on another run's replacement from vouching for it.
+ */
+async function tagSha256(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  sha256: string,
+  etag: string | undefined,
+  target: S3Target,
+) {
   try {
     await client.send(
       new PutObjectTaggingCommand({
         Bucket: bucket,
         Key: key,
-        Tagging: { TagSet: [{ Key: SHA256_TAG, Value: sha256 }] },
+        Tagging: {
+          TagSet: [
+            { Key: SHA256_TAG, Value: sha256 },
+            ...(etag !== undefined ? [{ Key: SHA256_ETAG_TAG, Value: bareEtag(etag) }] : []),
+          ],
+        },
       }),
     );
   } catch (error) {
@@ -403,7 +494,29 @@ async function tagSha256(client: S3Client, bucket: string, key: string, sha256: 
   }
 }
 
-/** Streams one file to its key (hashing it on the way), verifies the stored object, then tags it with its SHA-256. */
+/** True when S3 refused a conditional write or request: 412 (the condition failed) or 409 (a concurrent one won). */
+function isConditionRefused(error: unknown): boolean {
+  const err = error as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
+  const status = err?.$metadata?.httpStatusCode;
+  return (
+    status === 412 ||
+    status === 409 ||
+    ["PreconditionFailed", "ConditionalRequestConflict"].includes(err?.name ?? err?.Code ?? "")
+  );
+}
+
+/** What {@link uploadFile} did: uploaded and verified, or found the same bytes written by a run that won the race. */
+interface UploadOutcome {
+  digest: FileDigests;
+  verifiedBy: IngestedFile["verifiedBy"];
+  /** True when another run wrote these same bytes at the same time and this run's conditional write was refused. */
+  skipped: boolean;
+}
+
+/**
+ * Streams one file to its key (hashing it on the way), conditional on what the run saw there, verifies the stored
+ * object, then tags it with its SHA-256.
+ */
 async function uploadFile(
   client: S3Client,
   bucket: string,
@@ -411,7 +524,7 @@ async function uploadFile(
   partSize: number,
   options: BatchIngestOptions,
   target: S3Target,
-): Promise<{ digest: FileDigests; verifiedBy: IngestedFile["verifiedBy"] }> {
+): Promise<UploadOutcome> {
   const uri = s3Uri(bucket, plan.key);
   const source = createReadStream(plan.source, { highWaterMark: 1 << 20 });
   const tap = new DigestTap(partSize);
@@ -421,6 +534,10 @@ async function uploadFile(
   const taps = UPLOAD_TAPS.get(client);
   taps?.set(`${bucket}/${plan.key}`, tap);
   const started = Date.now();
+  // The write that decides: an empty key must still be empty, a replaced object must still be the one the run read.
+  // lib-storage passes these to the PutObject of a single-part file and to the CompleteMultipartUpload of the others.
+  const replacing = plan.action === "replace" && plan.stored?.etag !== undefined;
+  const condition = replacing ? { IfMatch: plan.stored?.etag } : { IfNoneMatch: "*" };
   const upload = new Upload({
     client,
     partSize,
@@ -435,7 +552,11 @@ async function uploadFile(
       // The server checks each part's CRC32 on receipt and reports the object's, compared below with the source's.
       ChecksumAlgorithm: "CRC32",
       // Known before the first byte, unlike the SHA-256 (a tag, after verification).
-      Metadata: { [PART_SIZE_METADATA]: String(partSize), "source-file": basename(plan.source) },
+      Metadata: {
+        [PART_SIZE_METADATA]: String(partSize),
+        [SOURCE_FILE_METADATA]: encodeMetadataValue(basename(plan.source)),
+      },
+      ...condition,
     },
   });
   upload.on("httpUploadProgress", (progress) => {
@@ -447,13 +568,15 @@ async function uploadFile(
       seconds: (Date.now() - started) / 1000,
     });
   });
+  let written: { ETag?: string; VersionId?: string };
   try {
-    await upload.done();
+    written = await upload.done();
   } catch (error) {
     taps?.delete(`${bucket}/${plan.key}`);
     source.destroy();
     tap.destroy();
-    const cleanup = await abortIncompleteUploads(client, bucket, plan.key);
+    const cleanup = await abortIncompleteUploads(client, bucket, plan.key, upload.uploadId);
+    if (isConditionRefused(error)) return afterLostRace(client, bucket, plan, tap, partSize, replacing, target);
     // File system errors name the path; network errors (also from a "read" syscall) do not.
     const fromFile = (error as NodeJS.ErrnoException)?.path === plan.source;
     const explained = fromFile
@@ -463,6 +586,7 @@ async function uploadFile(
   }
 
   taps?.delete(`${bucket}/${plan.key}`);
+  const mine = { etag: written.ETag, versionId: ownVersion(written.VersionId) };
   // The stored object must be the bytes the tap saw, and those must be the whole file as inspected.
   const digest = tap.digests();
   const problems: string[] = [];
@@ -470,7 +594,16 @@ async function uploadFile(
     problems.push(`${digest.bytes} bytes were read from the file, which had ${plan.bytes} (it changed meanwhile)`);
   let verifiedBy: IngestedFile["verifiedBy"] = "size-only";
   try {
-    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: plan.key, ChecksumMode: "ENABLED" }));
+    // Only this run's object: with If-Match on its ETag, an object another run put there since is not checked (nor
+    // blamed) in its place.
+    const head = await client.send(
+      new HeadObjectCommand({
+        Bucket: bucket,
+        Key: plan.key,
+        ChecksumMode: "ENABLED",
+        ...(mine.etag !== undefined ? { IfMatch: mine.etag } : {}),
+      }),
+    );
     if (head.ContentLength !== digest.bytes)
       problems.push(`the stored object has ${head.ContentLength} bytes, the file ${digest.bytes}`);
     if (head.ChecksumCRC32 !== undefined) {
@@ -479,26 +612,141 @@ async function uploadFile(
         problems.push(`the server's CRC32 ${head.ChecksumCRC32} differs from the source's ${digest.s3Crc32}`);
     }
   } catch (error) {
+    if (isConditionRefused(error) || isNotFound(error)) {
+      // Replaced (only an --overwrite run can) or removed by another run before this one could check its write.
+      const removed = await removeOwnVersion(client, bucket, plan.key, mine.versionId);
+      throw new IngestError(
+        `${uri} was replaced by another run before this run could verify what it wrote (${plan.source})` +
+          `${removed ? ", and this run's unverified version was removed" : ""}: the key holds the other run's ` +
+          `object; rerun (with --overwrite if the day should hold ${plan.source})`,
+      );
+    }
     throw explainS3Error(error, `verifying ${uri}`, target);
   }
   if (problems.length > 0) {
-    // A corrupt object must not stay at the final key.
-    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: plan.key })).catch(() => undefined);
-    throw new IngestError(`integrity check failed for ${uri}: ${problems.join("; ")}; the object was removed`);
+    // A corrupt object must not stay at the final key, and only this run's own may go.
+    const removal = await removeOwnObject(client, bucket, plan.key, mine);
+    throw new IngestError(`integrity check failed for ${uri}: ${problems.join("; ")}; ${removal}`);
   }
   // Only a verified object gets its tag: an untagged one is checked again by the next run.
-  await tagSha256(client, bucket, plan.key, digest.sha256, target);
-  return { digest, verifiedBy };
+  await tagSha256(client, bucket, plan.key, digest.sha256, mine.etag, target);
+  return { digest, verifiedBy, skipped: false };
+}
+
+/** The VersionId a write returned when the bucket keeps versions (unversioned buckets answer none, or "null"). */
+function ownVersion(versionId: string | undefined): string | undefined {
+  return versionId && versionId !== "null" ? versionId : undefined;
 }
 
 /**
- * Aborts any incomplete multipart upload left at `key` (lib-storage aborts its own, but the abort itself may have
- * failed) and says how it went, for the error message.
+ * After S3 refused this run's conditional write because another run's write got there first: the same bytes are
+ * accepted (and tagged if the winner has not yet), anything else ends in a refusal that says what to do.
  */
-export async function abortIncompleteUploads(client: S3Client, bucket: string, key: string): Promise<string> {
+async function afterLostRace(
+  client: S3Client,
+  bucket: string,
+  plan: FilePlan,
+  tap: DigestTap,
+  partSize: number,
+  replacing: boolean,
+  target: S3Target,
+): Promise<UploadOutcome> {
+  const uri = s3Uri(bucket, plan.key);
+  const what = replacing
+    ? `${uri} changed while this run was replacing it: another run wrote`
+    : `${uri}: another run wrote`;
+  const there = await storedObject(client, bucket, plan.key, target);
+  if (!there)
+    throw new IngestError(
+      `${what} it at the same time and its object is gone again (that run failed): nothing of ${plan.source} was ` +
+        `written; rerun`,
+    );
+  // The tap saw the whole file when the write was refused; a different part size means hashing the file again.
+  let local: FileDigests;
+  try {
+    local =
+      there.partSize === undefined || there.partSize === partSize
+        ? tap.digests()
+        : await digestFile(plan.source, there.partSize);
+  } catch {
+    local = await digestFile(plan.source, there.partSize ?? partSize);
+  }
+  if (local.bytes === plan.bytes) {
+    const decision = decideAgainstStored(there, local, false);
+    if ("action" in decision && decision.action === "skip")
+      return { digest: local, verifiedBy: "already-there", skipped: true };
+    if ("action" in decision && decision.action === "tag") {
+      await tagSha256(client, bucket, plan.key, local.sha256, there.etag, target);
+      return { digest: local, verifiedBy: "already-there-crc32", skipped: true };
+    }
+  }
+  const theirs = there.sha256 ? `sha256 ${there.sha256}` : `${there.bytes} bytes, CRC32 ${there.crc32 ?? "unknown"}`;
+  throw new IngestError(
+    `${what} different bytes (${theirs}) at the same time; this run's write was refused so as not to overwrite ` +
+      `them: nothing of ${plan.source} (sha256 ${local.sha256}) was written; check which file belongs to that day, ` +
+      `then rerun with --overwrite to replace them`,
+  );
+}
+
+/**
+ * Removes this run's own version by VersionId (versioned buckets: the previous version, if any, is current again).
+ * Returns false when there is no version to remove or the removal failed (then a lifecycle rule expires it).
+ */
+async function removeOwnVersion(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  versionId: string | undefined,
+): Promise<boolean> {
+  if (versionId === undefined) return false;
+  try {
+    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Removes the object this run wrote and nothing else: its version by VersionId on a versioned bucket, otherwise the
+ * object only while its ETag is still this run's (DeleteObject If-Match). Says how it went, for the error message.
+ */
+async function removeOwnObject(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  mine: { etag?: string; versionId?: string },
+): Promise<string> {
+  if (mine.versionId !== undefined)
+    return (await removeOwnVersion(client, bucket, key, mine.versionId))
+      ? "this run's version was removed (the key is as it was before the run)"
+      : `removing this run's version ${mine.versionId} failed: delete it with aws s3api delete-object --bucket ${bucket} --key ${key} --version-id ${mine.versionId}`;
+  try {
+    await client.send(
+      new DeleteObjectCommand({ Bucket: bucket, Key: key, ...(mine.etag !== undefined ? { IfMatch: mine.etag } : {}) }),
+    );
+    return "the object was removed";
+  } catch (error) {
+    if (isConditionRefused(error) || isNotFound(error))
+      return "the object at the key was left in place: another run replaced this run's object meanwhile";
+    return `removing it failed (${(error as Error).message}): delete ${key} by hand before rerunning`;
+  }
+}
+
+/**
+ * Aborts this run's own multipart upload of `key` if it is still open (lib-storage aborts it, but the abort itself may
+ * have failed), never another run's upload of the same key, and says how it went, for the error message.
+ */
+export async function abortIncompleteUploads(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  uploadId: string | undefined,
+): Promise<string> {
+  if (uploadId === undefined) return `nothing new was written at ${key} and no incomplete upload was left behind`;
   try {
     const listed = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
-    const mine = (listed.Uploads ?? []).filter((upload) => upload.Key === key && upload.UploadId);
+    const mine = (listed.Uploads ?? []).filter((upload) => upload.Key === key && upload.UploadId === uploadId);
     for (const upload of mine)
       await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: upload.UploadId }));
     return `nothing new was written at ${key} and no incomplete upload was left behind`;

@@ -106,6 +106,13 @@ describe("BatchIngestor", () => {
         Action: ["s3:GetObjectTagging", "s3:PutObjectTagging"],
         Resource: [`${bucketArn}/Raw/Local/CSV/Movies/*`, `${bucketArn}/Raw/Local/CSV/Series/*`],
       },
+      // Issue 13: a run removes only its own corrupt version (by VersionId), on its own prefixes only.
+      {
+        Sid: "DeleteOwnVersions",
+        Effect: "Allow",
+        Action: ["s3:DeleteObjectVersion"],
+        Resource: [`${bucketArn}/Raw/Local/CSV/Movies/*`, `${bucketArn}/Raw/Local/CSV/Series/*`],
+      },
     ]);
     // No wildcard action, no object outside Raw/Local/CSV, no bucket-level action beyond listing.
     const actions = statements.flatMap((s) => s.Action);

@@ -161,6 +161,8 @@ const OPERATIONS: Record<"bucket" | "object", Record<string, [string, string, st
     ],
     DELETE: [
       ["uploadId", "AbortMultipartUpload", "s3:AbortMultipartUpload"],
+      // Removing one version (not adding a delete marker) is its own action.
+      ["versionId", "DeleteObjectVersion", "s3:DeleteObjectVersion"],
       ["", "DeleteObject", "s3:DeleteObject"],
     ],
   },

@@ -52,6 +52,8 @@ export interface GateOptions {
   waitMs?: number;
   /** Called before any request is forwarded; the request waits until the returned promise settles. */
   hold?: (request: GateRequest) => Promise<void> | void;
+  /** Requests whose body gets its first byte flipped on the way ("corrupted in transit"). */
+  corrupt?: (request: GateRequest) => boolean;
 }
 
 /** A running gate. */
@@ -148,6 +150,7 @@ export async function startCommitGate(target: string, options: GateOptions = {})
       const info = describe(req);
       // Read the whole body first: the writer has sent its commit, and only the server's handling is ordered.
       const body = await readBody(req);
+      if (body.length > 0 && options.corrupt?.(info)) body[0] = (body[0] as number) ^ 0x01;
       await options.hold?.(info);
       if (!info.commit) return forward(req, body, res, info);
       const id = `${info.bucket}/${info.key}`;

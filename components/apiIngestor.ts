@@ -8,6 +8,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CHECKPOINT_PREFIX } from "../runtime/api-ingestor/checkpoint";
+import { LEASE_KEY } from "../runtime/api-ingestor/lease";
 import { API_INGESTOR_ENV, LAMBDA_HANDLER, buildLayer, bundleHandler } from "../runtime/api-ingestor/packaging";
 import type { LakeBucketRef } from "./dataLakeBucket";
 import { DATASETS, datasetPrefix } from "./lakePaths";
@@ -288,8 +289,8 @@ export class ApiIngestor extends pulumi.ComponentResource {
           policyDocument([
             ...s3PrefixPolicyStatements(bucketArn, {
               // The CSVs to select ids from; its own Raw TMDB output, read back because Raw files are the truth when
-              // they and the checkpoint disagree; its checkpoint. It never deletes anything. The first run reads a
-              // checkpoint not written yet: the bucket-wide s3:ListBucket included makes S3 answer 404, not 403.
+              // they and the checkpoint disagree; its checkpoint and its lease. The first run reads a checkpoint not
+              // written yet: the bucket-wide s3:ListBucket included makes S3 answer 404, not 403.
               read: [
                 datasetPrefix(DATASETS.rawMoviesCsv),
                 datasetPrefix(DATASETS.rawSeriesCsv),
@@ -300,6 +301,14 @@ export class ApiIngestor extends pulumi.ComponentResource {
               write: [datasetPrefix(DATASETS.rawTmdbMovies), datasetPrefix(DATASETS.rawTmdbSeries), CHECKPOINT_PREFIX],
               kmsKeyArn,
             }),
+            // The one thing it deletes: its own lease at the end of a run (a conditional delete on the ETag it
+            // wrote), by exact key, so neither the checkpoint nor any Raw file can be deleted.
+            {
+              Sid: "ReleaseOwnLease",
+              Effect: "Allow",
+              Action: ["s3:DeleteObject"],
+              Resource: [`${bucketArn}/${LEASE_KEY}`],
+            },
             logsStatement(logGroupArn),
             secretReadStatement(secretArn),
             sqsSendStatement(queueArn),

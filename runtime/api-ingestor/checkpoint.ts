@@ -18,7 +18,7 @@ import type { SelectedTitle, TitleKind } from "./selection";
 export const CHECKPOINT_PREFIX = `${SYSTEM_PREFIXES.checkpoints}api-ingestor/`;
 /** The checkpoint object. */
 export const CHECKPOINT_KEY = `${CHECKPOINT_PREFIX}state.json`;
-/** The cached selection (reused while the CSV day and criteria stay the same). */
+/** The cached selection (reused while the CSV day, the criteria and the CSVs' ETags stay the same). */
 export const SELECTION_KEY = `${CHECKPOINT_PREFIX}selection.json`;
 /** The S3 user metadata entry (`x-amz-meta-imdb-ids`) listing a Raw file's ids, comma-separated. */
 export const IDS_METADATA = "imdb-ids";
@@ -32,9 +32,13 @@ export interface FailedEntry {
   attempts: number;
 }
 
-/** The checkpoint document as stored (JSON). Fetched ids are held per file, mirroring the Raw zone. */
+/**
+ * The checkpoint document as stored (JSON). Fetched ids are held per file, mirroring the Raw zone. Version 2 keeps in
+ * `failed` only what TMDB's answers decided (definitive failures and malformed bodies); version 1 also kept network
+ * errors, 5xx and timeouts there, for good, so its failures are dropped on reading and those ids are tried again.
+ */
 export interface CheckpointDoc {
-  version: 1;
+  version: 1 | 2;
   updatedAt: string;
   files: Record<string, string[]>;
   notFound: Record<string, string>;
@@ -63,14 +67,15 @@ export class IngestState {
     if (!doc) return state;
     for (const [file, ids] of Object.entries(doc.files)) state.addFile(file, ids);
     for (const [id, reason] of Object.entries(doc.notFound)) state.markNotFound(id, reason);
-    for (const [id, entry] of Object.entries(doc.failed)) state.failed.set(id, { ...entry });
+    // Version 1 failures may be an outage recorded as final (issue 13, finding 4): forget them, they are retried.
+    if (doc.version >= 2) for (const [id, entry] of Object.entries(doc.failed)) state.failed.set(id, { ...entry });
     return state;
   }
 
   /** The document to store. */
   toDoc(now: Date = new Date()): CheckpointDoc {
     return {
-      version: 1,
+      version: 2,
       updatedAt: now.toISOString(),
       files: Object.fromEntries(this.files),
       notFound: Object.fromEntries(this.notFound),
@@ -108,7 +113,11 @@ export class IngestState {
     this.failed.delete(id);
   }
 
-  /** Records a failure; `permanent` ones are not retried (their attempts jump to `maxAttempts`). */
+  /**
+   * Records a failure TMDB's answer decided: `permanent` ones (a definitive answer, a record too large to store) are
+   * final at once (attempts jump to `maxAttempts`); others (a malformed body) count one attempt. Transient failures
+   * are never recorded: they say nothing about the id.
+   */
   markFailed(id: string, reason: string, permanent: boolean, maxAttempts: number): void {
     if (this.fetched.has(id)) return;
     const attempts = permanent ? maxAttempts : (this.failed.get(id)?.attempts ?? 0) + 1;

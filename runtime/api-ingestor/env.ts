@@ -2,7 +2,9 @@
  * The ApiIngestor's environment contract: the variable names the Lambda handler reads, written once so that the
  * Pulumi component imports them instead of retyping them, and the parsing of those variables into typed settings.
  */
+import { parseDay } from "../../components/lakePaths";
 import { DEFAULT_FILE_LIMITS, type FileLimits } from "./batcher";
+import { DEFAULT_LEASE_TTL_MS } from "./lease";
 import type { Selection, TitleKind } from "./selection";
 
 /** The environment variables the handler reads (the component sets them; `TMDB_TOKEN` is for local runs only). */
@@ -43,6 +45,8 @@ export const API_INGESTOR_ENV = {
   maxRecordsPerFile: "RAW_MAX_RECORDS_PER_FILE",
   /** Bytes per Raw file, exclusive, at most 10,000,000 (the default). */
   maxFileBytes: "RAW_MAX_FILE_BYTES",
+  /** How long the run's lease lives without renewal, in ms (default 60000): what a killed run costs the next one. */
+  leaseTtlMs: "LEASE_TTL_MS",
 } as const;
 
 /** The name of a setting in {@link API_INGESTOR_ENV}. */
@@ -77,7 +81,11 @@ export interface ApiIngestorSettings {
   timeoutMs: number;
   retryBaseMs: number;
   fileLimits: FileLimits;
+  leaseTtlMs: number;
 }
+
+/** The settings the Lambda and the local command both take from the environment (timeouts, retries, files, lease). */
+export type ApiIngestorTuning = Pick<ApiIngestorSettings, "timeoutMs" | "retryBaseMs" | "fileLimits" | "leaseTtlMs">;
 
 function positiveInt(env: NodeJS.ProcessEnv, key: ApiIngestorEnvKey, fallback: number | undefined): number | undefined {
   const name = API_INGESTOR_ENV[key];
@@ -93,7 +101,7 @@ function positiveInt(env: NodeJS.ProcessEnv, key: ApiIngestorEnvKey, fallback: n
 export function parseKind(raw: string | undefined, what: string): TitleKind | "all" {
   const value = (raw ?? "all").trim().toLowerCase() || "all";
   if (value === "movies" || value === "series" || value === "all") return value;
-  throw new ConfigError(`${what}="${raw}" is not one of movies, series, all`);
+  throw new ConfigError(`${what}="${raw}" is not one of movies, series, all: give one of them`);
 }
 
 /** Splits a comma-separated genre list, dropping blanks. */
@@ -102,6 +110,40 @@ export function parseGenres(raw: string | undefined): string[] {
     .split(",")
     .map((genre) => genre.trim())
     .filter((genre) => genre !== "");
+}
+
+/** Reads the tuning both the Lambda and `ingest:api` take from the environment, naming the variable that is wrong. */
+export function tuningFromEnv(env: NodeJS.ProcessEnv = process.env): ApiIngestorTuning {
+  const leaseTtlMs = positiveInt(env, "leaseTtlMs", DEFAULT_LEASE_TTL_MS) || DEFAULT_LEASE_TTL_MS;
+  if (leaseTtlMs < 1000)
+    throw new ConfigError(
+      `${API_INGESTOR_ENV.leaseTtlMs}="${leaseTtlMs}" is under 1000 ms: set at least 1000 or unset it`,
+    );
+  return {
+    timeoutMs: positiveInt(env, "timeoutMs", 10_000) || 10_000,
+    retryBaseMs: positiveInt(env, "retryBaseMs", 500) ?? 500,
+    // Only ever lowered: the issue's limits are the ceiling.
+    fileLimits: {
+      maxRecords: Math.min(DEFAULT_FILE_LIMITS.maxRecords, positiveInt(env, "maxRecordsPerFile", 100) || 100),
+      maxBytes: Math.min(DEFAULT_FILE_LIMITS.maxBytes, positiveInt(env, "maxFileBytes", 10_000_000) || 10_000_000),
+    },
+    leaseTtlMs,
+  };
+}
+
+/** Checks a CSV day with the lake's one date check (real calendar day, not after tomorrow), naming where it came from. */
+export function checkCsvDate(date: string | undefined, what: string): string | undefined {
+  if (date === undefined || date === "") return undefined;
+  try {
+    parseDay(date);
+  } catch (error) {
+    const message = (error as Error).message;
+    // The shared check says what to do for a day too far ahead; an impossible day needs the fix spelled out here.
+    throw new ConfigError(
+      `${what}: ${message}${/give /.test(message) ? "" : ": give a real day, YYYY-MM-DD, that has Raw CSVs"}`,
+    );
+  }
+  return date;
 }
 
 /** Reads the handler's settings from the environment, failing with a message that names the variable. */
@@ -120,17 +162,11 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ApiIngest
     bucket,
     secretId: env[API_INGESTOR_ENV.secretId] || undefined,
     baseUrl: env[API_INGESTOR_ENV.baseUrl] || DEFAULT_TMDB_BASE_URL,
-    csvDate: env[API_INGESTOR_ENV.csvDate] || undefined,
+    csvDate: checkCsvDate(env[API_INGESTOR_ENV.csvDate] || undefined, API_INGESTOR_ENV.csvDate),
     selection,
     maxRps: positiveInt(env, "maxRps", DEFAULT_MAX_RPS) || DEFAULT_MAX_RPS,
     maxInFlight: positiveInt(env, "maxInFlight", DEFAULT_MAX_IN_FLIGHT) || DEFAULT_MAX_IN_FLIGHT,
     stopMarginMs: positiveInt(env, "stopMarginMs", DEFAULT_STOP_MARGIN_MS) ?? DEFAULT_STOP_MARGIN_MS,
-    timeoutMs: positiveInt(env, "timeoutMs", 10_000) || 10_000,
-    retryBaseMs: positiveInt(env, "retryBaseMs", 500) ?? 500,
-    // Only ever lowered: the issue's limits are the ceiling.
-    fileLimits: {
-      maxRecords: Math.min(DEFAULT_FILE_LIMITS.maxRecords, positiveInt(env, "maxRecordsPerFile", 100) || 100),
-      maxBytes: Math.min(DEFAULT_FILE_LIMITS.maxBytes, positiveInt(env, "maxFileBytes", 10_000_000) || 10_000_000),
-    },
+    ...tuningFromEnv(env),
   };
 }

@@ -1,18 +1,23 @@
 /**
  * The ApiIngestor's Lambda handler: one time-boxed slice per invocation, settings from the environment
  * ({@link API_INGESTOR_ENV}), the token read once per container from Secrets Manager (or `TMDB_TOKEN` locally).
- * Returns `{ done, fetched, remaining, ... }` so a schedule or a loop continues until `done`.
+ * Returns `{ done, fetched, remaining, ... }` so a schedule or a loop continues until `done`. Each invocation holds
+ * the lease for its slice (finding 8): an invocation next to a running one throws, naming the holder, instead of
+ * fetching the same ids; an unreachable TMDB throws too (finding 4). Both land in the on-failure queue.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { makeS3Client } from "../shared/s3Client";
 import { API_INGESTOR_ENV, ConfigError, settingsFromEnv } from "./env";
 import { runSlice, type SliceResult } from "./ingest";
+import { withLease } from "./lease";
 import { TmdbClient } from "./tmdbClient";
 
 /** The part of the Lambda context the handler uses. */
 export interface SliceContext {
   getRemainingTimeInMillis(): number;
+  /** The invocation's id (named in the lease, so a refused invocation can say which one holds it). */
+  awsRequestId?: string;
 }
 
 let tokenOnce: Promise<string> | undefined;
@@ -61,17 +66,30 @@ export async function handler(_event: unknown, context: SliceContext): Promise<S
     timeoutMs: settings.timeoutMs,
     retry: { baseDelayMs: settings.retryBaseMs },
   });
-  const result = await runSlice(
-    { s3: s3Once, client },
+  const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? "the ApiIngestor Lambda";
+  const result = await withLease(
     {
+      s3: s3Once,
       bucket: settings.bucket,
-      csvDate: settings.csvDate,
-      selection: settings.selection,
-      remainingMs: () => context.getRemainingTimeInMillis(),
-      stopMarginMs: settings.stopMarginMs,
-      fileLimits: settings.fileLimits,
+      kind: "lambda",
+      holder: `Lambda ${functionName} request ${context.awsRequestId ?? "(local)"}`,
+      ttlMs: settings.leaseTtlMs,
       log: (message) => console.log(message),
     },
+    (lease) =>
+      runSlice(
+        { s3: s3Once as S3Client, client },
+        {
+          bucket: settings.bucket,
+          csvDate: settings.csvDate,
+          selection: settings.selection,
+          remainingMs: () => context.getRemainingTimeInMillis(),
+          stopMarginMs: settings.stopMarginMs,
+          fileLimits: settings.fileLimits,
+          leaseLost: lease.lost,
+          log: (message) => console.log(message),
+        },
+      ),
   );
   const { slice, ...totals } = result;
   console.log(JSON.stringify({ ...totals, slice: { ...slice, files: slice.files.length } }));

@@ -7,7 +7,15 @@ import { randomBytes } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import type { Readable } from "node:stream";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { DATASETS, datasetPrefix, lakeKey, parseLakeKey, todayUtc, type LakePath } from "../../components/lakePaths";
+import {
+  DATASETS,
+  datasetPrefix,
+  lakeKey,
+  parseLakeKey,
+  s3Uri,
+  todayUtc,
+  type LakePath,
+} from "../../components/lakePaths";
 import { linesOf } from "./csv";
 import { DEFAULT_FILE_LIMITS, FileBatcher, type FileBatch, type FileLimits } from "./batcher";
 import {
@@ -20,8 +28,22 @@ import {
   saveState,
   type IngestState,
 } from "./checkpoint";
+import { withLease, type LeaseOptions } from "./lease";
 import { selectTitles, type CsvSource, type SelectedTitle, type Selection, type TitleKind } from "./selection";
 import { TmdbClient, type ClientStats, type TmdbClientOptions } from "./tmdbClient";
+
+/**
+ * Thrown when a slice gets no answer from TMDB (issue 13, finding 4): titles failed in a row with network errors,
+ * 5xx, timeouts or 429s after every retry. Nothing is marked failed; the ids stay pending for the next run.
+ */
+export class TmdbUnreachableError extends Error {
+  override name = "TmdbUnreachableError";
+}
+
+/** Thrown when the selection has nothing to select from or selects nothing (issue 13, finding 6): never cached. */
+export class EmptySelectionError extends Error {
+  override name = "EmptySelectionError";
+}
 
 /** How many times a failing id is tried across slices before it stays failed. */
 export const DEFAULT_MAX_ATTEMPTS = 3;
@@ -39,8 +61,10 @@ export interface SliceOptions {
   /** Abandon requests in flight when fewer ms than this remain (default half the stop margin). */
   abortMarginMs?: number;
   fileLimits?: FileLimits;
-  /** Tries per failing id across slices (default 3). */
+  /** Tries per id answered with a malformed body, across slices (default 3). */
   maxAttempts?: number;
+  /** The run's lease: when it is lost, the slice stops and writes nothing more (another run may own the ids now). */
+  leaseLost?: AbortSignal;
   now?: () => Date;
   log?: (message: string) => void;
 }
@@ -62,6 +86,8 @@ export interface SliceResult {
     notFound: number;
     failed: number;
     abandoned: number;
+    /** Titles whose requests failed transiently (network, 5xx, timeouts, 429): left pending, not failed. */
+    transient: number;
     files: string[];
     adoptedFiles: number;
     forgottenFiles: number;
@@ -76,14 +102,16 @@ export interface SliceResult {
 interface CachedSelection {
   csvDate: string;
   criteria: Selection;
+  /** The ETag of each CSV the titles were selected from: a replaced CSV is a different selection (finding 5). */
+  sources: Record<string, string>;
   titles: [string, TitleKind, number][];
 }
 
 const CSV_FILE: Record<TitleKind, string> = { movies: "movies.csv", series: "series.csv" };
 const RAW_CSV = { movies: DATASETS.rawMoviesCsv, series: DATASETS.rawSeriesCsv } as const;
 
-/** The latest day holding a Raw CSV, or throws with the fix when there is none. */
-export async function latestCsvDate(s3: S3Client, bucket: string): Promise<string> {
+/** The latest day holding a Raw CSV, or undefined when there is none. */
+async function findLatestCsvDate(s3: S3Client, bucket: string): Promise<string | undefined> {
   const dates: string[] = [];
   for (const kind of ["movies", "series"] as TitleKind[]) {
     let token: string | undefined;
@@ -96,58 +124,110 @@ export async function latestCsvDate(s3: S3Client, bucket: string): Promise<strin
         try {
           path = parseLakeKey(object.Key ?? "");
         } catch {
-          continue; // Not a file of the convention (e.g. a stray upload): not ours to judge here.
+          continue; // Not a file of the convention (e.g. a stray upload, an impossible day): not ours to pick.
         }
         if (path.file === CSV_FILE[kind]) dates.push(path.date);
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
   }
-  if (dates.length === 0)
-    throw new Error(
+  return dates.sort().at(-1);
+}
+
+/** The latest day holding a Raw CSV, or throws with the fix when there is none. */
+export async function latestCsvDate(s3: S3Client, bucket: string): Promise<string> {
+  const latest = await findLatestCsvDate(s3, bucket);
+  if (latest === undefined)
+    throw new EmptySelectionError(
       `no Raw CSV in s3://${bucket}/${datasetPrefix(RAW_CSV.movies)} or ${datasetPrefix(RAW_CSV.series)}: run the BatchIngestor first`,
     );
-  return dates.sort().at(-1) as string;
+  return latest;
 }
 
-async function csvExists(s3: S3Client, bucket: string, key: string): Promise<boolean> {
+/** The CSV's ETag (from a listing, which the role may do), or undefined when it is not there. */
+async function csvEtag(s3: S3Client, bucket: string, key: string): Promise<string | undefined> {
   const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1 }));
-  return (page.Contents ?? []).some((object) => object.Key === key);
+  return (page.Contents ?? []).find((object) => object.Key === key)?.ETag;
 }
 
-/** Selects the titles, reusing the cached selection while the CSV day and the criteria are unchanged. */
+function describeCriteria(criteria: Selection): string {
+  const parts = [`kind=${criteria.kind}`];
+  if (criteria.genres.length > 0) parts.push(`genres=${criteria.genres.join(",")}`);
+  if (criteria.yearFrom !== undefined) parts.push(`year-from=${criteria.yearFrom}`);
+  if (criteria.yearTo !== undefined) parts.push(`year-to=${criteria.yearTo}`);
+  if (criteria.minVotes > 0) parts.push(`min-votes=${criteria.minVotes}`);
+  parts.push(`limit=${criteria.limit}`);
+  return parts.join(" ");
+}
+
+/**
+ * Selects the titles, reusing the cached selection while the CSV day, the criteria and the CSVs' content (their
+ * ETags) are unchanged. A day without the CSVs the criteria need, or criteria that select nothing, are refused with
+ * the fix rather than cached as an empty selection that would make every later run "done" with nothing.
+ */
 async function selection(
   s3: S3Client,
   bucket: string,
   csvDate: string,
   criteria: Selection,
 ): Promise<{ titles: SelectedTitle[]; rejectedRows: number }> {
+  const kinds = (["movies", "series"] as TitleKind[]).filter(
+    (kind) => criteria.kind === "all" || criteria.kind === kind,
+  );
+  const keys = Object.fromEntries(
+    kinds.map((kind) => [kind, lakeKey({ ...RAW_CSV[kind], date: csvDate, file: CSV_FILE[kind] })]),
+  ) as Partial<Record<TitleKind, string>>;
+  const sources: Record<string, string> = {};
+  for (const kind of kinds) {
+    const etag = await csvEtag(s3, bucket, keys[kind] as string);
+    if (etag !== undefined) sources[keys[kind] as string] = etag;
+  }
+  const missing = kinds.filter((kind) => sources[keys[kind] as string] === undefined);
+  if (missing.length === kinds.length) {
+    const latest = await findLatestCsvDate(s3, bucket);
+    throw new EmptySelectionError(
+      `no Raw CSV for ${csvDate} (${kinds.map((kind) => s3Uri(bucket, keys[kind] as string)).join(", ")}` +
+        `${missing.length === 1 ? " is missing" : " are missing"}): run the BatchIngestor for that day ` +
+        `(npm run ingest:batch -- --date ${csvDate}) or pick a day that has CSVs` +
+        (latest === undefined ? " (the bucket has none yet)" : ` (the latest is ${latest}: --date ${latest})`),
+    );
+  }
   const cached = await loadJson<CachedSelection>(s3, bucket, SELECTION_KEY);
-  if (cached && cached.csvDate === csvDate && JSON.stringify(cached.criteria) === JSON.stringify(criteria))
+  if (
+    cached &&
+    cached.csvDate === csvDate &&
+    JSON.stringify(cached.criteria) === JSON.stringify(criteria) &&
+    JSON.stringify(cached.sources ?? {}) === JSON.stringify(sources) &&
+    cached.titles.length > 0
+  )
     return { titles: cached.titles.map(([imdbId, kind, votes]) => ({ imdbId, kind, votes })), rejectedRows: 0 };
-  const sources: CsvSource[] = [];
-  for (const kind of ["movies", "series"] as TitleKind[]) {
-    if (criteria.kind !== "all" && criteria.kind !== kind) continue;
-    const key = lakeKey({ ...RAW_CSV[kind], date: csvDate, file: CSV_FILE[kind] });
-    if (!(await csvExists(s3, bucket, key))) {
-      if (criteria.kind === kind) throw new Error(`s3://${bucket}/${key} does not exist: the selection needs it`);
-      continue;
-    }
-    sources.push({
+  const csvSources: CsvSource[] = [];
+  for (const kind of kinds) {
+    const key = keys[kind] as string;
+    if (sources[key] === undefined) continue; // An "all" selection of a day with one of the two files.
+    csvSources.push({
       kind,
       lines: () => {
         // A lazy iterable: the object is opened only when selection starts reading it, and streamed line by line.
-        const open = s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        // IfMatch: the bytes read are those whose ETag keys the cache, even if the CSV is replaced meanwhile.
+        const open = s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: sources[key] }));
         return (async function* () {
           yield* linesOf((await open).Body as Readable);
         })();
       },
     });
   }
-  const result = await selectTitles(sources, criteria);
+  const result = await selectTitles(csvSources, criteria);
+  if (result.titles.length === 0)
+    throw new EmptySelectionError(
+      `the criteria select no title from the ${result.rowsRead} rows of ${csvDate}'s CSVs (${describeCriteria(criteria)}` +
+        `${result.rejectedRows > 0 ? `; ${result.rejectedRows} rows were refused` : ""}): widen them ` +
+        "(check the spelling of the genres, the years and the minimum votes) or pick another day",
+    );
   const doc: CachedSelection = {
     csvDate,
     criteria,
+    sources,
     titles: result.titles.map((title) => [title.imdbId, title.kind, title.votes]),
   };
   await saveJson(s3, bucket, SELECTION_KEY, doc);
@@ -187,7 +267,12 @@ export async function runSlice(
   const todo = state.todo(titles, maxAttempts);
   log(`csv day ${csvDate}: ${titles.length} selected, ${todo.length} to fetch in this slice`);
 
-  const counts = { fetched: 0, notFound: 0, failed: 0, abandoned: 0 };
+  const counts = { fetched: 0, notFound: 0, failed: 0, abandoned: 0, transient: 0 };
+  // TMDB is taken as unreachable when this many titles in a row failed transiently with no answer in between, or when
+  // a slice got no answer at all: the slice then stops (there is no point burning through the rest) and throws.
+  const unreachableAfter = Math.max(5, client.limiter.maxInFlight);
+  let failedInARow = 0;
+  let lastTransient = "";
   const files: string[] = [];
   const batchers: Record<TitleKind, FileBatcher> = {
     movies: new FileBatcher(options.fileLimits ?? DEFAULT_FILE_LIMITS),
@@ -196,9 +281,11 @@ export async function runSlice(
   // Files are written one at a time, each followed by a checkpoint save, in the order they filled.
   let writes: Promise<void> = Promise.resolve();
   let writeError: unknown;
+  const leaseLost = options.leaseLost;
   const enqueueWrite = (kind: TitleKind, batch: FileBatch) => {
     writes = writes.then(async () => {
-      if (writeError) return;
+      // A lost lease: another run may be fetching these ids now; leaving them pending cannot duplicate them.
+      if (writeError || leaseLost?.aborted) return;
       try {
         files.push(await writeRawFile(s3, bucket, kind, batch, state, now()));
         await saveState(s3, bucket, state, now());
@@ -216,6 +303,18 @@ export async function runSlice(
   const watchdog = setInterval(() => {
     if (options.remainingMs() < abortMarginMs) abort.abort(new Error("slice deadline"));
   }, 100);
+  const onLeaseLost = () => {
+    fatal ??= leaseLost?.reason;
+    abort.abort(leaseLost?.reason);
+  };
+  if (leaseLost?.aborted) onLeaseLost();
+  leaseLost?.addEventListener("abort", onLeaseLost, { once: true });
+  const unreachable = (inARow: number) =>
+    new TmdbUnreachableError(
+      `TMDB could not be reached at ${client.baseUrl}: ${inARow} titles in a row failed with no answer ` +
+        `(last: ${lastTransient}); no id was marked failed, ${tally(state, titles, maxAttempts).remaining} ids stay ` +
+        "pending: check TMDB_BASE_URL and the network (or TMDB's status page), then rerun",
+    );
   let next = 0;
   const worker = async () => {
     while (next < todo.length && !fatal && !writeError && !abort.signal.aborted) {
@@ -237,11 +336,23 @@ export async function runSlice(
         abort.abort(error);
         return;
       }
+      if (outcome.status === "failed" && outcome.failure === "transient") {
+        // Says nothing about the title: it stays pending. Enough of these in a row means TMDB cannot be reached.
+        counts.transient += 1;
+        failedInARow += 1;
+        lastTransient = outcome.reason;
+        if (failedInARow >= unreachableAfter && !fatal) {
+          fatal = unreachable(failedInARow);
+          abort.abort(fatal);
+        }
+        continue;
+      }
+      failedInARow = 0;
       if (outcome.status === "not_found") {
         state.markNotFound(title.imdbId, outcome.reason);
         counts.notFound += 1;
       } else if (outcome.status === "failed") {
-        state.markFailed(title.imdbId, outcome.reason, outcome.permanent, maxAttempts);
+        state.markFailed(title.imdbId, outcome.reason, outcome.failure === "definitive", maxAttempts);
         counts.failed += 1;
       } else {
         const added = batchers[title.kind].add({ imdbId: title.imdbId, body: outcome.body });
@@ -259,15 +370,21 @@ export async function runSlice(
     await Promise.all(Array.from({ length: Math.max(1, client.limiter.maxInFlight) }, worker));
   } finally {
     clearInterval(watchdog);
+    leaseLost?.removeEventListener("abort", onLeaseLost);
   }
-  for (const kind of ["movies", "series"] as TitleKind[]) {
-    const last = batchers[kind].flush();
-    if (last) enqueueWrite(kind, last);
-  }
+  const answered = counts.fetched + counts.notFound + counts.failed;
+  if (!fatal && answered === 0 && counts.transient > 0) fatal = unreachable(counts.transient);
+  if (!leaseLost?.aborted)
+    for (const kind of ["movies", "series"] as TitleKind[]) {
+      const last = batchers[kind].flush();
+      if (last) enqueueWrite(kind, last);
+    }
   await writes;
   if (writeError) throw writeError;
-  if (files.length === 0) await saveState(s3, bucket, state, now()); // Not-found and failed outcomes, even without files.
-  // A refused token (or any unexpected error) ends the run loudly, after what was fetched is safely written.
+  // Not-found and failed outcomes, even without files (never after losing the lease: it is no longer ours to write).
+  if (files.length === 0 && !leaseLost?.aborted) await saveState(s3, bucket, state, now());
+  // A refused token, an unreachable TMDB, a lost lease (or any unexpected error) ends the run loudly, after what was
+  // fetched is safely written.
   if (fatal) throw fatal;
 
   const totals = tally(state, titles, maxAttempts);
@@ -341,6 +458,10 @@ export interface ApiIngestionOptions extends Omit<TmdbClientOptions, "maxRps" | 
   sliceMs?: number;
   fileLimits?: FileLimits;
   maxAttempts?: number;
+  /** The lease's holder and lifetime (default: this process, 60 s); the run refuses to start while another holds it. */
+  lease?: Partial<Pick<LeaseOptions, "holder" | "ttlMs" | "isAlive">>;
+  /** Aborting it ends the run at the next moment it can stop cleanly (files and checkpoint written): `done: false`. */
+  stop?: AbortSignal;
   s3: S3Client;
   log?: (message: string) => void;
 }
@@ -356,7 +477,10 @@ export interface ApiIngestionResult {
   throttled: number;
 }
 
-/** Runs slices until every selected id has an outcome (or `deadlineMs` passes): the typed local entry point. */
+/**
+ * Runs slices until every selected id has an outcome (or `deadlineMs` passes, or `stop` aborts): the typed local
+ * entry point. The whole run holds the lease (finding 8): a second run at the same time refuses to start.
+ */
 export async function runApiIngestion(options: ApiIngestionOptions): Promise<ApiIngestionResult> {
   const client = new TmdbClient({
     baseUrl: options.baseUrl,
@@ -369,36 +493,45 @@ export async function runApiIngestion(options: ApiIngestionOptions): Promise<Api
   const selection: Selection = { kind: "all", genres: [], minVotes: 0, limit: 5000, ...options.selection };
   const runEnd = performance.now() + (options.deadlineMs ?? Number.POSITIVE_INFINITY);
   const sliceMs = options.sliceMs ?? 300_000;
-  let filesWritten = 0;
-  for (let slices = 1; ; slices += 1) {
-    const sliceEnd = Math.min(runEnd, performance.now() + sliceMs);
-    const last = await runSlice(
-      { s3: options.s3, client },
-      {
-        bucket: options.bucket,
-        csvDate: options.csvDate,
-        selection,
-        remainingMs: () => sliceEnd - performance.now(),
-        stopMarginMs: Math.min(5000, sliceMs / 10),
-        fileLimits: options.fileLimits,
-        maxAttempts: options.maxAttempts,
-        log: options.log,
-      },
-    );
-    filesWritten += last.slice.files.length;
-    options.log?.(
-      `slice ${slices}: +${last.slice.fetched} fetched, +${last.slice.notFound} not found, +${last.slice.failed} failed, ` +
-        `${last.remaining} remaining (${last.slice.files.length} files, ${last.slice.durationMs} ms)`,
-    );
-    if (last.done || performance.now() >= runEnd)
-      return {
-        done: last.done,
-        slices,
-        last,
-        filesWritten,
-        requests: client.stats.requests,
-        retries: client.stats.retries,
-        throttled: client.stats.throttled,
-      };
-  }
+  const stop = options.stop;
+  return withLease(
+    { s3: options.s3, bucket: options.bucket, kind: "cli", log: options.log, ...options.lease },
+    async (lease) => {
+      let filesWritten = 0;
+      for (let slices = 1; ; slices += 1) {
+        const sliceEnd = Math.min(runEnd, performance.now() + sliceMs);
+        const last = await runSlice(
+          { s3: options.s3, client },
+          {
+            bucket: options.bucket,
+            csvDate: options.csvDate,
+            selection,
+            // A stop request is a deadline that has come: the slice winds down the way it does at its end.
+            remainingMs: () => (stop?.aborted ? -1 : sliceEnd - performance.now()),
+            stopMarginMs: Math.min(5000, sliceMs / 10),
+            fileLimits: options.fileLimits,
+            maxAttempts: options.maxAttempts,
+            leaseLost: lease.lost,
+            log: options.log,
+          },
+        );
+        filesWritten += last.slice.files.length;
+        options.log?.(
+          `slice ${slices}: +${last.slice.fetched} fetched, +${last.slice.notFound} not found, ` +
+            `+${last.slice.failed} failed, ${last.slice.transient} left pending after transient errors, ` +
+            `${last.remaining} remaining (${last.slice.files.length} files, ${last.slice.durationMs} ms)`,
+        );
+        if (last.done || performance.now() >= runEnd || stop?.aborted)
+          return {
+            done: last.done,
+            slices,
+            last,
+            filesWritten,
+            requests: client.stats.requests,
+            retries: client.stats.retries,
+            throttled: client.stats.throttled,
+          };
+      }
+    },
+  );
 }

@@ -3,6 +3,10 @@
  * every attempt through the kept limiter, retries with capped exponential backoff and jitter on 429, 5xx, timeouts,
  * network errors and malformed bodies (honouring `Retry-After` with a floor), none on 404 or 401. The token never
  * appears in errors or reasons: they are built from the path alone.
+ *
+ * Each failure says what it means for the id (issue 13, finding 4): `transient` (network, 5xx, timeouts, 429 after
+ * every retry) says nothing about the title, so the id stays pending; `definitive` (another 4xx) is TMDB's answer
+ * about it; `malformed` (a body that is not the JSON object asked for) counts against the id, a few times over.
  */
 import ky from "ky";
 import { RateLimiter } from "./limiter";
@@ -52,11 +56,14 @@ export class TokenRefusedError extends Error {
   }
 }
 
+/** What a failure says about the id: nothing (`transient`), TMDB's final answer (`definitive`), or a bad body. */
+export type FailureKind = "transient" | "definitive" | "malformed";
+
 /** The result of fetching one title. */
 export type FetchOutcome =
   | { status: "fetched"; kind: TitleKind; imdbId: string; tmdbId: number; body: string }
   | { status: "not_found"; imdbId: string; reason: string }
-  | { status: "failed"; imdbId: string; reason: string; permanent: boolean };
+  | { status: "failed"; imdbId: string; reason: string; failure: FailureKind };
 
 /** Counters of what the client did. */
 export interface ClientStats {
@@ -72,7 +79,7 @@ export interface ClientStats {
 class RequestFailed extends Error {
   constructor(
     message: string,
-    readonly permanent: boolean,
+    readonly failure: FailureKind,
   ) {
     super(message);
   }
@@ -81,7 +88,7 @@ class RequestFailed extends Error {
 type Attempt =
   | { kind: "ok"; body: string; json: unknown }
   | { kind: "not_found" }
-  | { kind: "retry"; reason: string; waitMs?: number }
+  | { kind: "retry"; reason: string; waitMs?: number; malformed?: boolean }
   | { kind: "fail"; reason: string };
 
 const V3_API_KEY = /^[0-9a-f]{32}$/i;
@@ -139,6 +146,8 @@ export class TmdbClient {
     malformed: 0,
   };
   readonly limiter: RateLimiter;
+  /** The API base it talks to (for messages: it never holds the token). */
+  readonly baseUrl: string;
   private readonly retry: RetryOptions;
   private readonly timeoutMs: number;
   private readonly http: typeof ky;
@@ -146,6 +155,7 @@ export class TmdbClient {
 
   constructor(options: TmdbClientOptions) {
     if (!options.token) throw new Error("no TMDB token: set TMDB_TOKEN (locally) or TMDB_SECRET_ID (in Lambda)");
+    this.baseUrl = options.baseUrl;
     this.limiter = new RateLimiter({ maxRps: options.maxRps, maxInFlight: options.maxInFlight });
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.timeoutMs = options.timeoutMs ?? 10_000;
@@ -175,7 +185,7 @@ export class TmdbClient {
           return { kind: "ok", body, json: JSON.parse(body) };
         } catch {
           this.stats.malformed += 1;
-          return { kind: "retry", reason: `malformed JSON body from ${path}` };
+          return { kind: "retry", reason: `malformed JSON body from ${path}`, malformed: true };
         }
       }
       if (response.status === 401) throw new TokenRefusedError();
@@ -198,7 +208,10 @@ export class TmdbClient {
         return { kind: "retry", reason: `timed out after ${this.timeoutMs} ms on ${path}` };
       }
       this.stats.networkErrors += 1;
-      const code = ((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name) || "error";
+      // ky wraps fetch's TypeError, which wraps the socket error: the innermost code (ECONNREFUSED...) says most.
+      let code = (error as Error).name || "error";
+      for (let cause: unknown = error; cause; cause = (cause as { cause?: unknown }).cause)
+        if (typeof (cause as { code?: unknown }).code === "string") code = (cause as { code: string }).code;
       return { kind: "retry", reason: `network error (${code}) on ${path}` };
     }
   }
@@ -208,9 +221,12 @@ export class TmdbClient {
     for (let attempt = 1; ; attempt += 1) {
       const result = await this.limiter.run(() => this.attempt(path, params, signal), signal);
       if (result.kind === "ok" || result.kind === "not_found") return result;
-      if (result.kind === "fail") throw new RequestFailed(result.reason, true);
+      if (result.kind === "fail") throw new RequestFailed(result.reason, "definitive");
       if (attempt >= this.retry.maxAttempts)
-        throw new RequestFailed(`${result.reason} (gave up after ${attempt} attempts)`, false);
+        throw new RequestFailed(
+          `${result.reason} (gave up after ${attempt} attempts)`,
+          result.malformed ? "malformed" : "transient",
+        );
       this.stats.retries += 1;
       await sleep(backoffMs(attempt, this.retry, result.waitMs), signal);
     }
@@ -230,11 +246,11 @@ export class TmdbClient {
       const details = await this.get(path, { append_to_response: append.join(",") }, signal);
       if (details.kind === "not_found") return { status: "not_found", imdbId, reason: `${path} answered 404` };
       if (typeof details.json !== "object" || details.json === null || Array.isArray(details.json))
-        return { status: "failed", imdbId, reason: `${path} did not answer a JSON object`, permanent: false };
+        return { status: "failed", imdbId, reason: `${path} did not answer a JSON object`, failure: "malformed" };
       return { status: "fetched", kind, imdbId, tmdbId: match.id, body: details.body.trim() };
     } catch (error) {
       if (error instanceof RequestFailed)
-        return { status: "failed", imdbId, reason: error.message, permanent: error.permanent };
+        return { status: "failed", imdbId, reason: error.message, failure: error.failure };
       throw error;
     }
   }

@@ -156,7 +156,16 @@ describe("ApiIngestor", () => {
       `${bucket}/Raw/TMDB/JSON/Series/*`,
       `${bucket}/_system/checkpoints/api-ingestor/*`,
     ]);
-    expect(bySid.DeletePrefixes, "never deletes").to.equal(undefined);
+    // It deletes one object only: its lease, by exact key (never the checkpoint, the CSVs or a Raw file).
+    expect(bySid.DeletePrefixes, "no prefix-wide delete").to.equal(undefined);
+    expect(bySid.ReleaseOwnLease).to.deep.equal({
+      Sid: "ReleaseOwnLease",
+      Effect: "Allow",
+      Action: ["s3:DeleteObject"],
+      Resource: [`${bucket}/_system/checkpoints/api-ingestor/lease.json`],
+    });
+    const deleting = statements.filter((s) => ([] as string[]).concat(s.Action).some((a) => /Delete/.test(a)));
+    expect(deleting.map((s) => s.Sid)).to.deep.equal(["ReleaseOwnLease"]);
     // Unconditioned, so reading the not-yet-written checkpoint gets S3's 404, not 403 (deploy finding 3).
     expect(bySid.ListBucket).to.deep.equal({
       Sid: "ListBucket",

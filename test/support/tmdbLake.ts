@@ -1,12 +1,18 @@
 /**
  * The setup the ApiIngestor and stand-in tests share: moto's S3 API server (its environment set on process.env, where
  * the SDK's default credential chain reads it, and restored afterwards), a bucket seeded with generated Raw CSVs, and
- * the TMDB stand-in serving those titles.
+ * the TMDB stand-in serving those titles; plus the `ingest:api` command run as a real child process and an audit of
+ * the Raw TMDB zone against the stand-in's catalog (the oracle the tests and the fault suite count with).
  */
-import type { S3Client } from "@aws-sdk/client-s3";
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import { datasetPrefix } from "../../components/lakePaths";
+import { IDS_METADATA, RAW_TMDB } from "../../runtime/api-ingestor/checkpoint";
 import { seedRawCsvs, type SeededLake } from "../../runtime/api-ingestor/localLake";
 import { makeS3Client } from "../../runtime/shared/s3Client";
 import { catalogFromDir, type Catalog } from "../../runtime/tmdb-standin/catalog";
+import { isKnown } from "../../runtime/tmdb-standin/records";
 import { startTmdbStandin, type TmdbStandin, type TmdbStandinOptions } from "../../runtime/tmdb-standin/server";
 import { startRecordingS3Server, type RecordingS3Server } from "./s3Requests";
 
@@ -57,5 +63,120 @@ export async function startTmdbLake(options: {
         else process.env[key] = value;
       lake.cleanup();
     },
+  };
+}
+
+/** How a run of the `ingest:api` command ended. */
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** Milliseconds from spawn to exit. */
+  ms: number;
+  /** True when it had to be killed because it outlived `hangMs`. */
+  hung: boolean;
+}
+
+/** A started `ingest:api` process: its pid, `kill`, and the promise of how it ended. */
+export interface CliProcess {
+  pid: number;
+  kill(signal: NodeJS.Signals): void;
+  done: Promise<CliRun>;
+}
+
+/**
+ * Starts `ingest:api` as `node --import tsx runtime/api-ingestor/cli.ts` (node itself, not npx, so a SIGKILL hits the
+ * process that holds the lease rather than a wrapper), with `env` on top of the current environment.
+ */
+export function startIngestCli(args: string[], env: Record<string, string>, hangMs = 240_000): CliProcess {
+  const started = performance.now();
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", join(__dirname, "..", "..", "runtime", "api-ingestor", "cli.ts"), ...args],
+    { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  let hung = false;
+  const timer = setTimeout(() => {
+    hung = true;
+    child.kill("SIGKILL");
+  }, hangMs);
+  const done = new Promise<CliRun>((resolve) =>
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, ms: Math.round(performance.now() - started), hung });
+    }),
+  );
+  return { pid: child.pid as number, kill: (signal) => child.kill(signal), done };
+}
+
+/** Runs `ingest:api` to its end. */
+export function runIngestCli(args: string[], env: Record<string, string>, hangMs?: number): Promise<CliRun> {
+  return startIngestCli(args, env, hangMs).done;
+}
+
+/** What the Raw TMDB zone holds, judged against the stand-in's catalog. */
+export interface RawAudit {
+  files: number;
+  records: number;
+  /** Known ids (the stand-in has them) in no Raw file. */
+  lost: string[];
+  /** Ids in more than one record. */
+  duplicated: string[];
+  /** Files that are not a JSON array of records, records without an IMDb id or unknown to the catalog, or records
+   * whose id the file's `x-amz-meta-imdb-ids` does not list. */
+  corrupted: string[];
+}
+
+/** Reads every Raw TMDB file and counts lost, duplicated and corrupted records against `catalog` (all its titles). */
+export async function auditRaw(s3: S3Client, bucket: string, catalog: Catalog): Promise<RawAudit> {
+  const counts = new Map<string, number>();
+  const corrupted: string[] = [];
+  let files = 0;
+  let records = 0;
+  const ids = new Set(catalog.titles().map((title) => title.imdbId));
+  for (const dataset of Object.values(RAW_TMDB)) {
+    let token: string | undefined;
+    do {
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: datasetPrefix(dataset), ContinuationToken: token }),
+      );
+      for (const object of page.Contents ?? []) {
+        files += 1;
+        const key = object.Key as string;
+        const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        const listed = new Set((head.Metadata?.[IDS_METADATA] ?? "").split(","));
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(await (body.Body as { transformToString(): Promise<string> }).transformToString());
+        } catch {
+          corrupted.push(`${key}: not JSON`);
+          continue;
+        }
+        if (!Array.isArray(parsed)) {
+          corrupted.push(`${key}: not an array`);
+          continue;
+        }
+        for (const record of parsed as { imdb_id?: string; external_ids?: { imdb_id?: string } }[]) {
+          records += 1;
+          const id = record?.imdb_id ?? record?.external_ids?.imdb_id;
+          if (!id || !ids.has(id) || !listed.has(id)) corrupted.push(`${key}: record ${String(id)}`);
+          if (id) counts.set(id, (counts.get(id) ?? 0) + 1);
+        }
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+  return {
+    files,
+    records,
+    lost: [...ids].filter((id) => isKnown(id) && !counts.has(id)),
+    duplicated: [...counts].filter(([, count]) => count > 1).map(([id]) => id),
+    corrupted,
   };
 }

@@ -9,7 +9,7 @@ import { createServer } from "node:net";
 import { hostname } from "node:os";
 import { CHECKPOINT_KEY, SELECTION_KEY } from "../../runtime/api-ingestor/checkpoint";
 import { runApiIngestion as runApiIngestionUnrecorded } from "../../runtime/api-ingestor/ingest";
-import { LEASE_KEY } from "../../runtime/api-ingestor/lease";
+import { LEASE_KEY, LeaseLostError, acquireLease, type LeaseDoc } from "../../runtime/api-ingestor/lease";
 import { seedRawCsvs } from "../../runtime/api-ingestor/localLake";
 import { freePort } from "../../runtime/local/s3Server";
 import { catalogFromDir } from "../../runtime/tmdb-standin/catalog";
@@ -287,6 +287,29 @@ describe("ApiIngestor: nothing lost, nothing duplicated, nothing silent (issue 1
     expect(tookOver.code, tookOver.stderr).to.equal(0);
     expect(tookOver.stdout).to.match(/took over the expired lease of ingest:api pid 4242 on other-host/);
     expect(await readJson(bucket, LEASE_KEY)).to.equal(undefined);
+  });
+
+  it("renews its lease while running, stops when another run replaced it, and never deletes that run's lease", async () => {
+    const bucket = await freshBucket();
+    const lease = await setup.s3Server.during("api-ingestor", () =>
+      acquireLease({ s3, bucket, kind: "cli", ttlMs: 1000 }),
+    );
+    const first = (await readJson<LeaseDoc>(bucket, LEASE_KEY)) as LeaseDoc;
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    const renewed = (await readJson<LeaseDoc>(bucket, LEASE_KEY)) as LeaseDoc;
+    expect(renewed.token).to.equal(first.token);
+    expect(Date.parse(renewed.expiresAt)).to.be.greaterThan(Date.parse(first.expiresAt));
+    expect(lease.lost.aborted).to.equal(false);
+    // Another run takes the key over (as after an expiry): the next renewal's If-Match fails.
+    const other = JSON.stringify({ ...renewed, token: "other", holder: "someone else" });
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: LEASE_KEY, Body: other }));
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(lease.lost.aborted).to.equal(true);
+    expect(lease.lost.reason).to.be.instanceOf(LeaseLostError);
+    await setup.s3Server.during("api-ingestor", () => lease.release());
+    expect((await readJson<LeaseDoc>(bucket, LEASE_KEY))?.holder, "the other run's lease stays").to.equal(
+      "someone else",
+    );
   });
 
   describe("every failure of ingest:api ends in one line saying what happened and what to do", () => {

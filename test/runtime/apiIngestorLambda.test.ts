@@ -1,7 +1,7 @@
 /**
  * The ApiIngestor's Lambda artifact (the esbuild bundle + the layer, exactly as deployed) run on Node 24, as on the
  * nodejs24.x runtime, against the TMDB stand-in and moto's S3 and Secrets Manager APIs: file limits, one structure per file, kill-and-resume at random
- * moments, fault injection and a refused token. Every run is checked against an independent oracle: the titles of
+ * moments, fault injection, a refused token, an unreachable TMDB and two invocations at once (the lease). Every run is checked against an independent oracle: the titles of
  * the generated CSVs and which of them the stand-in knows.
  */
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -13,12 +13,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { datasetPrefix, parseLakeKey } from "../../components/lakePaths";
 import { CHECKPOINT_KEY, RAW_TMDB, type CheckpointDoc } from "../../runtime/api-ingestor/checkpoint";
+import { LEASE_KEY, type LeaseDoc } from "../../runtime/api-ingestor/lease";
 import { API_INGESTOR_ENV } from "../../runtime/api-ingestor/env";
 import { seedRawCsvs } from "../../runtime/api-ingestor/localLake";
 import { buildLayer, bundleHandler } from "../../runtime/api-ingestor/packaging";
 import type { Catalog } from "../../runtime/tmdb-standin/catalog";
 import { isKnown } from "../../runtime/tmdb-standin/records";
 import { startTmdbStandin, type TmdbStandin } from "../../runtime/tmdb-standin/server";
+import { freePort } from "../../runtime/local/s3Server";
 import { describeDenied, evaluateS3Requests, registeredPolicies, type RecordingS3Server } from "../support/s3Requests";
 import { startTmdbLake, type TmdbLake } from "../support/tmdbLake";
 
@@ -32,7 +34,8 @@ const budget = Number(process.env.CINELAKE_SLICE_BUDGET_MS);
 (async () => {
   for (let slice = 1; slice <= 200; slice++) {
     const end = Date.now() + budget;
-    const result = await handler({}, { getRemainingTimeInMillis: () => end - Date.now() });
+    const context = { getRemainingTimeInMillis: () => end - Date.now(), awsRequestId: "req-" + process.pid + "-" + slice };
+    const result = await handler({}, context);
     process.stdout.write("RESULT " + JSON.stringify({ ...result, node: process.version }) + "\\n");
     if (result.done) return;
   }
@@ -162,6 +165,17 @@ describe("ApiIngestor Lambda artifact on Node 24, the nodejs24.x runtime (stand-
     return files;
   }
 
+  /** The lease object, or undefined when none is held. */
+  async function leaseOf(bucket: string): Promise<LeaseDoc | undefined> {
+    try {
+      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: LEASE_KEY }));
+      return JSON.parse(await (object.Body as { transformToString(): Promise<string> }).transformToString());
+    } catch (error) {
+      if ((error as { name?: string }).name === "NoSuchKey") return undefined;
+      throw error;
+    }
+  }
+
   /**
    * Checks the lake against the oracle: each known id in exactly one file (or, with `allowFailed`, recorded as failed
    * with a reason), unknown ids in no file and recorded as not found, and the checkpoint naming exactly the files.
@@ -269,7 +283,12 @@ describe("ApiIngestor Lambda artifact on Node 24, the nodejs24.x runtime (stand-
   it("loses and duplicates nothing when killed with SIGKILL at random moments (6 trials)", async () => {
     const delays: (number | string)[] = [];
     let killedMidRun = 0;
-    const env = { [API_INGESTOR_ENV.maxRecordsPerFile]: "4", [API_INGESTOR_ENV.maxRps]: "40" };
+    // A short lease, so the resumed run can take over the killed one's soon (no pid to check across Lambdas).
+    const env = {
+      [API_INGESTOR_ENV.maxRecordsPerFile]: "4",
+      [API_INGESTOR_ENV.maxRps]: "40",
+      [API_INGESTOR_ENV.leaseTtlMs]: "2000",
+    };
     // How long an uninterrupted run takes on this machine (start-up included), so the kills spread over a real run.
     const started = performance.now();
     expect((await runHandler(await freshLake(standin.token), env)).code).to.equal(0);
@@ -284,6 +303,21 @@ describe("ApiIngestor Lambda artifact on Node 24, the nodejs24.x runtime (stand-
       if (killed.signal === "SIGKILL" && filesAtKill > 0) killedMidRun += 1;
       delays[delays.length - 1] =
         `${delay} ms: ${killed.signal === "SIGKILL" ? `killed, ${filesAtKill} files` : "finished"}`;
+      // A run killed mid-slice leaves its lease; the next slice may take it once it has expired, not before.
+      const lease = await leaseOf(target.bucket);
+      if (lease) {
+        expect(killed.signal, "only a killed slice leaves its lease").to.equal("SIGKILL");
+        const early = await runHandler(target, env);
+        if (Date.now() < Date.parse(lease.expiresAt) - 300) {
+          expect(early.code).to.equal(3);
+          expect(early.stdout).to.match(
+            /HANDLER_ERROR another ApiIngestor run holds the lease .* Lambda .* request req-/,
+          );
+        }
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.max(0, Date.parse(lease.expiresAt) - Date.now() + 100)),
+        );
+      }
       const resumed = await runHandler(target, env);
       expect(resumed.code, `trial ${trial} (killed after ${delay} ms): ${resumed.stdout}`).to.equal(0);
       expect(resumed.results.at(-1)?.done).to.equal(true);
@@ -337,6 +371,43 @@ describe("ApiIngestor Lambda artifact on Node 24, the nodejs24.x runtime (stand-
     // Stopped at once: at most one wave of requests (10 in flight) went out, not one per title.
     expect(standin.stats().requests - before).to.be.at.most(10);
   });
+  it("throws when TMDB cannot be reached (the invocation fails: on-failure queue, alarm), leaving every id pending", async () => {
+    const target = await freshLake(standin.token);
+    const closed = `http://127.0.0.1:${await freePort()}/3`;
+    const run = await runHandler(target, { [API_INGESTOR_ENV.baseUrl]: closed, [API_INGESTOR_ENV.limit]: "15" });
+    expect(run.code, run.stdout).to.equal(3);
+    expect(run.stdout).to.match(
+      /HANDLER_ERROR TMDB could not be reached at http:\/\/127\.0\.0\.1:\d+\/3: .*ECONNREFUSED/,
+    );
+    expect(run.stdout).to.match(/15 ids stay pending: check TMDB_BASE_URL/);
+    const checkpoint = await s3.send(new GetObjectCommand({ Bucket: target.bucket, Key: CHECKPOINT_KEY }));
+    const doc = JSON.parse(
+      await (checkpoint.Body as { transformToString(): Promise<string> }).transformToString(),
+    ) as CheckpointDoc;
+    expect(doc.failed, "an outage marks no id failed").to.deep.equal({});
+    expect(await leaseOf(target.bucket), "the failed slice released its lease").to.equal(undefined);
+    // TMDB is back: the next invocations fetch every id.
+    const after = await runHandler(target, { [API_INGESTOR_ENV.limit]: "15" });
+    expect(after.code, after.stdout).to.equal(0);
+    expect(after.results.at(-1)).to.include({ done: true, failed: 0, remaining: 0 });
+  });
+
+  it("runs one slice when invoked twice at once (a manual invoke beside the schedule): the other names the holder", async () => {
+    const target = await freshLake(standin.token);
+    const before = standin.stats().requests;
+    const [a, b] = await Promise.all([runHandler(target, {}), runHandler(target, {})]);
+    const runs = [a, b];
+    expect(runs.map((run) => run.code).sort(), runs.map((run) => run.stdout).join("\n")).to.deep.equal([0, 3]);
+    const refused = runs.find((run) => run.code === 3) as RunOutput;
+    expect(refused.stdout).to.match(
+      /HANDLER_ERROR another ApiIngestor run holds the lease s3:\/\/lambda-\d+\/_system\/checkpoints\/api-ingestor\/lease\.json: Lambda .* request req-\d+-1 since \d{4}-\d{2}-\d{2}T/,
+    );
+    expect(refused.results, "the refused invocation fetched nothing").to.deep.equal([]);
+    await expectCompleteAndUnique(target.bucket);
+    const known = catalog.titles().filter((title) => isKnown(title.imdbId)).length;
+    expect(standin.stats().requests - before, "one run's requests, not two").to.equal(catalog.size + known);
+  });
+
   it("sent only S3 requests the ApiIngestor's registered policy allows (404s with s3:ListBucket)", async () => {
     const requests = s3Server.requests("api-ingestor");
     expect(requests.length, "requests recorded").to.be.greaterThan(50);

@@ -299,6 +299,16 @@ describe("ApiIngestor: checkpoint bookkeeping", () => {
     expect(state.outcomeOf("tt2")).to.deep.equal({ status: "failed", reason: "timeout", attempts: 3 });
   });
 
+  it("forgets the failures of a version-1 checkpoint (an outage recorded as final) and keeps version 2's", () => {
+    const failed = { tt1: { reason: "network error (ECONNREFUSED) on find/tt1", attempts: 3 } };
+    const base = { updatedAt: "2026-01-01T00:00:00.000Z", files: {}, notFound: {}, failed };
+    const v1 = IngestState.fromDoc({ version: 1, ...base });
+    expect(v1.outcomeOf("tt1")).to.deep.equal({ status: "pending" });
+    const v2 = IngestState.fromDoc({ version: 2, ...base });
+    expect(v2.outcomeOf("tt1")).to.include({ status: "failed", attempts: 3 });
+    expect(v2.toDoc().version).to.equal(2);
+  });
+
   it("reports an id held by two Raw files instead of hiding it", () => {
     const state = new IngestState();
     state.addFile("f1", ["tt1"]);

@@ -18,9 +18,9 @@
  * other is refused by S3 (412), then compares its file with the winner's object: the same bytes are accepted (both
  * runs succeed, one object), different bytes end in a refusal naming the fix. A run only ever removes what it wrote
  * itself: its own version (by VersionId, on a versioned bucket such as the lake's) or its own object (DeleteObject
- * `If-Match` on the ETag its write returned), and aborts only its own multipart upload. The sha256 tag names the ETag
- * it was computed for (`sha256-etag`), so a tag written by one run onto an object another run replaced meanwhile is
- * never taken for the replacement's.
+ * `If-Match` on the ETag its write returned), and aborts only its own multipart upload. Tagging cannot be made
+ * conditional, so after writing its tag a run confirms the object is still the one it verified (HeadObject `If-Match`)
+ * and otherwise replaces its tag set with {@link CLEARED_TAG}, so its tag never vouches for another run's replacement.
  */
 import {
   AbortMultipartUploadCommand,
@@ -51,14 +51,13 @@ export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 export const DEFAULT_QUEUE_SIZE = 3;
 /** The object tag holding the SHA-256 of the whole file (lowercase hex), written once the upload is verified. */
 export const SHA256_TAG = "sha256";
+/**
+ * The tag set a run leaves when its `sha256` tag may have landed on an object another run put there meanwhile: no
+ * `sha256`, so the next run checks the object by its CRC32.
+ */
+export const CLEARED_TAG = { Key: "sha256-cleared", Value: "replaced-after-verification" } as const;
 /** The legacy object metadata key (`x-amz-meta-sha256`) the previous version kept the SHA-256 in; still honoured. */
 export const SHA256_METADATA = "sha256";
-/**
- * The object tag holding the ETag (without quotes) of the object the `sha256` tag was computed for: tags cannot be
- * written conditionally, so a reader trusts the `sha256` tag only when this matches the object's ETag (tags written
- * before this one existed carry no `sha256-etag` and are trusted as before).
- */
-export const SHA256_ETAG_TAG = "sha256-etag";
 /**
  * The object metadata key (`x-amz-meta-source-file`) holding the source file's name, encoded by
  * {@link encodeMetadataValue} (HTTP headers carry Latin-1 at best; S3 itself decodes RFC 2047 on the way in).
@@ -190,11 +189,6 @@ export interface StoredObject {
   sourceFile?: string;
 }
 
-/** An ETag without its quotes, as kept in the `sha256-etag` tag (tag values may not hold `"`). */
-export function bareEtag(etag: string): string {
-  return etag.replace(/"/g, "");
-}
-
 const ENCODED_WORD = /^=\?UTF-8\?B\?([A-Za-z0-9+/=]*)\?=$/i;
 
 /**
@@ -233,11 +227,7 @@ export async function storedObject(
   let tagged: string | undefined;
   try {
     const tagging = await client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }));
-    const tag = (name: string) => tagging.TagSet?.find((entry) => entry.Key === name)?.Value;
-    const taggedFor = tag(SHA256_ETAG_TAG);
-    // A tag computed for another object (one this object replaced after the tag was read) says nothing about it.
-    if (taggedFor === undefined || (head.ETag !== undefined && taggedFor === bareEtag(head.ETag)))
-      tagged = tag(SHA256_TAG);
+    tagged = tagging.TagSet?.find((tag) => tag.Key === SHA256_TAG)?.Value;
   } catch (error) {
     throw explainS3Error(error, `reading the tags of ${uri}`, target);
   }
@@ -374,7 +364,8 @@ export async function ingestBatch(options: BatchIngestOptions): Promise<BatchIng
           log(`${plan.kind}: ${uri} already holds these bytes (sha256 ${digest.sha256}): skipped`);
           return { ...known, verifiedBy: "already-there" };
         }
-        await tagSha256(client, bucket, plan.key, digest.sha256, plan.stored?.etag, target);
+        if (!(await tagSha256(client, bucket, plan.key, digest.sha256, plan.stored?.etag, target)))
+          throw replacedMeanwhile(uri, plan.source, "while this run was tagging it");
         log(
           `${plan.kind}: ${uri} holds these bytes but was left untagged by an interrupted run (size and CRC32 ` +
             `${digest.s3Crc32} match): tagged sha256 ${digest.sha256}, skipped`,
@@ -460,9 +451,11 @@ const UPLOAD_TAPS = new WeakMap<S3Client, Map<string, DigestTap>>();
 const UNSIGNED_BODY_COMMANDS = new Set(["UploadPartCommand", "PutObjectCommand"]);
 
 /**
- * Writes the `sha256` tag of the object at `key`, with the ETag of the object it was computed for (replacing its tag
- * set, which only ever holds these two tags). Tagging cannot be made conditional, so the ETag is what keeps a tag that
- * lands on another run's replacement from vouching for it.
+ * Writes the `sha256` tag of the object at `key` (replacing its tag set, which only ever holds this tag), then, when
+ * `etag` is given, confirms the key still holds that object. Tagging cannot be made conditional: if another run
+ * (--overwrite) replaced the object since it was verified, the tag may have landed on the replacement, which it does
+ * not describe, so the tag set is replaced by {@link CLEARED_TAG} (the replacement is then checked by its CRC32 on
+ * the next run, or tagged by its own run) and false is returned.
  */
 async function tagSha256(
   client: S3Client,
@@ -471,27 +464,44 @@ async function tagSha256(
   sha256: string,
   etag: string | undefined,
   target: S3Target,
-) {
+): Promise<boolean> {
+  const uri = s3Uri(bucket, key);
   try {
     await client.send(
       new PutObjectTaggingCommand({
         Bucket: bucket,
         Key: key,
-        Tagging: {
-          TagSet: [
-            { Key: SHA256_TAG, Value: sha256 },
-            ...(etag !== undefined ? [{ Key: SHA256_ETAG_TAG, Value: bareEtag(etag) }] : []),
-          ],
-        },
+        Tagging: { TagSet: [{ Key: SHA256_TAG, Value: sha256 }] },
       }),
     );
   } catch (error) {
-    const explained = explainS3Error(error, `tagging ${s3Uri(bucket, key)}`, target);
+    const explained = explainS3Error(error, `tagging ${uri}`, target);
     throw new IngestError(
       `${explained.message}; the object is in place and verified but has no sha256 tag yet: rerun to tag it (the ` +
         `next run checks it against the local file's CRC32)`,
     );
   }
+  if (etag === undefined) return true;
+  try {
+    await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag }));
+    return true;
+  } catch (error) {
+    if (!isConditionRefused(error) && !isNotFound(error))
+      throw explainS3Error(error, `checking ${uri} after tagging it`, target);
+    // Replaced by a marker rather than emptied: moto 5.2.5 answers an empty tag set with a 500.
+    await client
+      .send(new PutObjectTaggingCommand({ Bucket: bucket, Key: key, Tagging: { TagSet: [CLEARED_TAG] } }))
+      .catch(() => undefined);
+    return false;
+  }
+}
+
+/** The refusal of a run whose object another run replaced after this one had checked it. */
+function replacedMeanwhile(uri: string, source: string, when: string): IngestError {
+  return new IngestError(
+    `${uri} was replaced by another run ${when}: the key holds the other run's object, not ${source}; rerun (with ` +
+      `--overwrite if the day should hold ${source})`,
+  );
 }
 
 /** True when S3 refused a conditional write or request: 412 (the condition failed) or 409 (a concurrent one won). */
@@ -629,7 +639,8 @@ async function uploadFile(
     throw new IngestError(`integrity check failed for ${uri}: ${problems.join("; ")}; ${removal}`);
   }
   // Only a verified object gets its tag: an untagged one is checked again by the next run.
-  await tagSha256(client, bucket, plan.key, digest.sha256, mine.etag, target);
+  if (!(await tagSha256(client, bucket, plan.key, digest.sha256, mine.etag, target)))
+    throw replacedMeanwhile(uri, plan.source, "right after this run verified it");
   return { digest, verifiedBy, skipped: false };
 }
 
@@ -676,7 +687,8 @@ async function afterLostRace(
     if ("action" in decision && decision.action === "skip")
       return { digest: local, verifiedBy: "already-there", skipped: true };
     if ("action" in decision && decision.action === "tag") {
-      await tagSha256(client, bucket, plan.key, local.sha256, there.etag, target);
+      if (!(await tagSha256(client, bucket, plan.key, local.sha256, there.etag, target)))
+        throw replacedMeanwhile(uri, plan.source, "while this run was tagging it");
       return { digest: local, verifiedBy: "already-there-crc32", skipped: true };
     }
   }

@@ -1,5 +1,6 @@
 import {
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   GetObjectCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
@@ -762,6 +763,77 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
         /movies\.csv changed while this run was replacing it: another run wrote different bytes .* at the same time/,
       );
       expect((await objectBytes(bucket, MOVIES_KEY)).equals(await readFile(winner))).to.equal(true);
+    });
+
+    it("a failed run aborts only its own multipart upload, never another run's upload of the same key", async () => {
+      const bucket = await newBucket();
+      // Another run's upload of the day's movies.csv, in progress.
+      const theirs = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: MOVIES_KEY }));
+      const proxy = await startFaultyProxy(server.endpoint, (part) => (part >= 2 ? "cut" : "pass"));
+      try {
+        const proxyEnv = { ...server.env, AWS_ENDPOINT_URL_S3: proxy.endpoint };
+        const message = await ingestError({
+          bucket,
+          movies: bigMovies,
+          client: makeS3Client(proxyEnv),
+          env: proxyEnv,
+          partSize: 5 * MIB,
+        });
+        expect(message).to.include(`nothing new was written at ${MOVIES_KEY} and no incomplete upload was left behind`);
+      } finally {
+        proxy.server.closeAllConnections();
+        await new Promise((resolve) => proxy.server.close(resolve));
+      }
+      const uploads = (await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [];
+      expect(uploads.map((upload) => upload.UploadId)).to.deep.equal([theirs.UploadId]);
+    });
+
+    it("a run's sha256 tag never stays on an object another run put there between its verification and its tag", async () => {
+      const bucket = await newBucket();
+      const theirs = await changedCopy(movies, "replaced-before-tagging.csv");
+      let other: Promise<BatchIngestSummary> | undefined;
+      // Run A's tagging of movies.csv waits until run C (--overwrite, different bytes) has replaced and tagged it.
+      const gate = await startCommitGate(server.endpoint, {
+        commitsPerKey: 1,
+        hold: async (request) => {
+          if (request.key !== MOVIES_KEY || request.method !== "PUT" || !request.query.has("tagging") || other) return;
+          other = ingestBatchUnrecorded({
+            bucket,
+            movies: theirs,
+            series,
+            date: DATE,
+            overwrite: true,
+            client: s3,
+            env: server.env,
+          });
+          await other.catch(() => undefined);
+        },
+      });
+      let message: string;
+      try {
+        const env = { ...server.env, AWS_ENDPOINT_URL_S3: gate.endpoint };
+        message = await server.during("batch-ingestor", async () => {
+          try {
+            await ingestBatchUnrecorded({ bucket, movies, series, date: DATE, env });
+          } catch (error) {
+            return (error as Error).message;
+          }
+          throw new Error("run A was expected to fail");
+        });
+      } finally {
+        await gate.close();
+      }
+      const summary = await other!;
+      expect(summary.files[0]?.replaced).to.equal(true);
+      expect(message).to.match(/movies\.csv was replaced by another run right after this run verified it: .*rerun/);
+      // The key holds C's bytes, and no tag claims they are A's.
+      expect((await objectBytes(bucket, MOVIES_KEY)).equals(await readFile(theirs))).to.equal(true);
+      const ours = createHash("sha256")
+        .update(await readFile(movies))
+        .digest("hex");
+      expect(await sha256Tag(bucket, MOVIES_KEY)).not.to.equal(ours);
+      // So a rerun with A's file compares bytes instead of skipping on a wrong tag.
+      expect(await ingestError({ bucket })).to.match(/movies\.csv already holds .*different bytes/);
     });
 
     for (const versioned of [true, false])

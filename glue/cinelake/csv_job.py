@@ -9,6 +9,7 @@ from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
 from . import csv_trusted, lake
+from .errors import HeaderMismatchError, NoInputError, storage_errors
 from .report import DatasetCounts, RunReport
 
 ARGUMENTS = [
@@ -30,16 +31,17 @@ DATASETS = {
 }
 
 
-class HeaderMismatchError(ValueError):
-    """Raised when a Raw CSV does not start with the expected header: its columns cannot be trusted."""
-
-
 def check_header(spark, uri: str, table_name: str) -> None:
     """Fails loudly unless the file's first line is the expected Portuguese header (BOM and CR tolerated)."""
     first = lake.read_head(spark, uri).decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r")
     expected = "|".join(csv_trusted.source_header(table_name))
     if first != expected:
-        raise HeaderMismatchError(f"{uri}: header is {first[:300]!r}, expected {expected!r}")
+        raise HeaderMismatchError(
+            f"{uri}: header is {first[:300]!r}, expected {expected!r}",
+            f"this is not the {table_name.removeprefix('trusted_')} CSV in the expected format (pipe-separated, "
+            "Portuguese header): load the right file again with `npm run ingest:batch -- --overwrite` "
+            "(on AWS: the BatchIngestor container), then rerun",
+        )
 
 
 def process_dataset(spark, args: dict, dataset: str, report: RunReport) -> DatasetCounts:
@@ -56,7 +58,8 @@ def process_dataset(spark, args: dict, dataset: str, report: RunReport) -> Datas
     for uri in files:
         check_header(spark, uri, table_name)
 
-    with report.step(f"{dataset}: read, collapse duplicates, type and classify"):
+    raw_uri = lake.join(root, lake.day_prefix(args[raw_arg], day))
+    with report.step(f"{dataset}: read, collapse duplicates, type and classify"), storage_errors(raw_uri):
         raw = spark.read.text(files).select("value", F.col("_metadata.file_path").alias("source_file"))
         lines = csv_trusted.drop_header(csv_trusted.normalize_lines(raw), table_name)
         distinct = csv_trusted.distinct_lines(lines, files)
@@ -70,17 +73,17 @@ def process_dataset(spark, args: dict, dataset: str, report: RunReport) -> Datas
     # Each distinct valid line is written once; its other copies are the exact duplicates.
     counts.duplicates = counts.extra["valid"] - valid_distinct
 
-    with report.step(f"{dataset}: write Trusted Parquet"):
-        trusted_uri = lake.join(root, args[trusted_arg])
+    trusted_uri = lake.join(root, args[trusted_arg])
+    with report.step(f"{dataset}: write Trusted Parquet"), storage_errors(trusted_uri, "write"):
         valid = csv_trusted.valid_rows(classified)
         csv_trusted.to_trusted(valid, table_name).write.mode("overwrite").parquet(trusted_uri)
 
-    with report.step(f"{dataset}: write quarantine"):
-        quarantine_uri = lake.join(root, args[quarantine_arg], f"dt={day}/")
+    quarantine_uri = lake.join(root, args[quarantine_arg], f"dt={day}/")
+    with report.step(f"{dataset}: write quarantine"), storage_errors(quarantine_uri, "write"):
         quarantine = csv_trusted.quarantined_rows(classified, day).coalesce(1)
         quarantine.write.mode("overwrite").json(quarantine_uri)
 
-    with report.step(f"{dataset}: count written outputs"):
+    with report.step(f"{dataset}: count written outputs"), storage_errors(trusted_uri):
         # Counted from what landed in the lake, not from the plan, so the reconciliation checks the writes too.
         counts.trusted = spark.read.parquet(trusted_uri).count()
         written = spark.read.schema("reason string").json(quarantine_uri)
@@ -98,8 +101,10 @@ def run(spark, args: dict) -> RunReport:
     for dataset in DATASETS:
         report.datasets.append(process_dataset(spark, args, dataset, report))
     if all(d.status == "no_input" for d in report.datasets):
-        raise FileNotFoundError(
-            f"no Raw CSV for date {args['date']} under {args['lake_root']}{args['raw_movies']} or {args['raw_series']}"
+        raise NoInputError(
+            f"no Raw CSV for date {args['date']} under {args['lake_root']}{args['raw_movies']} or {args['raw_series']}",
+            "load the CSVs first (`npm run ingest:batch`, on AWS the BatchIngestor container), "
+            "or pass a --date that has them",
         )
     report.write_and_check(spark, args["lake_root"], args["report_prefix"])
     return report

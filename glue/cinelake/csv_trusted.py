@@ -1,7 +1,9 @@
 """Pure transforms of the CSV job: Raw pipe-separated lines -> typed Trusted rows or quarantined lines with a reason.
 
 The Raw CSVs are read as text lines, not with Spark's CSV reader, so that a wrong number of fields is seen (the CSV
-reader silently pads or truncates) and the quarantine keeps the line exactly as it was.
+reader silently pads or truncates) and the quarantine keeps the line exactly as it was. Lines are handled as their
+bytes (`raw`) until typed: Spark's text reader keeps a line's bytes as they are, so invalid UTF-8 is told from the
+bytes (a legitimate U+FFFD is valid UTF-8) and the quarantine can store the original bytes (`line_base64`).
 """
 
 from datetime import UTC, datetime
@@ -73,28 +75,75 @@ def source_header(table_name: str) -> list[str]:
 
 
 def normalize_lines(raw: DataFrame) -> DataFrame:
-    """Text lines (`value`, `source_file`) -> `line` without the UTF-8 BOM and the CR of CRLF endings."""
-    line = F.regexp_replace(F.regexp_replace(F.col("value"), "^\ufeff", ""), "\r$", "")
-    return raw.select(line.alias("line"), "source_file")
+    """Text lines (`value`, `source_file`) -> `raw`: the line's bytes without the UTF-8 BOM and the CR of CRLF.
+
+    Stripped on the bytes, not on the decoded text: decoding would replace invalid bytes with U+FFFD for good.
+    """
+    stripped = F.expr("CASE WHEN substring(_bytes, 1, 3) = X'EFBBBF' THEN substring(_bytes, 4) ELSE _bytes END")
+    without_cr = F.expr(
+        "CASE WHEN substring(_stripped, -1, 1) = X'0D' THEN substring(_stripped, 1, length(_stripped) - 1) "
+        "ELSE _stripped END"
+    )
+    return (
+        raw.select(F.col("value").cast("binary").alias("_bytes"), "source_file")
+        .select(stripped.alias("_stripped"), "source_file")
+        .select(without_cr.alias("raw"), "source_file")
+    )
+
+
+def _with_bytes(lines: DataFrame) -> DataFrame:
+    """Lines with both `raw` (bytes) and `line` (text); lines given as text only are valid UTF-8 by construction."""
+    if "raw" not in lines.columns:
+        lines = lines.withColumn("raw", F.encode("line", "UTF-8"))
+    if "line" not in lines.columns:
+        # Best-effort text: bytes that are not UTF-8 become U+FFFD here (the bytes themselves stay in `raw`).
+        lines = lines.withColumn("line", F.decode("raw", "UTF-8"))
+    return lines
 
 
 def drop_header(lines: DataFrame, table_name: str) -> DataFrame:
     """Removes the header line(s) (exactly the expected header), which are not data rows."""
-    return lines.where(F.col("line") != "|".join(source_header(table_name)))
+    lines = _with_bytes(lines)
+    return lines.where(F.col("raw") != F.lit(bytearray("|".join(source_header(table_name)).encode("utf-8"))))
 
 
 def distinct_lines(lines: DataFrame, files: list[str]) -> DataFrame:
-    """Lines -> one row per distinct line: `line`, `source_file` (the first file holding it) and `copies`.
+    """Lines -> one row per distinct line: `raw`, `line`, `source_file` (the first file holding it) and `copies`.
 
-    Exact duplicates are collapsed before typing, so each distinct line is parsed once and the dedupe is a single
-    hash aggregation; the file is carried as a small integer because Spark hash-aggregates only fixed-width buffers.
+    Exact duplicates (same bytes) are collapsed before typing, so each distinct line is parsed once and the dedupe is
+    a single hash aggregation; the file is carried as a small integer because Spark hash-aggregates only fixed-width
+    buffers. Lines are grouped on their bytes, so two different invalid lines never merge into one decoded text.
     """
+    lines = _with_bytes(lines)
     index = F.lit(0)
     for position, uri in enumerate(files):
         index = F.when(F.col("source_file") == uri, F.lit(position)).otherwise(index)
-    grouped = lines.groupBy("line").agg(F.count(F.lit(1)).alias("copies"), F.min(index).alias("_file"))
+    grouped = lines.groupBy("raw").agg(F.count(F.lit(1)).alias("copies"), F.min(index).alias("_file"))
     names = F.array(*[F.lit(uri) for uri in files]) if files else F.array(F.lit(None).cast("string"))
-    return grouped.select("line", F.element_at(names, F.col("_file") + 1).alias("source_file"), "copies")
+    return grouped.select(
+        "raw",
+        F.decode("raw", "UTF-8").alias("line"),
+        F.element_at(names, F.col("_file") + 1).alias("source_file"),
+        "copies",
+    )
+
+
+def is_valid_utf8(raw: Column) -> Column:
+    """True when the bytes are valid UTF-8: decoding them and encoding the text again gives the same bytes.
+
+    (Spark 3.5 has no is_valid_utf8; decoding replaces each invalid sequence with U+FFFD, which encodes to other
+    bytes, while valid bytes, a genuine U+FFFD included, survive the round trip unchanged.)
+    """
+    return F.encode(F.decode(raw, "UTF-8"), "UTF-8") == raw
+
+
+def comma_list(text: Column) -> Column:
+    """A comma-separated field as an array without its empty (or blank) items; null when no item is left.
+
+    `Drama,` is one genre, not a genre and an empty one; `,` is no genre at all, the same as `\\N`.
+    """
+    items = F.filter(F.split(text, ","), lambda item: F.trim(item) != "")
+    return F.when(F.size(items) > 0, items)
 
 
 def _nullable(field: Column) -> Column:
@@ -125,7 +174,8 @@ def classify(lines: DataFrame, table_name: str, current_year: int | None = None)
     names = [c["name"] for c in columns]
     # Staged projections: Spark keeps a projection whose expensive columns are used many times, so each field is
     # split and typed once per line instead of once per check (which also keeps the generated code small).
-    carried = ["line", "source_file"] + (["copies"] if "copies" in lines.columns else [])
+    lines = _with_bytes(lines)
+    carried = ["raw", "line", "source_file"] + (["copies"] if "copies" in lines.columns else [])
     staged = lines.select(*carried, F.split(F.col("line"), r"\|", -1).alias("_fields"))
     staged = staged.select(
         *carried,
@@ -144,7 +194,7 @@ def classify(lines: DataFrame, table_name: str, current_year: int | None = None)
             number_checks.append((bad, "not_a_number", F.concat(F.lit(f"{name}: "), text)))
             typed[name] = text.cast(hive_type)
         elif hive_type == "array<string>":
-            typed[name] = F.split(text, ",")
+            typed[name] = comma_list(text)
         else:
             typed[name] = text
 
@@ -171,7 +221,7 @@ def classify(lines: DataFrame, table_name: str, current_year: int | None = None)
             "wrong_column_count",
             F.format_string(f"expected {len(columns)} fields, found %d", fields_count),
         ),
-        (F.col("line").contains("\ufffd"), "invalid_encoding", F.lit("bytes that are not UTF-8")),
+        (~is_valid_utf8(F.col("raw")), "invalid_encoding", F.lit("bytes that are not UTF-8")),
         (
             texts["imdb_id"].isNull() | ~texts["imdb_id"].rlike(IMDB_TITLE_ID),
             "invalid_imdb_id",
@@ -230,11 +280,17 @@ def valid_rows(classified: DataFrame) -> DataFrame:
 
 
 def quarantined_rows(classified: DataFrame, day: str) -> DataFrame:
-    """The refused lines as quarantine records (every copy: duplicates are only removed from valid rows)."""
+    """The refused lines as quarantine records (every copy: duplicates are only removed from valid rows).
+
+    `line` is the line as text (U+FFFD where its bytes are not UTF-8, since JSON holds text only); `line_base64` is
+    the line's original bytes, exactly, without the line ending.
+    """
     refused = classified.where(F.col("reason").isNotNull())
     if "copies" in classified.columns:
         refused = refused.withColumn("_copy", F.explode(F.sequence(F.lit(1), F.col("copies"))))
-    return refused.select(F.lit(day).alias("dt"), "source_file", "reason", "detail", "line")
+    return refused.select(
+        F.lit(day).alias("dt"), "source_file", "reason", "detail", "line", F.base64("raw").alias("line_base64")
+    )
 
 
 def to_trusted(deduplicated: DataFrame, table_name: str) -> DataFrame:

@@ -1,7 +1,13 @@
-"""Lake I/O through Hadoop's FileSystem API, so one code path serves s3:// (Glue), s3a:// and file:// alike."""
+"""Lake I/O through Hadoop's FileSystem API, so one code path serves s3:// (Glue), s3a:// and file:// alike.
+
+This is the I/O edge: a missing bucket, a refused access or a missing path surfaces here as its named error
+(cinelake.errors), not as a Py4JJavaError with the reason deep in a Java stack trace.
+"""
 
 import re
 from datetime import date as Date
+
+from .errors import InvalidArgumentError, storage_errors
 
 DAY_DIR = re.compile(r"^\d{4}$|^\d{2}$")
 
@@ -19,24 +25,26 @@ def join(root: str, *parts: str) -> str:
 
 def list_names(spark, uri: str) -> list[str]:
     """Names of the entries directly under a prefix (empty when it does not exist)."""
-    fs, path = _fs(spark, uri)
-    if not fs.exists(path):
-        return []
-    return sorted(status.getPath().getName() for status in fs.listStatus(path))
+    with storage_errors(uri, "list"):
+        fs, path = _fs(spark, uri)
+        if not fs.exists(path):
+            return []
+        return sorted(status.getPath().getName() for status in fs.listStatus(path))
 
 
 def list_files(spark, uri: str, suffix: str = "") -> list[str]:
     """Full URIs of the files directly under a prefix whose names end in `suffix` (hidden files skipped)."""
-    fs, path = _fs(spark, uri)
-    if not fs.exists(path):
-        return []
-    files = []
-    for status in fs.listStatus(path):
-        name = status.getPath().getName()
-        if status.isFile() and name.endswith(suffix) and not name.startswith(("_", ".")):
-            # Hadoop's own form of the path (e.g. `file:/tmp/x`), the same Spark reports as `_metadata.file_path`.
-            files.append(status.getPath().toString())
-    return sorted(files)
+    with storage_errors(uri, "list"):
+        fs, path = _fs(spark, uri)
+        if not fs.exists(path):
+            return []
+        files = []
+        for status in fs.listStatus(path):
+            name = status.getPath().getName()
+            if status.isFile() and name.endswith(suffix) and not name.startswith(("_", ".")):
+                # Hadoop's own form of the path (e.g. `file:/tmp/x`), the same Spark reports as `_metadata.file_path`.
+                files.append(status.getPath().toString())
+        return sorted(files)
 
 
 def day_prefix(dataset_prefix: str, day: str) -> str:
@@ -61,7 +69,12 @@ def days(spark, dataset_uri: str) -> list[str]:
 def resolve_day(spark, dataset_uri: str, requested: str) -> str | None:
     """The day to process: `requested` as given (checked), or for `latest` the newest day present (None if none)."""
     if requested != "latest":
-        Date.fromisoformat(requested)
+        try:
+            Date.fromisoformat(requested)
+        except ValueError:
+            raise InvalidArgumentError(
+                f"--date {requested!r} is not a calendar day", "pass --date YYYY-MM-DD (a real day) or --date latest"
+            ) from None
         return requested
     available = days(spark, dataset_uri)
     return available[-1] if available else None
@@ -69,31 +82,34 @@ def resolve_day(spark, dataset_uri: str, requested: str) -> str | None:
 
 def read_head(spark, uri: str, size: int = 4096) -> bytes:
     """The first bytes of a file (to check a CSV header without reading the file)."""
-    fs, path = _fs(spark, uri)
-    stream = fs.open(path)
-    try:
-        buffer = bytearray()
-        while len(buffer) < size:
-            byte = stream.read()
-            if byte < 0 or byte == 10:
-                break
-            buffer.append(byte)
-        return bytes(buffer)
-    finally:
-        stream.close()
+    with storage_errors(uri, "read"):
+        fs, path = _fs(spark, uri)
+        stream = fs.open(path)
+        try:
+            buffer = bytearray()
+            while len(buffer) < size:
+                byte = stream.read()
+                if byte < 0 or byte == 10:
+                    break
+                buffer.append(byte)
+            return bytes(buffer)
+        finally:
+            stream.close()
 
 
 def write_text(spark, uri: str, text: str) -> None:
     """Writes (overwrites) one small UTF-8 object, e.g. a run report."""
-    fs, path = _fs(spark, uri)
-    stream = fs.create(path, True)
-    try:
-        stream.write(bytearray(text.encode("utf-8")))
-    finally:
-        stream.close()
+    with storage_errors(uri, "write"):
+        fs, path = _fs(spark, uri)
+        stream = fs.create(path, True)
+        try:
+            stream.write(bytearray(text.encode("utf-8")))
+        finally:
+            stream.close()
 
 
 def delete(spark, uri: str) -> bool:
     """Deletes a prefix recursively; True when something was there."""
-    fs, path = _fs(spark, uri)
-    return bool(fs.delete(path, True))
+    with storage_errors(uri, "delete"):
+        fs, path = _fs(spark, uri)
+        return bool(fs.delete(path, True))

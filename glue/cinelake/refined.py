@@ -12,6 +12,7 @@ from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from cinelake.errors import IntegrityError
 from cinelake.registry import registry, spark_schema, table
 
 UNKNOWN_GENRE = "Unknown"
@@ -21,8 +22,11 @@ REFINED_TABLE_NAMES = [t["name"] for t in registry()["tables"] if t["zone"] == "
 """Every Refined table, in the registry's order."""
 
 
-class IntegrityError(RuntimeError):
-    """The model broke one of its guarantees (orphan key, duplicate key, lost title); nothing may be published."""
+REGISTRY_FIX = "the transform and components/tables/refined.ts disagree: align them, run `npm run registry:export`"
+INTEGRITY_FIX = (
+    "nothing was published (Refined is unchanged): the examples name the rows that break the model; fix the Trusted "
+    "input or the transform, then rerun refined"
+)
 
 
 def surrogate_key(namespace: str, *parts: Column) -> Column:
@@ -248,10 +252,15 @@ def dim_date(dim_title_df: DataFrame, fact: DataFrame) -> DataFrame:
 
 
 def genres(enriched: DataFrame) -> tuple[DataFrame, DataFrame]:
-    """dim_genre and bridge_title_genre: IMDb genres (`Unknown` for a title without any) and TMDB genres."""
+    """dim_genre and bridge_title_genre: IMDb genres (`Unknown` for a title without any) and TMDB genres.
+
+    Blank items are not genres (Trusted drops them; a table written before it did may still hold them): they are
+    removed before the explode, so only a title with no real IMDb genre gets `Unknown`, and exactly once.
+    """
+    named = F.filter("imdb_genres", lambda genre: F.trim(genre) != "")
     imdb = enriched.select(
-        "title_key", F.explode_outer("imdb_genres").alias("genre_name"), F.lit("imdb").alias("source")
-    ).withColumn("genre_name", F.coalesce(F.nullif(F.trim("genre_name"), F.lit("")), F.lit(UNKNOWN_GENRE)))
+        "title_key", F.explode_outer(named).alias("genre_name"), F.lit("imdb").alias("source")
+    ).withColumn("genre_name", F.coalesce(F.trim("genre_name"), F.lit(UNKNOWN_GENRE)))
     tmdb = enriched.select(
         "title_key", F.explode("t_genres.name").alias("genre_name"), F.lit("tmdb").alias("source")
     ).where(F.trim("genre_name") != "")
@@ -391,7 +400,9 @@ def conform(df: DataFrame, name: str) -> DataFrame:
     schema = spark_schema(name)
     missing = [f.name for f in schema.fields if f.name not in df.columns]
     if missing:
-        raise IntegrityError(f"{name}: the transform produced no column(s) {missing} that the registry declares")
+        raise IntegrityError(
+            f"{name}: the transform produced no column(s) {missing} that the registry declares", REGISTRY_FIX
+        )
     return df.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields])
 
 
@@ -440,7 +451,9 @@ def build_model(
         "bridge_title_company": bridge_company,
     }
     if sorted(raw) != sorted(REFINED_TABLE_NAMES):
-        raise IntegrityError(f"the job builds {sorted(raw)} but the registry declares {sorted(REFINED_TABLE_NAMES)}")
+        raise IntegrityError(
+            f"the job builds {sorted(raw)} but the registry declares {sorted(REFINED_TABLE_NAMES)}", REGISTRY_FIX
+        )
     return Model(
         tables={name: conform(raw[name], name) for name in REFINED_TABLE_NAMES}, intermediates=[credits, enriched]
     )
@@ -488,6 +501,6 @@ def check_integrity(model: Model, movies: DataFrame, series: DataFrame) -> dict[
     rows = both.collect()
     failures = [f"{r['key']}, e.g. {r['examples']}" for r in rows if r["examples"] is not None]
     if failures:
-        raise IntegrityError("Refined model failed its integrity checks:\n- " + "\n- ".join(sorted(failures)))
+        raise IntegrityError("Refined model failed its integrity checks: " + "; ".join(sorted(failures)), INTEGRITY_FIX)
     sized = {r["key"]: r["n"] for r in rows}
     return {name: sized.get(name, 0) for name in model.tables}

@@ -13,6 +13,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from . import lake
+from .errors import InvalidArgumentError, UpstreamMissingError, storage_errors
 from .refined import REFINED_TABLE_NAMES, build_model, check_integrity
 from .registry import spark_schema
 
@@ -34,8 +35,13 @@ FILES_PER_TABLE = {"bridge_title_person": 4, "bridge_title_genre": 2}
 def read_csv_table(spark, uri: str, name: str) -> DataFrame:
     """A Trusted CSV table; missing input fails loudly (the model starts from these titles)."""
     if not lake.list_files(spark, uri, ".parquet"):
-        raise FileNotFoundError(f"{name}: no Parquet under {uri}; run the trusted-csv job first")
-    return spark.read.schema(spark_schema(name)).parquet(uri)
+        raise UpstreamMissingError(
+            f"{name}: no Parquet under {uri}",
+            "run the trusted-csv job first (`npm run job -- trusted-csv ...`; on AWS the Glue workflow runs it before "
+            "refined), then rerun refined",
+        )
+    with storage_errors(uri):
+        return spark.read.schema(spark_schema(name)).parquet(uri)
 
 
 def read_tmdb_table(spark, uri: str, name: str) -> DataFrame:
@@ -43,7 +49,8 @@ def read_tmdb_table(spark, uri: str, name: str) -> DataFrame:
     schema = spark_schema(name, with_partitions=True)
     if not [n for n in lake.list_names(spark, uri) if n.startswith("dt=")]:
         return spark.createDataFrame([], schema)
-    return spark.read.schema(schema).option("basePath", uri).parquet(uri)
+    with storage_errors(uri):
+        return spark.read.schema(schema).option("basePath", uri).parquet(uri)
 
 
 def tmdb_counts(tmdb_movies: DataFrame, tmdb_series: DataFrame, dim_title: DataFrame) -> dict[str, int]:
@@ -53,12 +60,22 @@ def tmdb_counts(tmdb_movies: DataFrame, tmdb_series: DataFrame, dim_title: DataF
     return {"tmdb_ids_read": ids, "titles_enriched": enriched, "tmdb_ids_without_csv_title": ids - enriched}
 
 
+def as_of_day(text: str) -> str:
+    """The --date of a Refined run as `YYYY-MM-DD`, refusing anything that is not a calendar day."""
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise InvalidArgumentError(
+            f"--date {text!r} is not a calendar day", "pass --date YYYY-MM-DD (a real day) or --date latest"
+        ) from None
+
+
 def run(spark, args: dict) -> dict:
     """Builds, checks and writes the model; writes the run report (JSON) and returns it."""
     started = datetime.now(UTC)
     durations: dict[str, float] = {}
     root = args["lake_root"]
-    as_of = None if args["date"] == "latest" else date.fromisoformat(args["date"]).isoformat()
+    as_of = None if args["date"] == "latest" else as_of_day(args["date"])
 
     clock = time.perf_counter()
     movies = read_csv_table(spark, lake.join(root, args["trusted_movies"]), "trusted_movies")
@@ -66,9 +83,10 @@ def run(spark, args: dict) -> dict:
     tmdb_movies = read_tmdb_table(spark, lake.join(root, args["trusted_tmdb_movies"]), "trusted_tmdb_movies")
     tmdb_series = read_tmdb_table(spark, lake.join(root, args["trusted_tmdb_series"]), "trusted_tmdb_series")
     model = build_model(movies, series, tmdb_movies, tmdb_series, as_of)
-    for df in model.tables.values():
-        # Kept for the checks and the write, and computed here, so that the durations say where the time goes.
-        df.persist(StorageLevel.MEMORY_AND_DISK).count()
+    with storage_errors(None):  # Trusted is read here, at the first action; the error text names the path.
+        for df in model.tables.values():
+            # Kept for the checks and the write, and computed here, so that the durations say where the time goes.
+            df.persist(StorageLevel.MEMORY_AND_DISK).count()
     durations["build"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -78,7 +96,8 @@ def run(spark, args: dict) -> dict:
     clock = time.perf_counter()
     for name in REFINED_TABLE_NAMES:
         target = lake.join(root, args["refined_root"], f"{name}/")
-        model.tables[name].coalesce(FILES_PER_TABLE.get(name, 1)).write.mode("overwrite").parquet(target)
+        with storage_errors(target, "write"):
+            model.tables[name].coalesce(FILES_PER_TABLE.get(name, 1)).write.mode("overwrite").parquet(target)
     durations["write"] = time.perf_counter() - clock
 
     report = {

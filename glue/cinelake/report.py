@@ -7,10 +7,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
 from . import lake
-
-
-class UnbalancedRunError(RuntimeError):
-    """Raised when a run's counts do not reconcile: some rows would have been lost or invented."""
+from .errors import ReportImbalanceError
 
 
 @dataclass
@@ -71,7 +68,7 @@ class RunReport:
         return lake.join(lake_root, report_prefix, f"dt={day}/run-{stamp}.json")
 
     def write_and_check(self, spark, lake_root: str, report_prefix: str) -> str:
-        """Writes the report, then fails loudly when any dataset does not balance. Returns the report's URI."""
+        """Writes the report, then raises ReportImbalanceError when any dataset does not balance. Returns its URI."""
         uri = self.report_uri(lake_root, report_prefix)
         lake.write_text(spark, uri, self.to_json())
         unbalanced = [d for d in self.datasets if not d.balanced()]
@@ -81,5 +78,9 @@ class RunReport:
                 f"(by reason {sum(d.quarantined_by_reason.values())}) + duplicates {d.duplicates}"
                 for d in unbalanced
             )
-            raise UnbalancedRunError(f"{self.job} run does not reconcile ({details}); report at {uri}")
+            raise ReportImbalanceError(
+                f"{self.job} run does not reconcile ({details}); report at {uri}",
+                "this run's Trusted and quarantine outputs are suspect: compare the report with them, fix the cause "
+                "(a bug, or the lake changed during the run) and rerun the same --date",
+            )
         return uri

@@ -11,6 +11,7 @@ from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
 from . import lake, tmdb_trusted
+from .errors import storage_errors
 from .report import DatasetCounts, RunReport
 
 ARGUMENTS = [
@@ -53,7 +54,8 @@ def process_dataset(spark, args: dict, kind: str, report: RunReport) -> DatasetC
         return counts
     counts.input_files = files
 
-    with report.step(f"{kind}: read, parse and check"):
+    raw_uri = lake.join(root, lake.day_prefix(args[raw_arg], day))
+    with report.step(f"{kind}: read, parse and check"), storage_errors(raw_uri):
         documents = read_documents(spark, files)
         records, refused = tmdb_trusted.split_documents(documents)
         refused = refused.unionByName(tmdb_trusted.empty_files(spark, files, documents))
@@ -62,25 +64,26 @@ def process_dataset(spark, args: dict, kind: str, report: RunReport) -> DatasetC
     counts.raw = sum(by_reason.values())
     counts.extra["valid"] = by_reason.pop(None, 0)
 
-    with report.step(f"{kind}: keep the latest record per id and write the partition"):
+    trusted_root = lake.join(root, args[trusted_arg])
+    partition_uri = lake.join(trusted_root, f"dt={day}/")
+    step = f"{kind}: keep the latest record per id and write the partition"
+    with report.step(step), storage_errors(partition_uri, "write"):
         latest = tmdb_trusted.latest_per_id(parsed.where(F.col("reason").isNull()))
         trusted = tmdb_trusted.to_trusted(latest, kind, day)
-        trusted_root = lake.join(root, args[trusted_arg])
-        partition_uri = lake.join(trusted_root, f"dt={day}/")
         if counts.extra["valid"] == 0:
             # Dynamic overwrite with no rows would leave a stale partition behind: remove it explicitly.
             lake.delete(spark, partition_uri)
         else:
             trusted.write.mode("overwrite").partitionBy("dt").parquet(trusted_root)
 
-    with report.step(f"{kind}: write quarantine"):
-        quarantine_uri = lake.join(root, args[quarantine_arg], f"dt={day}/")
+    quarantine_uri = lake.join(root, args[quarantine_arg], f"dt={day}/")
+    with report.step(f"{kind}: write quarantine"), storage_errors(quarantine_uri, "write"):
         quarantine = tmdb_trusted.quarantined_records(parsed, day).unionByName(
             tmdb_trusted.quarantined_files(refused, day)
         )
         quarantine.coalesce(1).write.mode("overwrite").json(quarantine_uri)
 
-    with report.step(f"{kind}: count written outputs"):
+    with report.step(f"{kind}: count written outputs"), storage_errors(partition_uri):
         counts.trusted = spark.read.parquet(partition_uri).count() if counts.extra["valid"] else 0
         written = spark.read.schema("reason string, position int").json(quarantine_uri)
         by_kind = written.groupBy(F.col("position").isNull().alias("is_file"), "reason").count().collect()

@@ -5,11 +5,12 @@ from datetime import date
 
 import pytest
 from cinelake import refined
+from cinelake.errors import UpstreamMissingError
 from cinelake.refined import IntegrityError, Model, build_model, check_integrity
 from cinelake.registry import registry, spark_schema, table
 from cinelake.session import apply_local_s3a
 from pyspark.sql import functions as F
-from trusted_fixtures import job_argv, prefix
+from trusted_fixtures import csv_line, job_argv, prefix, write_raw_csvs
 
 
 def rows_df(spark, name: str, rows: list[dict], with_partitions: bool = False):
@@ -209,6 +210,53 @@ def test_genres_bridge_has_sources_and_unknown(spark, model):
     assert by(model["dim_genre"], "genre_name", "Drama")["genre_key"] == key(spark, "genre", "drama")
 
 
+EMPTY_ITEM_GENRES = {"tt0000011": "Drama,", "tt0000012": ",Drama", "tt0000013": "Drama,,Comedy", "tt0000014": ","}
+
+
+def imdb_genres_by_title(spark, root: str) -> dict[str, list[str]]:
+    """The IMDb genres of every title in the written Refined tables (through dim_title, the bridge and dim_genre)."""
+    read = {name: spark.read.parquet(root + table(name)["location"]) for name in ("dim_title", "dim_genre")}
+    bridge = spark.read.parquet(root + table("bridge_title_genre")["location"]).where("source = 'imdb'")
+    joined = bridge.join(read["dim_title"], "title_key").join(read["dim_genre"], "genre_key")
+    found: dict[str, list[str]] = {}
+    for row in joined.select("imdb_id", "genre_name").collect():
+        found.setdefault(row["imdb_id"], []).append(row["genre_name"])
+    return {imdb_id: sorted(names) for imdb_id, names in found.items()}
+
+
+def test_empty_genre_items_give_no_extra_unknown_through_both_jobs(spark, tmp_path):
+    """`Drama,` is Drama only; `,` is the real `Unknown` member, exactly once (Raw CSV -> trusted-csv -> refined)."""
+    import refined as refined_entry
+    import trusted_csv
+
+    movies = [csv_line(id=imdb_id, genero=genres) for imdb_id, genres in EMPTY_ITEM_GENRES.items()]
+    write_raw_csvs(tmp_path, "2024-05-04", movies, [csv_line(series=True, id="tt0000015", genero="Crime")])
+    root = tmp_path.as_uri() + "/"
+    trusted_csv.main(job_argv("trusted-csv", root), spark=spark)
+    refined_entry.main(job_argv("refined", root), spark=spark)
+    assert imdb_genres_by_title(spark, root) == {
+        "tt0000011": ["Drama"],
+        "tt0000012": ["Drama"],
+        "tt0000013": ["Comedy", "Drama"],
+        "tt0000014": ["Unknown"],
+        "tt0000015": ["Crime"],
+    }
+    unknown = spark.read.parquet(root + table("dim_genre")["location"]).where("genre_name = 'Unknown'")
+    assert unknown.count() == 1
+
+
+def test_blank_genre_items_of_an_older_trusted_table_are_not_genres(spark):
+    """Trusted written before empty items were dropped may hold `["Drama", ""]`: Refined drops the blank item too."""
+    enriched = spark.createDataFrame(
+        [(1, ["Drama", ""], None), (2, ["", " "], None), (3, None, None), (4, [], None)],
+        "title_key bigint, imdb_genres array<string>, t_genres array<struct<id:int,name:string>>",
+    )
+    dim, bridge = refined.genres(enriched)
+    names = {r["genre_key"]: r["genre_name"] for r in dim.collect()}
+    pairs = sorted((r["title_key"], names[r["genre_key"]]) for r in bridge.collect())
+    assert pairs == [(1, "Drama"), (2, "Unknown"), (3, "Unknown"), (4, "Unknown")]
+
+
 def test_persons_kept_apart_by_source(spark, model):
     people = model["dim_person"]
     assert sorted((p["source"], p["name"]) for p in people) == [
@@ -329,5 +377,6 @@ def test_job_end_to_end_through_s3a_against_the_s3_api_server(spark, trusted, s3
 def test_job_refuses_a_lake_without_trusted_titles(spark, tmp_path):
     import refined as entry
 
-    with pytest.raises(FileNotFoundError, match="trusted_movies: no Parquet under .*run the trusted-csv job first"):
+    with pytest.raises(SystemExit, match="trusted_movies: no Parquet under .*run the trusted-csv job first") as stopped:
         entry.main(job_argv("refined", tmp_path.as_uri() + "/"), spark=spark)
+    assert isinstance(stopped.value.__cause__, UpstreamMissingError)

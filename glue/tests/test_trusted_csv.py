@@ -1,15 +1,16 @@
 """The CSV job: pure transforms on a handful of rows, then every malformed-row kind through the job on a local lake."""
 
+import base64
 import json
 from pathlib import Path
 
 import pytest
 import trusted_csv
 from cinelake import csv_trusted
-from cinelake.csv_job import HeaderMismatchError
+from cinelake.errors import HeaderMismatchError, NoInputError, ReportImbalanceError
 from cinelake.registry import table
-from cinelake.report import DatasetCounts, RunReport, UnbalancedRunError
-from trusted_fixtures import MOVIES_HEADER, SERIES_HEADER, csv_line, job_argv, prefix, raw_day_dir
+from cinelake.report import DatasetCounts, RunReport
+from trusted_fixtures import MOVIES_HEADER, SERIES_HEADER, csv_line, job_argv, prefix, raw_day_dir, write_csv
 
 DAY = "2024-05-02"
 
@@ -74,6 +75,21 @@ def test_quarantine_keeps_every_copy_of_a_refused_line(spark):
     assert [r["reason"] for r in refused] == ["rating_out_of_range"] * 3
 
 
+def test_empty_items_of_a_comma_list_are_not_genres(spark):
+    """`Drama,` is one genre; `,` is none (null, as `\\N`), so Refined gives that title `Unknown` once."""
+    cases = {"trailing": "Drama,", "leading": ",Drama", "doubled": "Drama,,Comedy", "empty": ",", "blank": " , "}
+    lines = [csv_line(genero=genres, nomeArtista=name) for name, genres in cases.items()]
+    rows = {r["artist_name"]: r for r in classify(spark, lines).collect()}
+    assert {name: row["genres"] for name, row in rows.items()} == {
+        "trailing": ["Drama"],
+        "leading": ["Drama"],
+        "doubled": ["Drama", "Comedy"],
+        "empty": None,
+        "blank": None,
+    }
+    assert all(row["reason"] is None for row in rows.values())
+
+
 def test_to_trusted_has_the_registry_columns(spark):
     trusted = csv_trusted.to_trusted(classify(spark, [csv_line()]), "trusted_movies")
     assert [(f.name, f.dataType.simpleString()) for f in trusted.schema] == [
@@ -84,7 +100,7 @@ def test_to_trusted_has_the_registry_columns(spark):
 def test_report_refuses_unbalanced_counts(spark, tmp_path):
     report = RunReport(job="trusted-csv", requested_date=DAY)
     report.datasets.append(DatasetCounts(dataset="movies", day=DAY, raw=10, trusted=8, quarantined=1))
-    with pytest.raises(UnbalancedRunError, match="raw 10 != trusted 8"):
+    with pytest.raises(ReportImbalanceError, match="raw 10 != trusted 8"):
         report.write_and_check(spark, tmp_path.as_uri() + "/", "_system/reports/trusted-csv/")
     written = list(tmp_path.glob(f"_system/reports/trusted-csv/dt={DAY}/run-*.json"))
     assert len(written) == 1 and json.loads(written[0].read_text())["balanced"] is False
@@ -120,19 +136,17 @@ GOOD_MOVIES = [
     csv_line(nomeArtista="Null fields", personagem="\\N", anoNascimento="\\N", anoFalecimento="\\N", genero="\\N"),
 ]
 GOOD_SERIES = [csv_line(series=True), csv_line(series=True, anoTermino="\\N", nomeArtista="Still running")]
-
-
-def write_csv(path: Path, header: list[str], lines: list[str]) -> None:
-    """A Raw CSV as the real files are: UTF-8 with BOM, CRLF endings; \\ufffd stands for an invalid byte."""
-    body = "\r\n".join(["\ufeff" + "|".join(header), *lines]) + "\r\n"
-    path.write_bytes(body.encode("utf-8").replace("\ufffd".encode(), b"\xff"))
+# Lines given as bytes, written as they are: a genuine U+FFFD in valid UTF-8 (a valid row), and Latin-1 (not UTF-8).
+GENUINE_REPLACEMENT_CHARACTER = csv_line(nomeArtista="Real \ufffd name").encode("utf-8")
+LATIN1_LINE = csv_line(nomeArtista="José Latin", personagem="Ângela").encode("latin-1")
+BYTES_MOVIES = [GENUINE_REPLACEMENT_CHARACTER, LATIN1_LINE]
 
 
 @pytest.fixture(scope="module")
 def csv_run(spark, tmp_path_factory):
     """The CSV job run once, through its entry script, over a local lake holding every malformed kind."""
     lake = tmp_path_factory.mktemp("lake-csv")
-    movies = [line for _, line in MALFORMED_MOVIES] + GOOD_MOVIES
+    movies = [line for _, line in MALFORMED_MOVIES] + GOOD_MOVIES + BYTES_MOVIES
     series = [line for _, line in MALFORMED_SERIES] + GOOD_SERIES
     write_csv(raw_day_dir(lake, prefix("trusted-csv", "raw_movies"), DAY) / "movies.csv", MOVIES_HEADER, movies)
     write_csv(raw_day_dir(lake, prefix("trusted-csv", "raw_series"), DAY) / "series.csv", SERIES_HEADER, series)
@@ -172,18 +186,43 @@ def test_run_report_reconciles_every_row(spark, csv_run):
     lake, report = csv_run
     movies, series = report.datasets
     assert (movies.raw, movies.trusted, movies.quarantined, movies.duplicates) == (
-        len(MALFORMED_MOVIES) + len(GOOD_MOVIES),
-        len(GOOD_MOVIES) - 1,
-        len(MALFORMED_MOVIES),
+        len(MALFORMED_MOVIES) + len(GOOD_MOVIES) + len(BYTES_MOVIES),
+        len(GOOD_MOVIES) - 1 + 1,  # one exact duplicate; the genuine U+FFFD line is valid
+        len(MALFORMED_MOVIES) + 1,  # the Latin-1 line
         1,
     )
     assert sum(movies.quarantined_by_reason.values()) == movies.quarantined
     assert movies.quarantined_by_reason["not_a_number"] == 4
+    assert movies.quarantined_by_reason["invalid_encoding"] == 2
     assert (series.raw, series.trusted, series.quarantined) == (3, 2, 1)
     [written] = (lake / prefix("trusted-csv", "report_prefix") / f"dt={DAY}").glob("run-*.json")
     body = json.loads(written.read_text())
     assert body["balanced"] is True and body["datasets"][0]["raw"] == movies.raw
     assert set(body["durations_s"]) >= {"movies: write Trusted Parquet", "series: write quarantine"}
+
+
+def test_a_genuine_replacement_character_in_valid_utf8_is_trusted(spark, csv_run):
+    lake, _ = csv_run
+    assert "Real \ufffd name" in trusted_artists(spark, lake, "trusted_movies")
+    assert GENUINE_REPLACEMENT_CHARACTER.decode("utf-8") not in quarantine(spark, lake, "quarantine_movies")
+
+
+def test_quarantine_keeps_the_original_bytes_of_every_line(spark, csv_run):
+    """Invalid UTF-8 is told from the bytes, and the quarantine stores them exactly (`line_base64`)."""
+    lake, _ = csv_run
+    path = lake / prefix("trusted-csv", "quarantine_movies") / f"dt={DAY}"
+    records = [r.asDict() for r in spark.read.json(str(path)).collect()]
+    stored = {base64.b64decode(r["line_base64"]): r for r in records}
+    latin1 = stored[LATIN1_LINE]
+    assert latin1["reason"] == "invalid_encoding"
+    assert latin1["line"] == LATIN1_LINE.decode("utf-8", errors="replace"), "line: the best-effort text"
+    invalid_byte = csv_line(nomeArtista="Bad \ufffd bytes").encode("utf-8").replace("\ufffd".encode(), b"\xff")
+    assert stored[invalid_byte]["reason"] == "invalid_encoding"
+    for original, record in stored.items():
+        # Every record, valid UTF-8 or not: the bytes decode to the text column (which is exact for valid UTF-8).
+        assert original.decode("utf-8", errors="replace") == record["line"]
+        assert b"\r" not in original and not original.startswith(b"\xef\xbb\xbf")
+    assert len(records) == len(MALFORMED_MOVIES) + 1
 
 
 def test_rerun_overwrites_the_table(spark, csv_run):
@@ -197,10 +236,12 @@ def test_rerun_overwrites_the_table(spark, csv_run):
 def test_unexpected_header_fails_loudly(spark, tmp_path):
     folder = raw_day_dir(tmp_path, prefix("trusted-csv", "raw_movies"), DAY)
     write_csv(folder / "movies.csv", [h.lower() for h in MOVIES_HEADER], [csv_line()])
-    with pytest.raises(HeaderMismatchError, match="expected 'id\\|tituloPincipal"):
+    with pytest.raises(SystemExit, match="expected 'id\\|tituloPincipal") as stopped:
         trusted_csv.main(job_argv("trusted-csv", tmp_path.as_uri() + "/", DAY), spark=spark)
+    assert isinstance(stopped.value.__cause__, HeaderMismatchError)
 
 
 def test_no_input_fails_loudly(spark, tmp_path):
-    with pytest.raises(FileNotFoundError, match="no Raw CSV"):
+    with pytest.raises(SystemExit, match="no Raw CSV") as stopped:
         trusted_csv.main(job_argv("trusted-csv", tmp_path.as_uri() + "/", "latest"), spark=spark)
+    assert isinstance(stopped.value.__cause__, NoInputError)

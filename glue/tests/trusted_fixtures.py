@@ -69,3 +69,22 @@ def raw_day_dir(lake_dir: Path, raw_prefix: str, day: str) -> Path:
     folder = lake_dir / raw_prefix / year / month / dom
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def write_csv(path: Path, header: list[str], lines: list[str | bytes]) -> None:
+    """A Raw CSV as the real files are: UTF-8 with BOM, CRLF endings; in a text line \\ufffd stands for an invalid
+    byte (0xff), a bytes line is written as it is."""
+    encoded = [
+        line if isinstance(line, bytes) else line.encode("utf-8").replace("\ufffd".encode(), b"\xff") for line in lines
+    ]
+    path.write_bytes(b"\r\n".join([("\ufeff" + "|".join(header)).encode("utf-8"), *encoded]) + b"\r\n")
+
+
+def write_raw_csvs(lake_dir: Path, day: str, movies: list, series: list, movies_header: list[str] | None = None):
+    """Both Raw CSVs of one day under a local lake folder, laid out like the bucket."""
+    write_csv(
+        raw_day_dir(lake_dir, prefix("trusted-csv", "raw_movies"), day) / "movies.csv",
+        movies_header or MOVIES_HEADER,
+        movies,
+    )
+    write_csv(raw_day_dir(lake_dir, prefix("trusted-csv", "raw_series"), day) / "series.csv", SERIES_HEADER, series)

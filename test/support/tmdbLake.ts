@@ -127,6 +127,8 @@ export interface RawAudit {
   lost: string[];
   /** Ids in more than one record. */
   duplicated: string[];
+  /** Records beyond the first of their id (what was stored twice or more). */
+  extraRecords: number;
   /** Files that are not a JSON array of records, records without an IMDb id or unknown to the catalog, or records
    * whose id the file's `x-amz-meta-imdb-ids` does not list. */
   corrupted: string[];
@@ -177,6 +179,7 @@ export async function auditRaw(s3: S3Client, bucket: string, catalog: Catalog): 
     records,
     lost: [...ids].filter((id) => isKnown(id) && !counts.has(id)),
     duplicated: [...counts].filter(([, count]) => count > 1).map(([id]) => id),
+    extraRecords: [...counts.values()].reduce((sum, count) => sum + count - 1, 0),
     corrupted,
   };
 }

@@ -192,6 +192,8 @@ async function selection(
         (latest === undefined ? " (the bucket has none yet)" : ` (the latest is ${latest}: --date ${latest})`),
     );
   }
+  // A limit of 0 asks for nothing (the demo's --tmdb-limit 0): an empty selection by request, not by accident.
+  if (criteria.limit === 0) return { titles: [], rejectedRows: 0 };
   const cached = await loadJson<CachedSelection>(s3, bucket, SELECTION_KEY);
   if (
     cached &&

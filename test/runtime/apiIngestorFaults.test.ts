@@ -202,6 +202,12 @@ describe("ApiIngestor: nothing lost, nothing duplicated, nothing silent (issue 1
     const nothing = await cli(["--bucket", bucket, "--genres", "NoSuchGenre"]);
     expect(oneFailureLine(nothing)).to.match(/select no title.*NoSuchGenre.*widen/);
     expect(await readJson(bucket, SELECTION_KEY), "no empty selection cached").to.equal(undefined);
+
+    // Asking for nothing (--limit 0, the demo's --tmdb-limit 0) is not an error, and is not cached either.
+    const none = await cli(["--bucket", bucket, "--limit", "0"]);
+    expect(none.code, none.stderr).to.equal(0);
+    expect(JSON.parse(none.stdout.trim().split("\n").at(-1) as string)).to.include({ done: true, selected: 0 });
+    expect(await readJson(bucket, SELECTION_KEY)).to.equal(undefined);
   });
 
   it("#8: two ingest:api runs started at once: one fetches, the other says who holds the lease and since when", async () => {

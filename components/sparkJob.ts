@@ -40,7 +40,7 @@ export interface SparkJobArgs {
   job: JobName;
   /** The student or environment the names carry; defaults to the Pulumi stack name. */
   stackName?: string;
-  /** Glue version, 5.x (Spark 3.5, Python 3.11); default `5.0`. */
+  /** Glue version, 5.x (Spark 3.5, Python 3.11); default `5.1` (Spark 3.5.6, what the jobs are tested on locally). */
   glueVersion?: string;
   /** Worker type; default `G.1X`. */
   workerType?: WorkerType;
@@ -67,7 +67,7 @@ export interface SparkJobArgs {
 }
 
 const DEFAULTS = {
-  glueVersion: "5.0",
+  glueVersion: "5.1",
   workerType: "G.1X" as WorkerType,
   numberOfWorkers: 2,
   timeoutMinutes: 60,
@@ -154,7 +154,7 @@ export function checkSparkJobSettings(args: Omit<SparkJobArgs, "bucket">): Spark
     throw new ConfigError(
       "glueVersion",
       `"${glueVersion}" is not a Glue 5.x version; the jobs are tested on Spark 3.5 and Python 3.11`,
-      'use "5.0"',
+      'use "5.1"',
     );
   const workerType = args.workerType ?? DEFAULTS.workerType;
   if (!(WORKER_TYPES as readonly string[]).includes(workerType))

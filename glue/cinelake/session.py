@@ -1,17 +1,13 @@
 """The Spark session of a job: Glue's own on AWS; locally, a session that reaches S3 API servers through s3a."""
 
-import hashlib
 import os
-import urllib.request
+import sys
 from pathlib import Path
 
-# Spark 3.5.4 ships Hadoop 3.3.4; hadoop-aws must match it exactly, and 1.12.262 is the SDK bundle it was built with.
-S3A_JARS = {
-    "hadoop-aws-3.3.4.jar": "org/apache/hadoop/hadoop-aws/3.3.4/hadoop-aws-3.3.4.jar",
-    "aws-java-sdk-bundle-1.12.262.jar": "com/amazonaws/aws-java-sdk-bundle/1.12.262/aws-java-sdk-bundle-1.12.262.jar",
-}
-MAVEN_CENTRAL = "https://repo1.maven.org/maven2/"
-DEFAULT_JARS_DIR = Path(__file__).resolve().parents[2] / ".cache" / "spark-jars"
+# Glue 5.1 runs Spark 3.5.6, which ships Hadoop 3.3.4: hadoop-aws must match that exactly. Spark's own package mechanism
+# (Ivy) resolves it from its default repositories, with its aws-java-sdk-bundle as a transitive dependency.
+S3A_PACKAGE = "org.apache.hadoop:hadoop-aws:3.3.4"
+DEFAULT_IVY_DIR = Path(__file__).resolve().parents[2] / ".cache" / "ivy"
 
 
 def on_glue() -> bool:
@@ -23,33 +19,10 @@ def on_glue() -> bool:
     return True
 
 
-def _download(url: str, target: Path) -> None:
-    """Downloads one jar and checks it against Maven Central's published SHA-1 before moving it into place."""
-    with urllib.request.urlopen(f"{url}.sha1", timeout=60) as response:
-        expected = response.read().decode().split()[0].strip()
-    partial = target.with_suffix(".part")
-    digest = hashlib.sha1()
-    with urllib.request.urlopen(url, timeout=600) as response, partial.open("wb") as out:
-        while chunk := response.read(1 << 20):
-            digest.update(chunk)
-            out.write(chunk)
-    if digest.hexdigest() != expected:
-        partial.unlink()
-        raise RuntimeError(f"{url}: SHA-1 {digest.hexdigest()} does not match Maven Central's {expected}")
-    partial.rename(target)
-
-
-def s3a_jars(jars_dir: Path | None = None) -> list[str]:
-    """The local paths of the s3a jars, downloaded once from Maven Central into a cache folder (CINELAKE_JARS_DIR)."""
-    folder = Path(jars_dir or os.environ.get("CINELAKE_JARS_DIR") or DEFAULT_JARS_DIR)
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, path in S3A_JARS.items():
-        target = folder / name
-        if not target.exists():
-            _download(MAVEN_CENTRAL + path, target)
-        paths.append(str(target))
-    return paths
+def ivy_dir(env: dict | None = None) -> Path:
+    """Where Spark's Ivy keeps the resolved s3a jars: CINELAKE_IVY_DIR, else .cache/ivy in the repository."""
+    env = os.environ if env is None else env
+    return Path(env.get("CINELAKE_IVY_DIR") or DEFAULT_IVY_DIR).resolve()
 
 
 def local_s3a_conf(env: dict | None = None) -> dict[str, str]:
@@ -126,7 +99,9 @@ def build_session(app_name: str, master: str | None = None, extra_conf: dict | N
         conf.update(local_s3a_conf())
         conf.update(
             {
-                "spark.jars": ",".join(s3a_jars()),
+                # Resolved once into the Ivy cache (the set-up warms it), then read from there on every start.
+                "spark.jars.packages": S3A_PACKAGE,
+                "spark.jars.ivy": str(ivy_dir()),
                 "spark.ui.enabled": "false",
                 "spark.ui.showConsoleProgress": "false",
                 "spark.sql.shuffle.partitions": os.environ.get("CINELAKE_SHUFFLE_PARTITIONS", "8"),
@@ -139,3 +114,9 @@ def build_session(app_name: str, master: str | None = None, extra_conf: dict | N
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("WARN")
     return session
+
+
+if __name__ == "__main__":
+    # `python -m cinelake.session`: resolves the s3a jars into the Ivy cache, so the first job does not wait for them.
+    build_session("cinelake-resolve-jars", master="local[1]").stop()
+    print(f"s3a jars ({S3A_PACKAGE} and its dependencies) resolved into {ivy_dir() / 'jars'}", file=sys.stderr)

@@ -124,7 +124,7 @@ describe("SparkJob", () => {
         expect(args["--enable-metrics"]).to.equal("true");
         // Glue 5 logs in real time; the Glue 4 continuous-logging flag would be ignored there (deploy finding 7).
         for (const flag of Object.keys(GLUE_4_ONLY_ARGUMENTS)) expect(args, flag).to.not.have.property(flag);
-        expect(glue).to.deep.include({ glueVersion: "5.0", workerType: "G.1X", numberOfWorkers: 2, maxRetries: 0 });
+        expect(glue).to.deep.include({ glueVersion: "5.1", workerType: "G.1X", numberOfWorkers: 2, maxRetries: 0 });
         expect((glue.command as Record<string, unknown>).name).to.equal("glueetl");
         expect(glue.roleArn).to.equal(await valueOf(job.roleArn));
       });

@@ -1,0 +1,40 @@
+"""The local session: Glue 5.1's Spark, and the s3a jars resolved by Spark's own package mechanism (Ivy)."""
+
+from pathlib import Path
+
+import pyspark
+from cinelake.session import DEFAULT_IVY_DIR, S3A_PACKAGE, ivy_dir
+
+
+def test_pyspark_is_glue_5_1s_spark():
+    # Glue 5.1 runs Spark 3.5.6: the local jobs and tests must run the same release (glue/requirements.txt).
+    assert pyspark.__version__ == "3.5.6"
+
+
+def test_hadoop_aws_matches_the_hadoop_spark_ships():
+    # s3a only works when hadoop-aws is exactly the Hadoop version of Spark's own hadoop-client jars.
+    jars = Path(pyspark.__file__).parent / "jars"
+    versions = {
+        p.name.removeprefix("hadoop-client-api-").removesuffix(".jar") for p in jars.glob("hadoop-client-api-*")
+    }
+    assert versions == {S3A_PACKAGE.rsplit(":", 1)[1]}
+
+
+def test_ivy_dir_defaults_to_the_repository_cache_and_follows_the_environment(tmp_path):
+    assert ivy_dir({}) == DEFAULT_IVY_DIR.resolve()
+    assert DEFAULT_IVY_DIR.parts[-2:] == (".cache", "ivy")
+    assert ivy_dir({"CINELAKE_IVY_DIR": str(tmp_path)}) == tmp_path.resolve()
+
+
+def test_the_session_loads_hadoop_aws_and_its_sdk_bundle_from_the_ivy_cache(spark):
+    assert spark.conf.get("spark.jars.packages") == S3A_PACKAGE
+    assert spark.conf.get("spark.jars.ivy") == str(ivy_dir())
+    jars = spark.sparkContext._jsc.sc().listJars().mkString(",")
+    assert "org.apache.hadoop_hadoop-aws-3.3.4.jar" in jars
+    assert "com.amazonaws_aws-java-sdk-bundle-" in jars
+    # The class s3a needs is really loadable, not just listed.
+    assert spark.sparkContext._jvm.java.lang.Class.forName(
+        "org.apache.hadoop.fs.s3a.S3AFileSystem",
+        True,
+        spark.sparkContext._jvm.Thread.currentThread().getContextClassLoader(),
+    )

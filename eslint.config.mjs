@@ -10,6 +10,7 @@ export default tseslint.config(
       ".lake*/**",
       ".cache/**",
       ".cache-*",
+      ".venv/**",
       "runtime/dashboard-preview/static/vendor/**",
       "glue/**",
     ],

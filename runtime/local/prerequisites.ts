@@ -1,6 +1,7 @@
 /**
- * Checks what the local lake needs (Node 20+, Python 3.11+ with the Glue packages, Java 17, moto's server) and names
- * the exact fix for whatever is missing, before any stage starts.
+ * Checks what the local lake needs (Node 22+, Python 3.11+ with the Glue packages, Java 17, moto's server) and names
+ * the exact fix for whatever is missing, before any stage starts. `npm run demo` has its set-up (scripts/setup.mjs)
+ * provide all of them first, so these checks only fail when the demo is started some other way.
  */
 import { spawnSync } from "node:child_process";
 
@@ -10,6 +11,9 @@ export interface MissingPrerequisite {
   found: string;
   fix: string;
 }
+
+/** The set-up that provides everything checked here. */
+const SETUP = "node scripts/setup.mjs spark (what npm run demo runs first)";
 
 function run(command: string, args: string[]): { ok: boolean; output: string } {
   const result = spawnSync(command, args, { encoding: "utf8" });
@@ -27,11 +31,11 @@ export function parseVersion(banner: string): [number, number] | undefined {
 export function findMissingPrerequisites(): MissingPrerequisite[] {
   const missing: MissingPrerequisite[] = [];
   const node = parseVersion(process.versions.node);
-  if (!node || node[0] < 20)
+  if (!node || node[0] < 22)
     missing.push({
-      what: "Node.js 20 or newer",
+      what: "Node.js 22 or newer",
       found: process.versions.node,
-      fix: "install Node.js 20+ (https://nodejs.org or nvm install 20)",
+      fix: `run the demo as npm run demo: its set-up brings Node 24 when this Node is older`,
     });
 
   const python = run("python3", ["--version"]);
@@ -48,15 +52,15 @@ export function findMissingPrerequisites(): MissingPrerequisite[] {
       missing.push({
         what: "the Python packages of the Glue jobs (pyspark, duckdb, sqlglot, moto)",
         found: "not importable",
-        fix: "python3 -m pip install -r glue/requirements.txt",
+        fix: `${SETUP}: it installs glue/requirements.txt into .venv`,
       });
   }
 
-  const java = run("java", ["-version"]);
+  const java = run(process.env.JAVA_HOME ? `${process.env.JAVA_HOME}/bin/java` : "java", ["-version"]);
   const javaVersion = parseVersion(java.output);
   if (!java.ok || !javaVersion || javaVersion[0] !== 17)
     missing.push({
-      what: "Java 17 (Spark 3.5, as on Glue 5)",
+      what: "Java 17 (Spark 3.5, as on Glue 5.1)",
       found: java.output.split("\n")[0] || "not found",
       fix: "install a JDK 17 (sudo apt-get install openjdk-17-jdk-headless) and put it first on PATH or set JAVA_HOME",
     });
@@ -65,7 +69,7 @@ export function findMissingPrerequisites(): MissingPrerequisite[] {
     missing.push({
       what: "moto's S3 API server (moto_server)",
       found: "not on PATH",
-      fix: "python3 -m pip install -r glue/requirements.txt (it installs moto[server])",
+      fix: `${SETUP}: it installs moto[server] into .venv`,
     });
   return missing;
 }

@@ -128,7 +128,7 @@ async function main(): Promise<number> {
   const stop = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (stop.signal.aborted) process.exit(signal === "SIGINT" ? 130 : 143);
-    console.error(`ingest:api: ${signal} received, stopping after the files in progress (again to quit at once)`);
+    console.log(`${signal} received: stopping after the files in progress (again to quit at once)`);
     stop.abort();
     interruptedBy = signal;
   };

@@ -261,6 +261,31 @@ describe("ApiIngestor: nothing lost, nothing duplicated, nothing silent (issue 1
     expect(audit).to.deep.include({ lost: [], duplicated: [], corrupted: [] });
   });
 
+  it("stops cleanly on Ctrl-C: files written, lease released, exit 130 with one line; the rerun completes", async () => {
+    const bucket = await freshBucket();
+    const args = ["--bucket", bucket, "--limit", "10000", "--max-rps", "30"];
+    const env = cliEnv({ RAW_MAX_RECORDS_PER_FILE: "3" });
+    const stopped = await setup.s3Server.during("api-ingestor", async () => {
+      const child = startIngestCli(args, env);
+      for (let i = 0; i < 400; i++) {
+        const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "Raw/TMDB/" }));
+        if ((page.KeyCount ?? 0) >= 2) break;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      child.kill("SIGINT");
+      return child.done;
+    });
+    expect(stopped.code, stopped.stdout).to.equal(130);
+    expect(oneFailureLine(stopped)).to.match(
+      /interrupted by SIGINT with \d+ ids left; what was fetched is saved: rerun the same command/,
+    );
+    expect(stopped.stdout).to.include("SIGINT received: stopping after the files in progress");
+    expect(await readJson(bucket, LEASE_KEY), "released on the way out").to.equal(undefined);
+    const rerun = await cli(args, { RAW_MAX_RECORDS_PER_FILE: "3" });
+    expect(rerun.code, rerun.stderr).to.equal(0);
+    expect(await auditRaw(s3, bucket, setup.catalog)).to.deep.include({ lost: [], duplicated: [], corrupted: [] });
+  });
+
   it("refuses a live lease held elsewhere, takes over an expired one", async () => {
     const bucket = await freshBucket();
     const since = new Date(Date.now() - 30_000).toISOString();

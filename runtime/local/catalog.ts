@@ -13,6 +13,7 @@ import { TABLES } from "../../components/tables";
 import { GLUE_SHARED_PACKAGE } from "../../components/jobs";
 import { makeS3Client } from "../shared/s3Client";
 import { mirrorBucketToFolder, type MirrorSummary } from "./mirror";
+import { displayPath, failureLine, logStream } from "./processLog";
 
 const REPO_ROOT = resolve(__dirname, "..", "..");
 
@@ -51,21 +52,31 @@ export async function mirrorBucket(bucket: string, folder: string): Promise<Mirr
 }
 
 /** Runs glue/cinelake/catalog.py over a lake folder; resolves to the database file it reports. */
-export async function buildCatalog(lakeDir: string, out?: string): Promise<string> {
+export async function buildCatalog(
+  lakeDir: string,
+  out?: string,
+  options: { log?: string; verbose?: boolean } = {},
+): Promise<string> {
   const args = ["-m", "cinelake.catalog", "--lake-dir", lakeDir, ...(out ? ["--out", out] : [])];
   const child = spawn(process.env.PYTHON ?? "python3", args, {
     cwd: REPO_ROOT,
-    stdio: ["ignore", "pipe", "inherit"],
+    // With a log file, what Python and DuckDB print on stderr goes there; else to the terminal.
+    stdio: ["ignore", "pipe", options.log ? "pipe" : "inherit"],
     env: { ...process.env, PYTHONPATH: resolve(REPO_ROOT, GLUE_SHARED_PACKAGE, "..") },
   });
+  const log = options.log && child.stderr ? logStream(child.stderr, options.log, options.verbose) : undefined;
   let stdout = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   const code = await new Promise<number>((resolveExit, reject) => {
     child.once("error", (error) => reject(new Error(`could not start python3: ${error.message}`)));
-    child.once("exit", (exitCode, signal) => resolveExit(exitCode ?? (signal ? 1 : 0)));
+    child.once("close", (exitCode, signal) => resolveExit(exitCode ?? (signal ? 1 : 0)));
   });
+  await log?.close();
   const reported = /^catalog: (.+)$/m.exec(stdout)?.[1];
-  if (code !== 0 || !reported) throw new Error(`cinelake.catalog failed (exit ${code}) for ${lakeDir}`);
+  if (code !== 0 || !reported) {
+    const why = log ? `: ${failureLine(log.tail())} (full log: ${displayPath(options.log as string)})` : "";
+    throw new Error(`cinelake.catalog failed (exit ${code}) for ${lakeDir}${why}`);
+  }
   return reported;
 }
 

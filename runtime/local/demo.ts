@@ -24,6 +24,7 @@ import { runJob } from "./job";
 import { jobFingerprint } from "./fingerprint";
 import { mirrorBucketToFolder, restoreFolderToBucket } from "./mirror";
 import { findMissingPrerequisites } from "./prerequisites";
+import { displayPath, logFile } from "./processLog";
 import { formatCounts, formatReport, type DemoReport, type StageResult } from "./report";
 import { startS3Server, type LocalS3Server } from "./s3Server";
 
@@ -56,11 +57,13 @@ export interface DemoOptions {
   port: number;
   /** Rerun every Spark job even when its inputs and code are those of its last successful run. */
   force: boolean;
+  /** Show the tools' own output (Spark, Hadoop, log4j, py4j, s3a) live, besides the log file. */
+  verbose: boolean;
 }
 
 const USAGE =
   "usage: npm run demo -- [--no-serve] [--port P] [--scale small|full] [--titles N] [--seed S] [--date YYYY-MM-DD]\n" +
-  "                       [--tmdb-limit N] [--home DIR] [--force]";
+  "                       [--tmdb-limit N] [--home DIR] [--force] [--verbose]";
 
 /** Parses the demo's command line; throws a message with the usage on a bad flag. */
 export function parseDemoArgs(argv: string[]): DemoOptions {
@@ -76,6 +79,7 @@ export function parseDemoArgs(argv: string[]): DemoOptions {
       "tmdb-limit": { type: "string" },
       home: { type: "string" },
       force: { type: "boolean" },
+      verbose: { type: "boolean" },
     },
   });
   const integer = (name: string, text: string | undefined, fallback: number, min: number) => {
@@ -97,6 +101,7 @@ export function parseDemoArgs(argv: string[]): DemoOptions {
     serve: !values["no-serve"],
     port: integer("port", values.port, 8080, 0),
     force: Boolean(values.force),
+    verbose: Boolean(values.verbose),
   };
 }
 
@@ -172,9 +177,18 @@ async function sampleStage(
   return { status: "ok", counts: rows, summary: `${formatCounts(rows)} in ${sampleDir}` };
 }
 
+/** The log file of a demo run started at `startedAt`: the Spark jobs' and the catalog builder's own output. */
+export function demoLogFile(options: Pick<DemoOptions, "home">, startedAt: Date): string {
+  return logFile(join(options.home, "logs"), "demo", startedAt);
+}
+
 /** Runs the whole local lake and returns its report; throws StageFailure naming the stage that failed. */
-export async function runDemo(options: DemoOptions, results: StageResult[] = []): Promise<DemoReport> {
-  const startedAt = new Date();
+export async function runDemo(
+  options: DemoOptions,
+  results: StageResult[] = [],
+  startedAt = new Date(),
+): Promise<DemoReport> {
+  const log = demoLogFile(options, startedAt);
   const lakeDir = join(options.home, "lake");
   const sampleDir = join(options.home, "sample");
   const catalogPath = join(options.home, "catalog.duckdb");
@@ -289,8 +303,8 @@ export async function runDemo(options: DemoOptions, results: StageResult[] = [])
             counts: {},
             summary: "inputs and code unchanged since its last successful run (--force reruns it)",
           };
-        // The job's report is summarised below and stored in the lake; its log (stderr) still shows.
-        const outcome = await runJob({ job, bucket: DEMO_BUCKET, date, echo: false });
+        // The job's report is summarised below and stored in the lake; its log goes to the demo's log file.
+        const outcome = await runJob({ job, bucket: DEMO_BUCKET, date, echo: false, log, verbose: options.verbose });
         stamps[job] = fingerprint;
         await saveJson(client, DEMO_BUCKET, JOB_STAMPS_KEY, stamps);
         return {
@@ -311,7 +325,7 @@ export async function runDemo(options: DemoOptions, results: StageResult[] = [])
     });
 
     await stage(results, "catalog", async () => {
-      const path = await buildCatalog(lakeDir, catalogPath);
+      const path = await buildCatalog(lakeDir, catalogPath, { log, verbose: options.verbose });
       const counts = { tables: TABLES.length, views: VIEWS.length };
       return { status: "ok", counts, summary: `${path} (${formatCounts(counts)})` };
     });
@@ -349,9 +363,11 @@ async function main(): Promise<void> {
   }
   const results: StageResult[] = [];
   const started = Date.now();
+  const log = displayPath(demoLogFile(options, new Date(started)));
   try {
-    const report = await runDemo(options, results);
+    const report = await runDemo(options, results, new Date(started));
     console.log(`\n${formatReport(report)}`);
+    console.log(`\nthe tools' own output (Spark, Hadoop, DuckDB): ${log}`);
   } catch (error) {
     const failure = error instanceof StageFailure ? error : new StageFailure("demo", error);
     console.log(

@@ -11,6 +11,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { GLUE_SHARED_PACKAGE, JOBS, jobArguments, type JobName } from "../../components/jobs";
 import { parseDay } from "../../components/lakePaths";
+import { REPO_LOG_DIR, displayPath, failureLine, logFile, logStream, type LoggedStream } from "./processLog";
 
 const REPO_ROOT = resolve(__dirname, "..", "..");
 
@@ -55,19 +56,29 @@ export function jobCommand(
   return { command: env.PYTHON ?? "python3", args, env: { PYTHONPATH: pythonPath, SPARK_LOCAL_IP: sparkLocalIp } };
 }
 
-/** Parses the command line: the job name, the target and the date; throws a message naming what is wrong. */
-export function parseJobArgs(argv: string[]): { name: JobName; target: JobTarget; date: string } {
-  const usage = "usage: npm run job -- <trusted-csv|trusted-tmdb|refined> (--bucket B | --lake-dir DIR) [--date D]";
+/**
+ * Parses the command line: the job name, the target, the date and `verbose` (only present when `--verbose` is given);
+ * throws a message naming what is wrong.
+ */
+export function parseJobArgs(argv: string[]): { name: JobName; target: JobTarget; date: string; verbose?: true } {
+  const usage =
+    "usage: npm run job -- <trusted-csv|trusted-tmdb|refined> (--bucket B | --lake-dir DIR) [--date D] [--verbose]";
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { bucket: { type: "string" }, "lake-dir": { type: "string" }, date: { type: "string" } },
+    options: {
+      bucket: { type: "string" },
+      "lake-dir": { type: "string" },
+      date: { type: "string" },
+      verbose: { type: "boolean" },
+    },
   });
   const [name] = positionals;
   if (positionals.length !== 1 || !name || !(name in JOBS)) throw new Error(usage);
   if (!values.bucket === !values["lake-dir"]) throw new Error(`give exactly one of --bucket or --lake-dir\n${usage}`);
   const target: JobTarget = values.bucket ? { bucket: values.bucket } : { lakeDir: values["lake-dir"] as string };
-  return { name: name as JobName, target, date: values.date ?? "latest" };
+  const parsed = { name: name as JobName, target, date: values.date ?? "latest" };
+  return values.verbose ? { ...parsed, verbose: true } : parsed;
 }
 
 /** What {@link runJob} needs: the job, where (a bucket through s3a, or a local folder) and the day. */
@@ -79,8 +90,15 @@ export interface RunJobOptions {
   date?: string;
   /** Extra environment for the job (e.g. CINELAKE_SPARK_MASTER); the AWS environment is inherited. */
   env?: Record<string, string>;
-  /** Echo the job's report (stdout) as it runs; its log (stderr) is always shown. Default true. */
+  /** Echo the job's report (stdout) as it runs. Default true. */
   echo?: boolean;
+  /**
+   * A file the job's log (stderr: Spark, Hadoop, log4j, py4j) is appended to instead of the terminal; a failure then
+   * names it. Without one the log goes to the terminal.
+   */
+  log?: string;
+  /** With `log`, also show the job's log live. */
+  verbose?: boolean;
 }
 
 /** The outcome of a successful run: the job's run report, its numeric counts flattened, and peak memory. */
@@ -204,11 +222,13 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
   const started = performance.now();
   const child = spawn(command.command, command.args, {
     cwd: REPO_ROOT,
-    stdio: ["ignore", "pipe", "inherit"],
+    stdio: ["ignore", "pipe", options.log ? "pipe" : "inherit"],
     env: { ...process.env, ...command.env, ...options.env },
   });
+  const log: LoggedStream | undefined =
+    options.log && child.stderr ? logStream(child.stderr, options.log, options.verbose) : undefined;
   let stdout = "";
-  child.stdout.on("data", (chunk: Buffer) => {
+  child.stdout?.on("data", (chunk: Buffer) => {
     stdout += chunk.toString();
     if (options.echo !== false) process.stdout.write(chunk);
   });
@@ -219,7 +239,12 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
       child.once("error", (error) => reject(new Error(`could not start ${command.command}: ${error.message}`)));
       child.once("close", (exitCode, signal) => resolveExit(exitCode ?? (signal ? 1 : 0)));
     });
-    if (code !== 0) throw new Error(`job ${options.job} failed with exit code ${code} (its log is above)`);
+    await log?.close();
+    if (code !== 0) {
+      if (!log) throw new Error(`job ${options.job} failed with exit code ${code} (its log is above)`);
+      const where = displayPath(options.log as string);
+      throw new Error(`job ${options.job} failed (exit ${code}): ${failureLine(log.tail())} (full log: ${where})`);
+    }
   } finally {
     peakRssMb = memory.stop();
   }
@@ -233,9 +258,10 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
 }
 
 async function main(): Promise<void> {
-  const { name, target, date } = parseJobArgs(process.argv.slice(2));
-  console.error(`job ${name}: ${lakeRoot(target)} date ${date}`);
-  const outcome = await runJob({ job: name, ...target, date });
+  const { name, target, date, verbose } = parseJobArgs(process.argv.slice(2));
+  const log = logFile(REPO_LOG_DIR, `job-${name}`);
+  console.error(`job ${name}: ${lakeRoot(target)} date ${date} (Spark's log: ${displayPath(log)})`);
+  const outcome = await runJob({ job: name, ...target, date, log, verbose });
   console.error(`job ${name}: done in ${outcome.seconds.toFixed(1)} s, peak RSS ${outcome.peakRssMb} MB`);
 }
 

@@ -1,12 +1,13 @@
 /**
  * `npm run demo -- --no-serve` end to end on a small sample: the real runtime code, the TMDB stand-in, the three Glue
  * jobs on local Spark through s3a against moto, the mirror and the DuckDB catalog; then a rerun, which must skip what
- * is already done; then a failing stage, which must be named.
+ * is already done; then a failing stage, which must be named. The demo's own output holds its stages and results only:
+ * what Spark, Hadoop, log4j, py4j, Ivy and the SDKs print goes to the run's log file.
  */
 import { DuckDBInstance } from "@duckdb/node-api";
 import { expect } from "chai";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DATASETS, datasetPrefix, lakeKey, reportPrefix } from "../../components/lakePaths";
@@ -15,6 +16,10 @@ import type { DemoReport, StageResult } from "../../runtime/local/report";
 const ROOT = join(__dirname, "..", "..");
 const DATE = "2024-06-01";
 const TITLES = 120;
+
+/** Lines the tools print that must never reach the demo's terminal (they belong in its log file). */
+const TOOL_NOISE =
+  /\b(WARN|INFO|ERROR) [\w.$]+:|log4j|NativeCodeLoader|:: resolving dependencies|Ivy Default Cache|py4j|s3a|MetricsConfig|NodeVersionSupportWarning|AWS SDK for JavaScript|DeprecationWarning/;
 
 interface Run {
   code: number;
@@ -88,6 +93,19 @@ describe("npm run demo (end to end, small sample)", function () {
     for (const stage of report.stages) expect(stage.status, stage.stage).to.equal("ok");
     expect(first.stdout).to.include("cinelake local run succeeded");
     expect(first.stdout).to.include("no TMDB_TOKEN set: using the local TMDB stand-in");
+  });
+
+  it("prints its own stages and results only, with the tools' output in the run's log file", () => {
+    const noise = `${first.stdout}\n${first.stderr}`.split("\n").filter((line) => TOOL_NOISE.test(line));
+    expect(noise, "tool output on the terminal").to.deep.equal([]);
+    const logs = join(home, "logs");
+    const named = /the tools' own output \(Spark, Hadoop, DuckDB\): (\S+demo-[\dT-]+Z\.log)/.exec(first.stdout)?.[1];
+    expect(named, first.stdout.slice(-500)).to.be.a("string");
+    const log = readFileSync(existsSync(named as string) ? (named as string) : join(ROOT, named as string), "utf8");
+    expect(readdirSync(logs)).to.include((named as string).split("/").at(-1));
+    // Spark's own banner and the s3a jars' resolution are there instead.
+    expect(log).to.match(/Setting default log level to "WARN"/);
+    expect(log).to.match(/org\.apache\.hadoop#hadoop-aws;3\.3\.4/);
   });
 
   it("lands both CSVs byte for byte at the seed's paths, mirrored into the lake folder", () => {
@@ -164,5 +182,18 @@ describe("npm run demo (end to end, small sample)", function () {
     expect(failed.code).to.equal(1);
     expect(failed.stderr).to.match(/stage "trusted-csv" failed: could not start \/nonexistent\/python3/);
     expect(failed.stdout).to.include("cinelake local run FAILED");
+  });
+
+  it("ends a failing Spark job with one line saying what went wrong and naming the log", async () => {
+    // A heap size the JVM refuses: Spark cannot start, as when Java is broken.
+    const failed = await runDemo(home, { CINELAKE_DRIVER_MEMORY: "lots" }, ["--force"]);
+    expect(failed.code).to.equal(1);
+    const reasons = failed.stderr.split("\n").filter((line) => line.startsWith("✗"));
+    expect(reasons, failed.stderr.slice(-2000)).to.have.length(1);
+    expect(reasons[0]).to.match(
+      /^✗ stage "trusted-csv" failed: job trusted-csv failed \(exit 1\): \S.+ \(full log: \S+demo-\S+\.log\)$/,
+    );
+    const noise = `${failed.stdout}\n${failed.stderr}`.split("\n").filter((line) => TOOL_NOISE.test(line));
+    expect(noise).to.deep.equal([]);
   });
 });

@@ -5,6 +5,7 @@ This is the I/O edge: a missing bucket, a refused access or a missing path surfa
 """
 
 import re
+from datetime import UTC, datetime, timedelta
 from datetime import date as Date
 
 from .errors import InvalidArgumentError, storage_errors
@@ -66,17 +67,33 @@ def days(spark, dataset_uri: str) -> list[str]:
     return sorted(found)
 
 
-def resolve_day(spark, dataset_uri: str, requested: str) -> str | None:
-    """The day to process: `requested` as given (checked), or for `latest` the newest day present (None if none)."""
+def latest_allowed_day(today: Date | None = None) -> str:
+    """Tomorrow in UTC: the last day a run may take (a day ahead of UTC is today somewhere), as the ingestors rule."""
+    return ((today or datetime.now(UTC).date()) + timedelta(days=1)).isoformat()
+
+
+def check_day(text: str, today: Date | None = None) -> str:
+    """A --date as `YYYY-MM-DD`: a real calendar day, not after tomorrow (UTC)."""
+    try:
+        day = Date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise InvalidArgumentError(
+            f"--date {text!r} is not a calendar day", "pass --date YYYY-MM-DD (a real day) or --date latest"
+        ) from None
+    if day > latest_allowed_day(today):
+        raise InvalidArgumentError(
+            f"--date {day} is after tomorrow ({latest_allowed_day(today)}, UTC)",
+            "pass today's date or an earlier day, or --date latest",
+        )
+    return day
+
+
+def resolve_day(spark, dataset_uri: str, requested: str, today: Date | None = None) -> str | None:
+    """The day to process: `requested` as given (checked), or for `latest` the newest day present (None if none).
+    A folder dated after tomorrow is no day of ours (the ingestors refuse such dates), so `latest` passes it over."""
     if requested != "latest":
-        try:
-            Date.fromisoformat(requested)
-        except ValueError:
-            raise InvalidArgumentError(
-                f"--date {requested!r} is not a calendar day", "pass --date YYYY-MM-DD (a real day) or --date latest"
-            ) from None
-        return requested
-    available = days(spark, dataset_uri)
+        return check_day(requested, today)
+    available = [day for day in days(spark, dataset_uri) if day <= latest_allowed_day(today)]
     return available[-1] if available else None
 
 

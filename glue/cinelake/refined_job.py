@@ -6,14 +6,14 @@ Every run rebuilds the whole model (the tables are small next to Trusted and key
 
 import json
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from . import lake
-from .errors import InvalidArgumentError, UpstreamMissingError, storage_errors
+from .errors import UpstreamMissingError, storage_errors
 from .refined import REFINED_TABLE_NAMES, build_model, check_integrity
 from .registry import spark_schema
 
@@ -61,13 +61,8 @@ def tmdb_counts(tmdb_movies: DataFrame, tmdb_series: DataFrame, dim_title: DataF
 
 
 def as_of_day(text: str) -> str:
-    """The --date of a Refined run as `YYYY-MM-DD`, refusing anything that is not a calendar day."""
-    try:
-        return date.fromisoformat(text).isoformat()
-    except ValueError:
-        raise InvalidArgumentError(
-            f"--date {text!r} is not a calendar day", "pass --date YYYY-MM-DD (a real day) or --date latest"
-        ) from None
+    """The --date of a Refined run as `YYYY-MM-DD`: a calendar day, not after tomorrow (the shared rule)."""
+    return lake.check_day(text)
 
 
 def run(spark, args: dict) -> dict:

@@ -215,7 +215,8 @@ async function timed(what, body) {
 /** Waits for, then takes, the set-up lock, so two commands started at once do not install into the same folders. */
 async function lock() {
   mkdirSync(dirname(LOCK_DIR), { recursive: true });
-  for (let waited = false; ;) {
+  let waited = false;
+  while (true) {
     try {
       mkdirSync(LOCK_DIR);
       writeFileSync(join(LOCK_DIR, "pid"), String(process.pid));

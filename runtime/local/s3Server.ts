@@ -44,8 +44,8 @@ async function waitUntilUp(endpoint: string, child: ChildProcess, timeoutMs: num
 }
 
 /**
- * Starts `moto_server` (from `pip install "moto[server]"`) on a free port of 127.0.0.1, or reuses the server named by
- * `CINELAKE_S3_ENDPOINT` when set. Credentials are dummies: moto accepts any.
+ * Starts `moto_server` (moto[server] from glue/requirements.txt, in .venv) on a free port of 127.0.0.1, or reuses the
+ * server named by `CINELAKE_S3_ENDPOINT` when set. Credentials are dummies: moto accepts any.
  */
 export async function startS3Server(options: { port?: number; timeoutMs?: number } = {}): Promise<LocalS3Server> {
   const env = (endpoint: string) => ({
@@ -66,7 +66,12 @@ export async function startS3Server(options: { port?: number; timeoutMs?: number
   });
   const spawnFailed = new Promise<never>((_, reject) =>
     child.once("error", (error) =>
-      reject(new Error(`could not start moto_server (${error.message}): run pip install -r glue/requirements.txt`)),
+      reject(
+        new Error(
+          `could not start moto_server (${error.message}): ` +
+            "run node scripts/setup.mjs python (every npm script does), which installs it into .venv",
+        ),
+      ),
     ),
   );
   try {

@@ -89,6 +89,12 @@ export function nodePackage(platform = process.platform, arch = process.arch) {
   return `node-${platform === "win32" ? "win" : platform}-${arch}`;
 }
 
+/** A path as the user would say it: relative to the repository when inside it, else absolute. */
+function shown(path) {
+  const inside = relative(ROOT, path);
+  return inside && !inside.startsWith("..") ? inside : path;
+}
+
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { encoding: "utf8", ...options });
   if (result.error) return { ok: false, output: "" };
@@ -199,7 +205,7 @@ function logged(step, logName, command, args, env = process.env) {
       log.end(() => {
         if (code === 0) return resolve();
         const last = tail.trim().split("\n").filter(Boolean).at(-1) ?? "";
-        reject(new Error(`${step} failed (exit ${code}): ${last.trim()} (full log: ${relative(ROOT, logPath)})`));
+        reject(new Error(`${step} failed (exit ${code}): ${last.trim()} (full log: ${shown(logPath)})`));
       }),
     );
   });
@@ -350,14 +356,12 @@ async function setupPython(profile, env) {
       },
     );
   if (includes(profile, "spark") && jarsMissing())
-    await timed(
-      `s3a jars into the Ivy cache ${relative(ROOT, ivyDir()) || ivyDir()} (log: .lake/logs/setup-jars.log)`,
-      () =>
-        logged("s3a jars", "setup-jars.log", join(VENV_BIN, "python"), ["-m", "cinelake.session"], {
-          ...env,
-          PYTHONPATH: join(ROOT, "glue"),
-          SPARK_LOCAL_IP: env.SPARK_LOCAL_IP ?? "127.0.0.1",
-        }),
+    await timed(`s3a jars into the Ivy cache ${shown(ivyDir())} (log: .lake/logs/setup-jars.log)`, () =>
+      logged("s3a jars", "setup-jars.log", join(VENV_BIN, "python"), ["-m", "cinelake.session"], {
+        ...env,
+        PYTHONPATH: join(ROOT, "glue"),
+        SPARK_LOCAL_IP: env.SPARK_LOCAL_IP ?? "127.0.0.1",
+      }),
     );
 }
 

@@ -6,12 +6,13 @@
  * mirrored from the S3 API server (AWS_ENDPOINT_URL_S3) into `.lake/catalog/<bucket>/lake/`; the catalog is then built
  * over that folder by glue/cinelake/catalog.py (the same code the Python tests exercise).
  */
-import { spawn } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { TABLES } from "../../components/tables";
 import { GLUE_SHARED_PACKAGE } from "../../components/jobs";
 import { makeS3Client } from "../shared/s3Client";
+import { exitOnSignals, spawnOwned } from "./children";
+import { acquireFolderLease } from "./lease";
 import { mirrorBucketToFolder, type MirrorSummary } from "./mirror";
 import { displayPath, failureLine, logStream } from "./processLog";
 
@@ -58,7 +59,7 @@ export async function buildCatalog(
   options: { log?: string; verbose?: boolean } = {},
 ): Promise<string> {
   const args = ["-m", "cinelake.catalog", "--lake-dir", lakeDir, ...(out ? ["--out", out] : [])];
-  const child = spawn(process.env.PYTHON ?? "python3", args, {
+  const child = spawnOwned(process.env.PYTHON ?? "python3", args, {
     cwd: REPO_ROOT,
     // With a log file, what Python and DuckDB print on stderr goes there; else to the terminal.
     stdio: ["ignore", "pipe", options.log ? "pipe" : "inherit"],
@@ -94,10 +95,26 @@ export async function runCatalog(target: CatalogTarget, root = REPO_ROOT): Promi
   return buildCatalog(target.lakeDir, target.out);
 }
 
+/**
+ * Takes the lease on the folder the catalog is built over (the `--lake-dir`, or the bucket's mirror folder, which the
+ * command writes): two builds at once, or a build while a demo rewrites that lake, would read a half-written lake.
+ */
+export async function leaseCatalogFolder(target: CatalogTarget, root = REPO_ROOT): Promise<void> {
+  const folder = "bucket" in target ? mirrorFolder(target.bucket, root) : target.lakeDir;
+  const what =
+    "bucket" in target ? `the mirror folder of --bucket ${target.bucket} (${folder})` : `--lake-dir ${folder}`;
+  await acquireFolderLease(folder, "npm run catalog", what);
+}
+
 if (require.main === module) {
+  exitOnSignals((signal) => `catalog: stopped by ${signal}; run the command again`);
   // Parsing inside the promise, so a bad argument gets the same one-line message as any other failure.
   Promise.resolve()
-    .then(() => runCatalog(parseCatalogArgs(process.argv.slice(2))))
+    .then(() => parseCatalogArgs(process.argv.slice(2)))
+    .then(async (target) => {
+      await leaseCatalogFolder(target);
+      return runCatalog(target);
+    })
     .then((path) => console.log(`catalog: ${path}`))
     .catch((error: unknown) => {
       console.error(`catalog: ${error instanceof Error ? error.message : String(error)}`);

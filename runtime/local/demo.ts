@@ -6,7 +6,8 @@
  */
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { loadJson, saveJson } from "../api-ingestor/checkpoint";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { SYSTEM_PREFIXES, parseDay, reportPrefix, todayUtc } from "../../components/lakePaths";
@@ -20,6 +21,9 @@ import { generateSample, type SampleScale } from "../sample/generate";
 import { startDashboardPreview } from "../dashboard-preview/server";
 import { makeS3Client } from "../shared/s3Client";
 import { buildCatalog } from "./catalog";
+import { exitOnSignals } from "./children";
+import { ensureDirectory } from "./folders";
+import { acquireFolderLeases, type FolderLease } from "./lease";
 import { runJob } from "./job";
 import { jobFingerprint } from "./fingerprint";
 import { mirrorBucketToFolder, restoreFolderToBucket } from "./mirror";
@@ -105,6 +109,49 @@ export function parseDemoArgs(argv: string[]): DemoOptions {
   };
 }
 
+/** What the demo's lease names as its holder in the lock files. */
+const DEMO_COMMAND = "npm run demo";
+
+/**
+ * Takes the leases the demo holds for its whole run (issue 13 #2, #12): on its home, and on the lake and sample
+ * folders inside it, so a second demo, or `npm run job`/`catalog --lake-dir` on that lake, or `npm run sample` into
+ * that sample folder, is refused while it runs. Creating the home is the first thing the demo does, so an unusable
+ * `--home` (e.g. `/proc/x`) is refused here, in one line, before any work.
+ */
+export async function leaseDemoHome(home: string): Promise<FolderLease[]> {
+  ensureDirectory(home, `--home ${home}`, "choose another --home (a folder on a writable disk), e.g. --home .lake");
+  return acquireFolderLeases(
+    [
+      { folder: home, what: `--home ${home}` },
+      { folder: join(home, "lake"), what: `the lake folder ${join(home, "lake")}` },
+      { folder: join(home, "sample"), what: `the sample folder ${join(home, "sample")}` },
+    ],
+    DEMO_COMMAND,
+    "wait for that run to end (or stop it), or give this one another --home",
+  );
+}
+
+/**
+ * Checks that the preview's port can be bound, before any work (issue 13 #16), by binding it on 127.0.0.1 as the
+ * preview will and closing it again; throws one line naming --port 0 and --no-serve.
+ */
+export async function checkPortFree(port: number): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          error.code === "EADDRINUSE"
+            ? `port ${port} is already in use: give --port 0 (a free port) or another --port, or --no-serve to build the lake without serving it`
+            : `cannot listen on 127.0.0.1:${port} (${error.code ?? error.message}): give --port 0 (a free port) or --no-serve`,
+        ),
+      ),
+    );
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolvePort()));
+  });
+}
+
 /** Thrown by a stage with what to check; the demo exits non-zero naming the stage. */
 class StageFailure extends Error {
   constructor(
@@ -117,8 +164,12 @@ class StageFailure extends Error {
 
 type StageBody = () => Promise<Omit<StageResult, "stage" | "durationMs">>;
 
+/** The stage running now, for the line a signal ends the demo with. */
+let currentStage: string | undefined;
+
 async function stage(results: StageResult[], name: string, body: StageBody): Promise<StageResult> {
   process.stdout.write(`\n▶ ${name}\n`);
+  currentStage = name;
   const start = performance.now();
   // The demo's own memory is sampled during the stage; child processes (Spark) report their own peak.
   let nodePeak = process.memoryUsage().rss;
@@ -182,7 +233,12 @@ export function demoLogFile(options: Pick<DemoOptions, "home">, startedAt: Date)
   return logFile(join(options.home, "logs"), "demo", startedAt);
 }
 
-/** Runs the whole local lake and returns its report; throws StageFailure naming the stage that failed. */
+/**
+ * Runs the whole local lake and returns its report; throws StageFailure naming the stage that failed. The caller
+ * holds the home's lease ({@link leaseDemoHome}). After each stage that changes the bucket, the lake folder is
+ * mirrored, so a run that is stopped or killed later leaves every finished stage on disk for the next run to resume
+ * from (issue 13 #9).
+ */
 export async function runDemo(
   options: DemoOptions,
   results: StageResult[] = [],
@@ -192,7 +248,7 @@ export async function runDemo(
   const lakeDir = join(options.home, "lake");
   const sampleDir = join(options.home, "sample");
   const catalogPath = join(options.home, "catalog.duckdb");
-  mkdirSync(lakeDir, { recursive: true });
+  ensureDirectory(lakeDir);
   let server: LocalS3Server | undefined;
   let standin: TmdbStandin | undefined;
   let s3: S3Client | undefined;
@@ -226,6 +282,8 @@ export async function runDemo(
       };
     });
     const client = s3 as unknown as S3Client;
+    // The folder catches up with the bucket after each stage; a later stop then costs only the stage under way.
+    const keep = () => mirrorBucketToFolder(client, DEMO_BUCKET, lakeDir, LAKE_PREFIXES);
 
     await stage(results, "sample", () => sampleStage(options, sampleDir));
 
@@ -240,6 +298,7 @@ export async function runDemo(
         log: (line) => process.stdout.write(`  ${line}\n`),
       });
       const uploaded = summary.files.filter((file) => !file.skipped);
+      if (uploaded.length > 0) await keep();
       return {
         status: uploaded.length === 0 ? "skipped" : "ok",
         counts: { files: uploaded.length, bytes: summary.files.reduce((sum, file) => sum + file.bytes, 0) },
@@ -274,6 +333,7 @@ export async function runDemo(
         log: (line) => process.stdout.write(`  ${line}\n`),
       });
       const last = result.last;
+      await keep();
       const counts = {
         fetched: last.fetched,
         notFound: last.notFound,
@@ -307,6 +367,7 @@ export async function runDemo(
         const outcome = await runJob({ job, bucket: DEMO_BUCKET, date, echo: false, log, verbose: options.verbose });
         stamps[job] = fingerprint;
         await saveJson(client, DEMO_BUCKET, JOB_STAMPS_KEY, stamps);
+        await keep();
         return {
           status: "ok",
           counts: outcome.counts,
@@ -344,13 +405,22 @@ export async function runDemo(
     await client.send(
       new PutObjectCommand({ Bucket: DEMO_BUCKET, Key: key, Body: body, ContentType: "application/json" }),
     );
-    mkdirSync(dirname(join(lakeDir, key)), { recursive: true });
+    ensureDirectory(dirname(join(lakeDir, key)));
     writeFileSync(join(lakeDir, key), body);
     return report;
   } finally {
     await standin?.stop();
     await server?.stop();
   }
+}
+
+/** The one line a demo stopped by a signal ends with. */
+function stoppedLine(signal: NodeJS.Signals): string {
+  const during = currentStage ? ` during stage "${currentStage}"` : "";
+  return (
+    `\n✗ demo stopped by ${signal}${during}: the lake folder keeps every stage that had finished; ` +
+    `run npm run demo again to go on from there`
+  );
 }
 
 async function main(): Promise<void> {
@@ -361,9 +431,20 @@ async function main(): Promise<void> {
     console.error(`${(error as Error).message}\n${USAGE}`);
     process.exit(2);
   }
+  // Ctrl-C, SIGTERM, SIGHUP: one line, then an exit that ends the child processes and releases the leases.
+  const removeSignalHandlers = exitOnSignals(stoppedLine);
   const results: StageResult[] = [];
   const started = Date.now();
   const log = displayPath(demoLogFile(options, new Date(started)));
+  try {
+    // Both refusals come before any work: a taken port, then a home another run holds or that cannot be created.
+    if (options.serve) await checkPortFree(options.port);
+    await leaseDemoHome(options.home);
+  } catch (error) {
+    console.error(`✗ ${(error as Error).message}`);
+    if (process.env.CINELAKE_DEBUG) console.error(error);
+    process.exit(1);
+  }
   try {
     const report = await runDemo(options, results, new Date(started));
     console.log(`\n${formatReport(report)}`);
@@ -382,16 +463,26 @@ async function main(): Promise<void> {
   try {
     preview = await startDashboardPreview({ catalog: join(options.home, "catalog.duckdb"), port: options.port });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+    const code = (error as NodeJS.ErrnoException).code;
     console.error(
-      `\nthe lake is built, but port ${options.port} is already in use: run npm run dashboard -- --port 0 (a free port)`,
+      code === "EADDRINUSE"
+        ? `\n✗ the lake is built, but port ${options.port} was taken meanwhile: run npm run dashboard -- --port 0 (a free port)`
+        : `\n✗ the lake is built, but the preview could not start: ${(error as Error).message}; run npm run dashboard -- --port 0`,
     );
     process.exit(1);
   }
+  // While the preview serves, the home stays leased: a second demo would rebuild the catalog it reads.
   console.log(`\ndashboard preview: ${preview.url}  (Ctrl-C to stop; later: npm run dashboard)`);
+  removeSignalHandlers();
   const stop = () => void preview.stop().then(() => process.exit(0));
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
 }
 
-if (require.main === module) void main();
+if (require.main === module)
+  main().catch((error: unknown) => {
+    // Whatever escapes still ends in one line (the trace with CINELAKE_DEBUG).
+    console.error(`\n✗ demo: ${error instanceof Error ? error.message : String(error)}`);
+    if (process.env.CINELAKE_DEBUG) console.error(error);
+    process.exit(1);
+  });

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { GLUE_SHARED_PACKAGE, JOBS, type JobName } from "../../components/jobs";
-import { listObjects } from "./mirror";
+import { listObjectEntries } from "./mirror";
 
 const REPO_ROOT = resolve(__dirname, "..", "..");
 
@@ -22,15 +22,16 @@ export function codeFiles(job: JobName): string[] {
 }
 
 /**
- * A hash of what a job run depends on: the key and size of every object under the prefixes it reads, its code, and
- * the date it is given. Object names and sizes are enough here because every writer of those prefixes writes new
- * names (Parquet part files) or refuses to change a file's bytes silently (the BatchIngestor).
+ * A hash of what a job run depends on: the key, size and ETag of every object under the prefixes it reads, its code,
+ * and the date it is given. The ETag stands for the content (issue 13: caches are keyed on content, never on names
+ * alone): a CSV replaced by bytes of the same size is a new input. A restored lake keeps its fingerprints because the
+ * restore reproduces each object's ETag (mirror.ts).
  */
 export async function jobFingerprint(s3: S3Client, bucket: string, job: JobName, date: string): Promise<string> {
   const hash = createHash("sha256").update(`${job}\n${date}\n`);
   for (const prefix of JOBS[job].reads) {
-    const objects = [...(await listObjects(s3, bucket, prefix))].sort(([a], [b]) => (a < b ? -1 : 1));
-    for (const [key, size] of objects) hash.update(`${key}\t${size}\n`);
+    const objects = [...(await listObjectEntries(s3, bucket, prefix))].sort(([a], [b]) => (a < b ? -1 : 1));
+    for (const [key, { size, etag }] of objects) hash.update(`${key}\t${size}\t${etag}\n`);
   }
   for (const file of codeFiles(job)) hash.update(file).update(readFileSync(file));
   return hash.digest("hex");

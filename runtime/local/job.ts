@@ -4,13 +4,14 @@
  * through s3a against the bucket (endpoint and credentials from the standard AWS environment), or on a local folder
  * laid out like the bucket.
  */
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { GLUE_SHARED_PACKAGE, JOBS, jobArguments, type JobName } from "../../components/jobs";
 import { parseDay } from "../../components/lakePaths";
+import { exitOnSignals, spawnOwned } from "./children";
+import { acquireFolderLease } from "./lease";
 import { REPO_LOG_DIR, displayPath, failureLine, logFile, logStream, type LoggedStream } from "./processLog";
 
 const REPO_ROOT = resolve(__dirname, "..", "..");
@@ -220,7 +221,8 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
   const script = command.args[0] as string;
   if (!existsSync(script)) throw new Error(`${options.job}: its entry script ${script} does not exist yet`);
   const started = performance.now();
-  const child = spawn(command.command, command.args, {
+  // Owned: the driver, its JVM and its workers die with the command that started them, even after a SIGKILL.
+  const child = spawnOwned(command.command, command.args, {
     cwd: REPO_ROOT,
     stdio: ["ignore", "pipe", options.log ? "pipe" : "inherit"],
     env: { ...process.env, ...command.env, ...options.env },
@@ -259,6 +261,10 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
 
 async function main(): Promise<void> {
   const { name, target, date, verbose } = parseJobArgs(process.argv.slice(2));
+  exitOnSignals((signal) => `job ${name}: stopped by ${signal}; Spark was stopped with it, run the command again`);
+  // A job on a local folder writes into it: it runs alone there, and not while a demo owns that lake.
+  if ("lakeDir" in target)
+    await acquireFolderLease(target.lakeDir, `npm run job -- ${name}`, `--lake-dir ${target.lakeDir}`);
   const log = logFile(REPO_LOG_DIR, `job-${name}`);
   console.error(`job ${name}: ${lakeRoot(target)} date ${date} (Spark's log: ${displayPath(log)})`);
   const outcome = await runJob({ job: name, ...target, date, log, verbose });

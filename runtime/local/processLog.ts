@@ -3,9 +3,10 @@
  * warnings) goes to `<home>/logs/` instead of the terminal, so the demo and the CLIs show their own stages and results
  * only; `--verbose` shows it live as well. A failure names the file and says in one line what went wrong.
  */
-import { createWriteStream, mkdirSync } from "node:fs";
+import { createWriteStream } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import type { Readable } from "node:stream";
+import { ensureDirectory } from "./folders";
 
 /** The folder of the repository's own logs (`.lake/logs`, ignored by git). */
 export const REPO_LOG_DIR = resolve(__dirname, "..", "..", ".lake", "logs");
@@ -34,7 +35,7 @@ export interface LoggedStream {
  * the last 64 kB in memory.
  */
 export function logStream(stream: Readable, path: string, verbose = false): LoggedStream {
-  mkdirSync(dirname(path), { recursive: true });
+  ensureDirectory(dirname(path));
   const file = createWriteStream(path, { flags: "a" });
   let tail = "";
   stream.on("data", (chunk: Buffer) => {

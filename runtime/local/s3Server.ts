@@ -2,8 +2,9 @@
  * Starts moto's S3 API server on 127.0.0.1 for tests, the demo and benchmarks: a real server speaking the S3 API,
  * so the runtime code is exercised exactly as against AWS.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
+import { spawnOwned, stopOwned } from "./children";
 
 /** A running local S3 API server. */
 export interface LocalS3Server {
@@ -59,7 +60,10 @@ export async function startS3Server(options: { port?: number; timeoutMs?: number
 
   const port = options.port ?? (await freePort());
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], { stdio: ["ignore", "ignore", "pipe"] });
+  // Owned: the server dies with the command that started it, even when that command is SIGKILLed.
+  const child = spawnOwned("moto_server", ["-H", "127.0.0.1", "-p", String(port)], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
@@ -77,17 +81,12 @@ export async function startS3Server(options: { port?: number; timeoutMs?: number
   try {
     await Promise.race([waitUntilUp(endpoint, child, options.timeoutMs ?? 30_000), spawnFailed]);
   } catch (error) {
-    child.kill("SIGKILL");
+    await stopOwned(child, 0);
     throw new Error(`${(error as Error).message}\n${stderr}`);
   }
   return {
     endpoint,
     env: env(endpoint),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
+    stop: () => stopOwned(child),
   };
 }

@@ -2,6 +2,9 @@
  * `npm run sample -- OUT_DIR [--titles N] [--seed S] [--scale small|full]`: writes movies.csv and series.csv.
  */
 import { parseArgs } from "node:util";
+import { exitOnSignals } from "../local/children";
+import { ensureDirectory } from "../local/folders";
+import { acquireFolderLease } from "../local/lease";
 import { generateSample, type SampleOptions, type SampleScale } from "./generate";
 
 /** Parses the command line into generator options; throws a message naming the bad argument. */
@@ -31,7 +34,16 @@ export function parseSampleArgs(argv: string[]): SampleOptions {
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const result = await generateSample(parseSampleArgs(process.argv.slice(2)));
+  const options = parseSampleArgs(process.argv.slice(2));
+  exitOnSignals(
+    (signal) => `sample: stopped by ${signal}; the files being written were left as .partial, run it again`,
+  );
+  // The folder is created here, one level at a time, so a path that cannot hold folders (/proc/x) is refused in one
+  // line rather than looping in a recursive mkdir (issue 13 #3); the lease keeps two writers (or a demo whose sample
+  // folder this is) from writing the same .partial files at once (#12).
+  ensureDirectory(options.outDir, options.outDir, "give another OUT_DIR (a folder on a writable disk)");
+  await acquireFolderLease(options.outDir, "npm run sample", options.outDir, "wait for it to end, or write elsewhere");
+  const result = await generateSample(options);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(`${result.moviesPath}: ${result.movieRows} rows, ${result.movieTitles} titles`);
   console.log(`${result.seriesPath}: ${result.seriesRows} rows, ${result.seriesTitles} titles`);

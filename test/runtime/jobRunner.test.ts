@@ -1,12 +1,36 @@
 /** The local Spark job runner (`npm run job`): the Glue arguments it builds, and one real run on a local folder. */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { expect } from "chai";
 import { JOBS } from "../../components/jobs";
 import { DATASETS, lakeKey, reportPrefix } from "../../components/lakePaths";
-import { jobCommand, lakeRoot, lastJsonObject, parseJobArgs, reportCounts } from "../../runtime/local/job";
+import { jobCommand, lakeRoot, lastJsonObject, parseJobArgs, reportCounts, treeMemory } from "../../runtime/local/job";
+
+const ROOT = join(__dirname, "..", "..");
+
+/** A lake folder holding one small movies CSV (three rows: one good, its duplicate, one out of range). */
+function smallLake(): string {
+  const lake = mkdtempSync(join(tmpdir(), "cinelake-job-"));
+  const header =
+    "id|tituloPincipal|tituloOriginal|anoLancamento|tempoMinutos|genero|notaMedia|numeroVotos|generoArtista|" +
+    "personagem|nomeArtista|anoNascimento|anoFalecimento|profissao|titulosMaisConhecidos";
+  const good = "tt0000009|Miss Jerry|Miss Jerry|1894|45|Romance|5.3|200|actress|Miss G|Blanche|1878|1951|actress|\\N";
+  const bad = "tt0000010|Other|Other|1895|45|Drama|12.5|10|actor|X|Someone|1870|1930|actor|\\N";
+  const key = lakeKey({ ...DATASETS.rawMoviesCsv, date: "2024-05-02", file: "movies.csv" });
+  mkdirSync(dirname(join(lake, key)), { recursive: true });
+  writeFileSync(join(lake, key), [header, good, good, bad, ""].join("\r\n"));
+  return lake;
+}
+
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
+  } catch {
+    return "";
+  }
+}
 
 describe("local job runner", () => {
   it("passes every prefix of components/jobs.ts as a Glue argument, plus lake root and date", () => {
@@ -69,6 +93,45 @@ describe("local job runner", () => {
       expect(movies.quarantined_by_reason).to.deep.equal({ rating_out_of_range: 1 });
       expect(report.datasets[1].status).to.equal("no_input");
     } finally {
+      rmSync(lake, { recursive: true, force: true });
+    }
+  });
+
+  it("ends Spark's driver and JVM when the command that started them is SIGKILLed (issue 13 #9)", async function () {
+    this.timeout(300_000);
+    const lake = smallLake();
+    const script = join(lake, "..", `${lake.split("/").at(-1)}-runner.ts`);
+    writeFileSync(
+      script,
+      `import { runJob } from ${JSON.stringify(join(ROOT, "runtime/local/job"))};\n` +
+        `runJob({ job: "trusted-csv", lakeDir: ${JSON.stringify(lake)}, echo: false, log: ${JSON.stringify(join(lake, "..", "kill.log"))} });\n` +
+        `setInterval(() => {}, 1000);\n`,
+    );
+    const runner = spawn(process.execPath, ["--import", "tsx", script], {
+      cwd: ROOT,
+      stdio: "ignore",
+      env: { ...process.env, CINELAKE_SPARK_MASTER: "local[1]", CINELAKE_DRIVER_MEMORY: "1g" },
+    });
+    try {
+      const pid = runner.pid as number;
+      let tree: number[] = [];
+      const deadline = Date.now() + 120_000;
+      // Killed once the JVM runs: that is what was left behind, 2.4 GB of it at the demo's scale.
+      while (!tree.some((child) => /\bjava\b/.test(commandLine(child)))) {
+        expect(Date.now() < deadline, "the JVM did not start").to.equal(true);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        tree = [...treeMemory(pid).peakKbByPid.keys()].filter((child) => child !== pid);
+      }
+      runner.kill("SIGKILL");
+      const left = () => tree.filter((child) => commandLine(child) !== "");
+      // The job itself would run on for about 20 s more here; its processes must end well before that.
+      const until = Date.now() + 8_000;
+      while (left().length > 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(left().map(commandLine), "still running after the parent's SIGKILL").to.deep.equal([]);
+    } finally {
+      runner.kill("SIGKILL");
+      rmSync(script, { force: true });
+      rmSync(join(lake, "..", "kill.log"), { force: true });
       rmSync(lake, { recursive: true, force: true });
     }
   });

@@ -104,6 +104,23 @@ describe("local runner: leases, folders, child processes, the port", function ()
     taken.release();
   });
 
+  it("refuses npm run job and npm run catalog on a --lake-dir another command holds, before starting Spark or DuckDB", async () => {
+    const lake = join(scratch, "held-lake");
+    const lease = await acquireFolderLease(lake, "npm run demo");
+    try {
+      const since = JSON.parse(readFileSync(join(lake, LOCK_FILE), "utf8")).since;
+      const holder = `is in use by npm run demo (pid ${process.pid} on ${hostname()}, since ${since}): wait for it to end, or stop it`;
+      const job = await within(start("runtime/local/job.ts", ["trusted-csv", "--lake-dir", lake]), 30_000);
+      expect(job.code).to.equal(1);
+      expect(ownLines(job.stderr)).to.deep.equal([`job: --lake-dir ${lake} ${holder}`]);
+      const catalog = await within(start("runtime/local/catalog.ts", ["--lake-dir", lake]), 30_000);
+      expect(catalog.code).to.equal(1);
+      expect(ownLines(catalog.stderr)).to.deep.equal([`catalog: --lake-dir ${lake} ${holder}`]);
+    } finally {
+      lease.release();
+    }
+  });
+
   it("lets one of two samples written into one folder at once run, and the other say who holds it (issue 13 #12)", async () => {
     const out = join(scratch, "two-samples");
     const args = [out, "--titles", "20000", "--seed", "7"];

@@ -5,7 +5,8 @@
  * runtime/local/demo.ts`, one process, so a kill reaches the demo itself) at a small scale (100 titles, 20 TMDB
  * titles, a fixed day), so a case takes a few minutes at most.
  *
- * Counting, against a clean run (one demo on a fresh home, started with the first case that needs it): a record is a
+ * Counting, against a clean run (the first case: one demo on a fresh home, alone, whose Refined tables must hold the
+ * rows its own report counted): a record is a
  * row of a Trusted or Refined table (every table of the registry), read from the lake folder's Parquet with DuckDB and
  * compared as a multiset, provenance columns (`source_file`, which names the run's own Raw file) left out. Lost: rows
  * of the clean run missing. Duplicated: extra copies of rows the clean run has. Corrupted: rows the clean run does not
@@ -16,12 +17,13 @@
  */
 import { DuckDBInstance } from "@duckdb/node-api";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { TABLES } from "../../components/tables";
 import { treeMemory } from "../../runtime/local/job";
+import type { DemoReport } from "../../runtime/local/report";
 import type { FaultCase, FaultOutcome } from "./cases";
 
 const ROOT = resolve(__dirname, "..", "..");
@@ -88,7 +90,7 @@ function freshHome(name: string): string {
 const homes: string[] = [];
 let reference: Promise<string> | undefined;
 
-/** The lake folder of a clean run: one demo on a fresh home, alone. */
+/** The lake folder of a clean run: the first case's, or (when run alone with --only) one demo on a fresh home. */
 function cleanLake(): Promise<string> {
   reference ??= (async () => {
     const home = freshHome("clean");
@@ -210,13 +212,13 @@ const twoFresh: FaultCase = {
     "equals a clean run's",
   async run() {
     const home = freshHome("two");
-    const clean = cleanLake();
+    const baseline = cleanLake();
     const [a, b] = await Promise.all([
       startDemo(["--home", home, ...SCALE]).done,
       startDemo(["--home", home, ...SCALE]).done,
     ]);
     builtHome = home;
-    const counts = await compareLakes(join(home, "lake"), await clean);
+    const counts = await compareLakes(join(home, "lake"), await baseline);
     const loser = [a, b].find((run) => run.code !== 0);
     const winners = [a, b].filter((run) => run.code === 0).length;
     return {
@@ -261,7 +263,7 @@ const killed: FaultCase = {
     "trusted-csv skipped) and the lake equals a clean run's",
   async run() {
     const home = freshHome("killed");
-    const clean = cleanLake();
+    const baseline = cleanLake();
     const demo = startDemo(["--home", home, ...SCALE]);
     let tree: number[] = [];
     const deadline = Date.now() + HANG_MS;
@@ -289,7 +291,7 @@ const killed: FaultCase = {
       new RegExp(`✓ ${stage}: (same sample|inputs and code unchanged|.*\\b0 to fetch)`).test(rerun.stdout),
     );
     const resumedCsv = /✓ trusted-csv: inputs and code unchanged/.test(rerun.stdout);
-    const counts = await compareLakes(join(home, "lake"), await clean);
+    const counts = await compareLakes(join(home, "lake"), await baseline);
     return {
       happened:
         `killed ${first.signal === "SIGKILL" ? `at trusted-tmdb with ${tree.length} child processes` : `? (exit ${first.code})`}; ` +
@@ -303,8 +305,51 @@ const killed: FaultCase = {
   },
 };
 
-/** The local runner's fault cases, in order. */
-export const cases: FaultCase[] = [procHome, takenPort, twoFresh, twoForce, killed];
+const clean: FaultCase = {
+  name: "local: one demo on a fresh home (the clean run)",
+  expected:
+    "exits 0; every Refined table in the lake folder holds the rows the refined job reported; the other cases are " +
+    "compared with this lake",
+  async run() {
+    const home = freshHome("clean");
+    const run = await startDemo(["--home", home, ...SCALE]).done;
+    reference = Promise.resolve(join(home, "lake"));
+    const counts = { lost: 0, duplicated: 0, corrupted: 0 };
+    let tables = 0;
+    if (run.code === 0) {
+      const dir = join(home, "lake", "_system", "reports", "demo");
+      const report = JSON.parse(
+        readFileSync(join(dir, readdirSync(dir).sort().at(-1) as string), "utf8"),
+      ) as DemoReport;
+      const reported = report.stages.find((stage) => stage.stage === "refined")?.counts ?? {};
+      const db = await DuckDBInstance.create(":memory:");
+      const connection = await db.connect();
+      try {
+        for (const table of TABLES.filter((candidate) => `tables_${candidate.name}` in reported)) {
+          const glob = join(home, "lake", table.location, "**", "*.parquet");
+          const sql = `SELECT count(*) FROM read_parquet('${glob}', hive_partitioning = true)`;
+          const found = Number((await connection.runAndReadAll(sql)).getRows()[0]?.[0] ?? 0);
+          const expected = reported[`tables_${table.name}`] as number;
+          counts.lost += Math.max(0, expected - found);
+          counts.duplicated += Math.max(0, found - expected);
+          tables++;
+        }
+      } finally {
+        connection.closeSync();
+        db.closeSync();
+      }
+    }
+    return {
+      happened: `exit ${run.code} in ${(run.ms / 1000).toFixed(0)} s; ${tables} Refined tables checked against the report${run.code === 0 ? "" : `: "${lastLine(run)}"`}`,
+      ...counts,
+      hung: run.hung,
+      silentSuccess: run.code === 0 && tables === 0,
+    };
+  },
+};
+
+/** The local runner's fault cases, in order: the clean run first, since the others are compared with it. */
+export const cases: FaultCase[] = [clean, procHome, takenPort, twoFresh, twoForce, killed];
 
 /** Removes the cases' homes. */
 export async function teardown(): Promise<void> {

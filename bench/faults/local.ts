@@ -285,7 +285,12 @@ const killed: FaultCase = {
         .find((part) => /moto|java|python|node/.test(part)),
     );
     // Left running, they would hold memory for good: ended here so the suite leaves nothing behind either.
-    for (const pid of orphans) process.kill(pid, "SIGKILL");
+    for (const pid of orphans)
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // Ended meanwhile.
+      }
     const rerun = await startDemo(["--home", home, ...SCALE]).done;
     const skipped = ["sample", "api-ingest", "trusted-csv"].filter(
       (stage) => latestReport(home)?.stages.find((result) => result.stage === stage)?.status === "skipped",

@@ -19,8 +19,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MOCK_REGION, plain, type RegisteredResource } from "./mocks";
 
-/** The line that installs the validators (cfn-lint is pinned in glue/requirements.txt). */
-export const CFN_LINT_INSTALL = "python3 -m pip install -r glue/requirements.txt";
+/**
+ * The command that installs the Python tools (cfn-lint, parliament, moto are pinned in glue/requirements.txt) into the
+ * project's .venv; every npm script runs it first, so this is for a command run outside npm.
+ */
+export const CFN_LINT_INSTALL = "node scripts/setup.mjs python";
 
 /** The type-token prefix of the resources this validator converts. */
 export const AWS_NATIVE_PREFIX = "aws-native:";

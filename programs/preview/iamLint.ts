@@ -3,6 +3,7 @@
  * policies, the bucket policy and any other resource policy) and has parliament, an IAM linter someone else maintains,
  * check each one. Also says in plain words what each document grants, for the preview to print.
  */
+import { CFN_LINT_INSTALL } from "./cloudformation";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import type { PolicyDocument, PolicyStatement } from "../../components/policy";
@@ -167,7 +168,7 @@ export function lintIamPolicies(resources: RegisteredResource[]): IamLintResult[
   } catch (error) {
     const stderr = String((error as { stderr?: string }).stderr ?? (error as Error).message);
     if (/No module named 'parliament'/.test(stderr))
-      throw new Error("parliament is not installed: run python3 -m pip install -r glue/requirements.txt");
+      throw new Error(`parliament is not installed: run ${CFN_LINT_INSTALL}`);
     throw new Error(`parliament failed: ${stderr.trim().split("\n").slice(-3).join(" ")}`);
   }
   const byId = new Map((JSON.parse(output) as { id: string; findings: IamFinding[] }[]).map((r) => [r.id, r.findings]));

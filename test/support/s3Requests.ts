@@ -4,6 +4,7 @@
  * evaluation rules, conditions included): every request must be allowed, and every request S3 answered with 404 must
  * also have `s3:ListBucket` on the bucket without any `s3:prefix` — on AWS a caller without it gets 403, not 404.
  */
+import { CFN_LINT_INSTALL } from "../../programs/preview/cloudformation";
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -66,7 +67,7 @@ export async function startRecordingS3Server(): Promise<RecordingS3Server> {
       reject(
         new Error(
           /No module named 'moto'/.test(stderr)
-            ? "moto is not installed: run python3 -m pip install -r glue/requirements.txt"
+            ? `moto is not installed: run ${CFN_LINT_INSTALL}`
             : `the recording S3 server exited with code ${code}: ${stderr}`,
         ),
       ),

@@ -10,7 +10,10 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { hostname } from "node:os";
 import { DATASETS, datasetPrefix, lakeKey, reportPrefix } from "../../components/lakePaths";
+import { TABLES } from "../../components/tables";
+import { treeMemory } from "../../runtime/local/job";
 import type { DemoReport, StageResult } from "../../runtime/local/report";
 
 const ROOT = join(__dirname, "..", "..");
@@ -68,10 +71,14 @@ describe("npm run demo (end to end, small sample)", function () {
   let first: Run;
   let report: DemoReport;
 
+  let refused: Run;
+
   before(async () => {
-    first = await runDemo(home);
-    if (first.code !== 0)
-      throw new Error(`the demo failed:\n${first.stdout.slice(-3000)}\n${first.stderr.slice(-3000)}`);
+    // Two demos started at once on a fresh home: one builds the lake, the other is refused before any work.
+    const runs = await Promise.all([runDemo(home), runDemo(home)]);
+    first = runs.find((run) => run.code === 0) as Run;
+    refused = runs.find((run) => run !== first) as Run;
+    if (!first) throw new Error(`no demo succeeded:\n${runs.map((run) => run.stderr.slice(-2000)).join("\n")}`);
     report = latestReport(lakeDir);
   });
   after(() => rmSync(home, { recursive: true, force: true }));
@@ -93,6 +100,18 @@ describe("npm run demo (end to end, small sample)", function () {
     for (const stage of report.stages) expect(stage.status, stage.stage).to.equal("ok");
     expect(first.stdout).to.include("cinelake local run succeeded");
     expect(first.stdout).to.include("no TMDB_TOKEN set: using the local TMDB stand-in");
+  });
+
+  it("refuses a second demo on the same home before any work, naming the holder and since when (issue 13 #2, #12)", () => {
+    expect(refused.code).to.equal(1);
+    expect(refused.stdout).not.to.include("▶");
+    const lines = refused.stderr.split("\n").filter((line) => line.startsWith("✗"));
+    expect(lines, refused.stderr).to.have.length(1);
+    expect(lines[0]).to.match(
+      new RegExp(
+        `^✗ --home ${home} is in use by npm run demo \\(pid \\d+ on ${hostname()}, since \\d{4}-\\d\\d-\\d\\dT[^)]+\\): `,
+      ),
+    );
   });
 
   it("prints its own stages and results only, with the tools' output in the run's log file", () => {
@@ -196,4 +215,69 @@ describe("npm run demo (end to end, small sample)", function () {
     const noise = `${failed.stdout}\n${failed.stderr}`.split("\n").filter((line) => TOOL_NOISE.test(line));
     expect(noise).to.deep.equal([]);
   });
+
+  it("leaves no process behind when SIGKILLed, and its rerun resumes from the last finished stage with the clean run's rows (issue 13 #9)", async () => {
+    const resumedHome = mkdtempSync(join(tmpdir(), "cinelake-demo-killed-"));
+    try {
+      // The demo itself (not npx), so the SIGKILL reaches the command that started the servers and Spark.
+      const args = [
+        "--no-serve",
+        "--home",
+        resumedHome,
+        "--date",
+        DATE,
+        "--titles",
+        String(TITLES),
+        "--tmdb-limit",
+        "80",
+      ];
+      const killed = spawn(process.execPath, ["--import", "tsx", "runtime/local/demo.ts", ...args], { cwd: ROOT });
+      let output = "";
+      killed.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      killed.stderr.on("data", () => {});
+      const closed = new Promise((resolve) => killed.once("close", resolve));
+      const pid = killed.pid as number;
+      let tree: number[] = [];
+      const deadline = Date.now() + 600_000;
+      // Killed while the second Spark job runs: the sample, both ingests and the CSV job are done by then.
+      while (!(output.includes("▶ trusted-tmdb") && tree.some((child) => /\bjava\b/.test(commandLine(child))))) {
+        if (Date.now() > deadline || killed.exitCode !== null)
+          throw new Error(`never reached trusted-tmdb:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        tree = [...treeMemory(pid).peakKbByPid.keys()].filter((child) => child !== pid);
+      }
+      killed.kill("SIGKILL");
+      await closed;
+      const left = () => tree.filter((child) => commandLine(child) !== "");
+      const until = Date.now() + 20_000;
+      while (left().length > 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(left().map(commandLine), "left running after the demo's SIGKILL").to.deep.equal([]);
+
+      const rerun = await runDemo(resumedHome);
+      expect(rerun.code, rerun.stderr.slice(-2000)).to.equal(0);
+      const resumed = latestReport(join(resumedHome, "lake"));
+      for (const name of ["sample", "api-ingest", "trusted-csv"])
+        expect(stageOf(resumed, name).status, name).to.equal("skipped");
+      expect(stageOf(resumed, "batch-ingest").summary).to.include("(unchanged)");
+      for (const name of ["trusted-tmdb", "refined"]) expect(stageOf(resumed, name).status, name).to.equal("ok");
+      // Nothing lost, nothing twice: every table holds the clean run's row count.
+      for (const table of TABLES) {
+        const sql = `SELECT count(*) FROM ${table.name}`;
+        expect(await scalar(join(resumedHome, "catalog.duckdb"), sql), table.name).to.equal(
+          await scalar(join(home, "catalog.duckdb"), sql),
+        );
+      }
+    } finally {
+      rmSync(resumedHome, { recursive: true, force: true });
+    }
+  });
 });
+
+/** A process's command line, or "" once it has ended (or is a zombie). */
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
+  } catch {
+    return "";
+  }
+}

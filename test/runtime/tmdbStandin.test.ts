@@ -258,6 +258,8 @@ describe("TMDB stand-in", function () {
       {
         env: { ...process.env, TMDB_TOKEN: "cli-token" },
         stdio: ["ignore", "pipe", "pipe"],
+        // Its own process group: npx starts tsx, which starts node; ending only npx left the server running.
+        detached: true,
       },
     );
     try {
@@ -277,7 +279,7 @@ describe("TMDB stand-in", function () {
       expect(((await ok.json()) as Details).imdb_id).to.equal(movie.imdbId);
     } finally {
       const exited = new Promise((done) => child.once("exit", done));
-      child.kill("SIGTERM");
+      process.kill(-child.pid!, "SIGTERM");
       await exited;
       // A grandchild (tsx's esbuild service) may hold the pipes a moment longer: let go of them explicitly.
       child.stdout.destroy();

@@ -1,14 +1,11 @@
 """Shared fixtures: one local Spark session per test run, and moto's S3 API server on 127.0.0.1 when a test asks."""
 
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from moto_process import start_moto_server
 
 GLUE_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(GLUE_DIR))
@@ -29,30 +26,10 @@ def spark():
     session.stop()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def s3_server():
     """moto's S3 API server on a free port of 127.0.0.1; yields its endpoint and sets the standard AWS environment."""
-    port = _free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        ["moto_server", "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.time() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
-            break
-        except OSError:
-            if time.time() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError(f"moto_server did not start at {endpoint}") from None
-            time.sleep(0.1)
+    process, endpoint = start_moto_server()
     previous = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL_S3", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
     os.environ.update(
         AWS_ENDPOINT_URL_S3=endpoint, AWS_ACCESS_KEY_ID="cinelake-local", AWS_SECRET_ACCESS_KEY="cinelake-local-secret"

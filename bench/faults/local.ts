@@ -16,7 +16,6 @@
  * run.
  */
 import { DuckDBInstance } from "@duckdb/node-api";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -24,6 +23,7 @@ import { join, resolve } from "node:path";
 import { TABLES } from "../../components/tables";
 import { treeMemory } from "../../runtime/local/job";
 import type { DemoReport } from "../../runtime/local/report";
+import { startTimed, type TimedProcess, type TimedRun } from "../../test/support/timedProcess";
 import type { FaultCase, FaultOutcome } from "./cases";
 
 const ROOT = resolve(__dirname, "..", "..");
@@ -34,45 +34,17 @@ const HANG_MS = 290_000;
 /** Columns that name the run itself (its Raw file's name), not the data. */
 const PROVENANCE = new Set(["source_file"]);
 
-interface DemoRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-  hung: boolean;
-}
-
-interface Started {
-  pid: number;
-  done: Promise<DemoRun>;
-  output(): string;
-  kill(signal: NodeJS.Signals): void;
-}
+type DemoRun = TimedRun;
+type Started = TimedProcess;
 
 /** Starts the demo as one Node process; killed and marked hung after `hangMs`. */
 function startDemo(args: string[], hangMs = HANG_MS): Started {
-  const started = Date.now();
-  const child = spawn(process.execPath, ["--import", "tsx", "runtime/local/demo.ts", ...args], {
-    cwd: ROOT,
-    env: { ...process.env, CINELAKE_VERBOSE: "" },
-  });
-  let stdout = "";
-  let stderr = "";
-  let hung = false;
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const timer = setTimeout(() => {
-    hung = true;
-    child.kill("SIGKILL");
-  }, hangMs);
-  const done = new Promise<DemoRun>((resolveRun) =>
-    child.once("close", (code, signal) => {
-      clearTimeout(timer);
-      resolveRun({ code, signal, stdout, stderr, ms: Date.now() - started, hung });
-    }),
+  return startTimed(
+    process.execPath,
+    ["--import", "tsx", "runtime/local/demo.ts", ...args],
+    { cwd: ROOT, env: { ...process.env, CINELAKE_VERBOSE: "" } },
+    hangMs,
   );
-  return { pid: child.pid as number, done, output: () => stdout + stderr, kill: (signal) => child.kill(signal) };
 }
 
 /** The demo's last line on stderr (its one-line verdict), Node's notices left out. */

@@ -4,7 +4,6 @@
  * the TMDB stand-in serving those titles; plus the `ingest:api` command run as a real child process and an audit of
  * the Raw TMDB zone against the stand-in's catalog (the oracle the tests and the fault suite count with).
  */
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { datasetPrefix } from "../../components/lakePaths";
@@ -15,6 +14,7 @@ import { catalogFromDir, type Catalog } from "../../runtime/tmdb-standin/catalog
 import { isKnown } from "../../runtime/tmdb-standin/records";
 import { startTmdbStandin, type TmdbStandin, type TmdbStandinOptions } from "../../runtime/tmdb-standin/server";
 import { startRecordingS3Server, type RecordingS3Server } from "./s3Requests";
+import { startTimed, type TimedProcess, type TimedRun } from "./timedProcess";
 
 /** A running S3 API server with a seeded lake and a stand-in over its titles. */
 export interface TmdbLake {
@@ -67,51 +67,23 @@ export async function startTmdbLake(options: {
 }
 
 /** How a run of the `ingest:api` command ended. */
-export interface CliRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  /** Milliseconds from spawn to exit. */
-  ms: number;
-  /** True when it had to be killed because it outlived `hangMs`. */
-  hung: boolean;
-}
+/** How an `ingest:api` process ended. */
+export type CliRun = TimedRun;
 
 /** A started `ingest:api` process: its pid, `kill`, and the promise of how it ended. */
-export interface CliProcess {
-  pid: number;
-  kill(signal: NodeJS.Signals): void;
-  done: Promise<CliRun>;
-}
+export type CliProcess = TimedProcess;
 
 /**
  * Starts `ingest:api` as `node --import tsx runtime/api-ingestor/cli.ts` (node itself, not npx, so a SIGKILL hits the
  * process that holds the lease rather than a wrapper), with `env` on top of the current environment.
  */
 export function startIngestCli(args: string[], env: Record<string, string>, hangMs = 240_000): CliProcess {
-  const started = performance.now();
-  const child = spawn(
+  return startTimed(
     process.execPath,
     ["--import", "tsx", join(__dirname, "..", "..", "runtime", "api-ingestor", "cli.ts"), ...args],
-    { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
+    { env: { ...process.env, ...env } },
+    hangMs,
   );
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  let hung = false;
-  const timer = setTimeout(() => {
-    hung = true;
-    child.kill("SIGKILL");
-  }, hangMs);
-  const done = new Promise<CliRun>((resolve) =>
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, ms: Math.round(performance.now() - started), hung });
-    }),
-  );
-  return { pid: child.pid as number, kill: (signal) => child.kill(signal), done };
 }
 
 /** Runs `ingest:api` to its end. */

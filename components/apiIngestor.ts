@@ -11,7 +11,7 @@ import { CHECKPOINT_PREFIX } from "../runtime/api-ingestor/checkpoint";
 import { LEASE_KEY } from "../runtime/api-ingestor/lease";
 import { API_INGESTOR_ENV, LAMBDA_HANDLER, buildLayer, bundleHandler } from "../runtime/api-ingestor/packaging";
 import type { LakeBucketRef } from "./dataLakeBucket";
-import { DATASETS, datasetPrefix } from "./lakePaths";
+import { DATASETS, datasetPrefix } from "../lake/paths";
 import { ConfigError, NAME_LIMITS, checkStackName, physicalName } from "./naming";
 import { childOptions } from "./resourceOptions";
 import {

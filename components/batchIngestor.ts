@@ -7,7 +7,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { prepareImageContext } from "../runtime/batch-ingestor/build";
 import type { LakeBucketRef } from "./dataLakeBucket";
-import { DATASETS, datasetPrefix, type DatasetLocation } from "./lakePaths";
+import { DATASETS, datasetPrefix, type DatasetLocation } from "../lake/paths";
 import { ConfigError, NAME_LIMITS, checkStackName, physicalName } from "./naming";
 import { childOptions } from "./resourceOptions";
 import { policyDocument, principalTrustPolicy, s3PrefixPolicyStatements, type PolicyStatement } from "./policy";

@@ -1,5 +1,5 @@
 /**
- * Dashboard: QuickSight over Athena, generated from the visuals registry (components/visuals.ts). One Athena data
+ * Dashboard: QuickSight over Athena, generated from the visuals registry (lake/visuals.ts). One Athena data
  * source on the StarSchema's workgroup (with its own least-privilege role), one dataset per analysis view, and an
  * analysis and a dashboard whose `definition` is built here from the same visuals the local preview draws.
  * `@pulumi/aws` does not expose QuickSight's `definition`, so those resources come from `@pulumi/aws-native`.
@@ -8,8 +8,8 @@
 import * as aws from "@pulumi/aws";
 import * as awsnative from "@pulumi/aws-native";
 import * as pulumi from "@pulumi/pulumi";
-import { TABLES, viewByName, type Column } from "./tables";
-import { refinedTablePrefix, SYSTEM_PREFIXES } from "./lakePaths";
+import { TABLES, viewByName, type Column } from "../lake/tables";
+import { refinedTablePrefix, SYSTEM_PREFIXES } from "../lake/paths";
 import { ConfigError, checkStackName, physicalName } from "./naming";
 import { childOptions } from "./resourceOptions";
 import { policyJson, s3PrefixPolicyStatements, serviceTrustPolicy, type PolicyStatement } from "./policy";
@@ -23,7 +23,7 @@ import {
   type KpiDef,
   type Measure,
   type VisualDef,
-} from "./visuals";
+} from "../lake/visuals";
 
 /** The definition shape QuickSight's Dashboard takes (the Analysis shape is structurally the same). */
 export type QuickSightDefinition = awsnative.types.input.quicksight.DashboardVersionDefinitionArgs;
@@ -647,7 +647,7 @@ export class Dashboard extends pulumi.ComponentResource {
       throw new ConfigError(
         "dashboard",
         `the visuals do not match the view registry: ${problems.join("; ")}`,
-        "fix components/visuals.ts",
+        "fix lake/visuals.ts",
       );
     const tags = { ...(args.tags ?? {}), "cinelake:stack": stack };
     const nativeTags = Object.entries(tags).map(([key, value]) => ({ key, value }));
@@ -774,7 +774,7 @@ export class Dashboard extends pulumi.ComponentResource {
           exportToCsvOption: { availabilityStatus: "ENABLED" },
           sheetControlsOption: { visibilityState: "EXPANDED" },
         },
-        versionDescription: "Generated from components/visuals.ts",
+        versionDescription: "Generated from lake/visuals.ts",
         tags: nativeTags,
       },
       parent,

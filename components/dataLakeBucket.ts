@@ -3,7 +3,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { datasetPrefix, lakeKey, s3Uri, type DatasetLocation, type LakePath, type Zone } from "./lakePaths";
+import { datasetPrefix, lakeKey, s3Uri, type DatasetLocation, type LakePath, type Zone } from "../lake/paths";
 import { ConfigError, DEFAULT_NAME_PREFIX, checkStackName, lakeBucketName } from "./naming";
 import { childOptions } from "./resourceOptions";
 import { denyInsecureTransportStatement, policyDocument, type PolicyStatement } from "./policy";
@@ -200,9 +200,9 @@ export class DataLakeBucket extends pulumi.ComponentResource implements LakeBuck
   prefixUri(prefix: string | DatasetLocation): pulumi.Output<string> {
     const key = typeof prefix === "string" ? prefix : datasetPrefix(prefix);
     if (key !== "" && !key.endsWith("/"))
-      throw new ConfigError("prefix", `"${key}" does not end with "/"`, "build prefixes with components/lakePaths.ts");
+      throw new ConfigError("prefix", `"${key}" does not end with "/"`, "build prefixes with lake/paths.ts");
     if (key.split("/").some((part) => part === ".."))
-      throw new ConfigError("prefix", `"${key}" contains ".."`, "build prefixes with components/lakePaths.ts");
+      throw new ConfigError("prefix", `"${key}" contains ".."`, "build prefixes with lake/paths.ts");
     return this.bucketName.apply((bucket) => s3Uri(bucket, key));
   }
 

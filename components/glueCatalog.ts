@@ -1,11 +1,11 @@
 /**
- * Pure helpers that turn the typed registry (components/tables.ts) into what the Glue Data Catalog and Athena expect:
+ * Pure helpers that turn the typed registry (lake/tables.ts) into what the Glue Data Catalog and Athena expect:
  * Glue columns, Parquet storage, partition projection parameters, and the encoding Athena uses for views stored as
  * Glue tables (see docs/athena-views.md). No Pulumi resources here, so every rule is testable on plain values.
  */
-import type { Column, TableDef, ViewDef } from "./tables";
+import type { Column, TableDef, ViewDef } from "../lake/tables";
 import { ConfigError } from "./naming";
-import { parseDay } from "./lakePaths";
+import { parseDay } from "../lake/paths";
 
 /** Thrown when a registry type is not a Hive type this library can carry to Glue and Athena. */
 export class HiveTypeError extends Error {
@@ -153,7 +153,7 @@ export function checkCatalogName(name: string, what: string): string {
     throw new ConfigError(
       what,
       `"${name}" is not a lowercase snake_case name of at most 255 characters`,
-      "rename it in components/tables.ts (Glue lowercases names, so anything else would not match the files)",
+      "rename it in lake/tables.ts (Glue lowercases names, so anything else would not match the files)",
     );
   return name;
 }
@@ -186,7 +186,7 @@ export function glueColumns(columns: readonly Column[], owner: string): GlueColu
       throw new ConfigError(
         `column ${what}`,
         `its description has ${column.description.length} characters, over Glue's comment limit of ${MAX_COLUMN_COMMENT}`,
-        "shorten the description in components/tables.ts",
+        "shorten the description in lake/tables.ts",
       );
     return { name: column.name, type: column.type, comment: column.description };
   });
@@ -270,7 +270,7 @@ const PRESTO_VIEW = /^\/\* Presto View: ([A-Za-z0-9+/=]+) \*\/$/;
 /** The definition Athena would store for a registry view living in database `schema`. */
 export function prestoViewDefinition(view: ViewDef, schema: string): PrestoViewDefinition {
   if (view.sql.trim() === "")
-    throw new ConfigError(`view ${view.name}`, "has no SQL", "write its SELECT in components/tables/views.ts");
+    throw new ConfigError(`view ${view.name}`, "has no SQL", "write its SELECT in lake/tables/views.ts");
   return {
     originalSql: view.sql,
     catalog: ATHENA_CATALOG,

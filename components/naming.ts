@@ -3,19 +3,10 @@
  * that many stacks share one AWS account without collisions, and every bad setting fails at construction — before AWS
  * is called — with a message naming the setting and the fix.
  */
+import { ConfigError } from "../lake/errors";
 
-/** Thrown at construction when a component argument or a stack setting is wrong; names the setting and the fix. */
-export class ConfigError extends Error {
-  override name = "ConfigError";
-  /** The argument or config key that is wrong, e.g. `stackName` or `cinelake:student`. */
-  readonly setting: string;
-
-  /** Builds the error from the setting, what is wrong with it and how to fix it. */
-  constructor(setting: string, problem: string, fix: string) {
-    super(`${setting}: ${problem}. Fix: ${fix}`);
-    this.setting = setting;
-  }
-}
+/** Re-exported: the one error type for bad configuration lives in the lake's contract. */
+export { ConfigError };
 
 /** The project prefix of every physical name. */
 export const DEFAULT_NAME_PREFIX = "cinelake";

@@ -68,7 +68,7 @@ export const DELETE_ACTIONS = ["s3:DeleteObject"] as const;
  * never empty, because an empty prefix would grant the whole bucket (grant that on purpose with an extra statement).
  */
 export function checkPolicyPrefix(prefix: string): string {
-  const fix = "build prefixes with components/lakePaths.ts (e.g. datasetPrefix(DATASETS.rawMoviesCsv))";
+  const fix = "build prefixes with lake/paths.ts (e.g. datasetPrefix(DATASETS.rawMoviesCsv))";
   if (prefix === "") throw new ConfigError("prefix", "is empty and would grant the whole bucket", fix);
   if (prefix.startsWith("/")) throw new ConfigError("prefix", `"${prefix}" starts with "/"`, fix);
   if (!prefix.endsWith("/")) throw new ConfigError("prefix", `"${prefix}" does not end with "/"`, fix);

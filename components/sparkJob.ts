@@ -1,5 +1,5 @@
 /**
- * SparkJob: one of the lake's PySpark jobs (components/jobs.ts) as an AWS Glue job. Uploads the entry script and the
+ * SparkJob: one of the lake's PySpark jobs (lake/jobs.ts) as an AWS Glue job. Uploads the entry script and the
  * shared `cinelake` package to the scripts prefix of the lake bucket, creates the Glue job with its input and output
  * prefixes as default arguments, an IAM role that reaches exactly those prefixes, and an optional trigger.
  */
@@ -8,8 +8,8 @@ import { basename, join, resolve } from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { LakeBucketRef } from "./dataLakeBucket";
-import { GLUE_SHARED_PACKAGE, JOBS, jobArguments, type JobName } from "./jobs";
-import { SYSTEM_PREFIXES } from "./lakePaths";
+import { GLUE_SHARED_PACKAGE, JOBS, jobArguments, type JobName } from "../lake/jobs";
+import { SYSTEM_PREFIXES } from "../lake/paths";
 import { ConfigError, NAME_LIMITS, checkStackName, physicalName } from "./naming";
 import { childOptions } from "./resourceOptions";
 import { s3PrefixPolicy, serviceTrustPolicy, type PolicyStatement } from "./policy";
@@ -36,7 +36,7 @@ export type BookmarkOption = "enable" | "disable" | "pause";
 export interface SparkJobArgs {
   /** The lake bucket (DataLakeBucket's outputs). */
   bucket: LakeBucketRef;
-  /** Which job of components/jobs.ts this is. */
+  /** Which job of lake/jobs.ts this is. */
   job: JobName;
   /** The student or environment the names carry; defaults to the Pulumi stack name. */
   stackName?: string;
@@ -148,7 +148,7 @@ export interface SparkJobSettings {
 /** Checks a SparkJob's settings and fills in the defaults; every failure names the argument and the fix. */
 export function checkSparkJobSettings(args: Omit<SparkJobArgs, "bucket">): SparkJobSettings {
   if (!(args.job in JOBS))
-    throw new ConfigError("job", `"${args.job}" is not a job of components/jobs.ts`, Object.keys(JOBS).join(", "));
+    throw new ConfigError("job", `"${args.job}" is not a job of lake/jobs.ts`, Object.keys(JOBS).join(", "));
   const glueVersion = args.glueVersion ?? DEFAULTS.glueVersion;
   if (!/^5\.\d+$/.test(glueVersion))
     throw new ConfigError(

@@ -1,5 +1,5 @@
 /**
- * StarSchema: the lake's catalog, built from the typed registry (components/tables.ts). Glue databases for the Trusted
+ * StarSchema: the lake's catalog, built from the typed registry (lake/tables.ts). Glue databases for the Trusted
  * and Refined zones, one external Parquet table per registry table (partition projection for `dt`, so no crawler),
  * the analysis views as Glue views in Athena's own encoding (present right after `pulumi up`), an Athena workgroup
  * whose encrypted results stay in the lake, and optionally a Glue workflow running the Trusted jobs, then Refined.
@@ -17,11 +17,11 @@ import {
   prestoViewDefinition,
   tableLocation,
 } from "./glueCatalog";
-import { SYSTEM_PREFIXES } from "./lakePaths";
+import { SYSTEM_PREFIXES } from "../lake/paths";
 import { ConfigError, NAME_LIMITS, catalogName, checkStackName, physicalName } from "./naming";
 import { childOptions } from "./resourceOptions";
 import { checkGlueCron, type GlueJobRef } from "./sparkJob";
-import { TABLES, VIEWS, type TableDef, type ViewDef } from "./tables";
+import { TABLES, VIEWS, type TableDef, type ViewDef } from "../lake/tables";
 
 /**
  * The Glue workflow of the lake's jobs: every Trusted job (in parallel), then the Refined job once all succeeded. Give

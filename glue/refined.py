@@ -1,7 +1,7 @@
 """Glue entry script of the Refined job: Trusted tables -> the Refined star schema (see cinelake.refined_job).
 
 Arguments (all required): --lake_root, --date (YYYY-MM-DD: TMDB records up to that day; latest: all) and the
-prefixes named in components/jobs.ts.
+prefixes named in lake/jobs.ts.
 """
 
 import sys

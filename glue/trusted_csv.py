@@ -1,6 +1,6 @@
 """Glue entry script of the CSV job: Raw Movies/Series CSVs of one day -> typed Trusted Parquet (see cinelake.csv_job).
 
-Arguments (all required): --lake_root, --date (YYYY-MM-DD or latest) and the prefixes named in components/jobs.ts.
+Arguments (all required): --lake_root, --date (YYYY-MM-DD or latest) and the prefixes named in lake/jobs.ts.
 """
 
 import sys

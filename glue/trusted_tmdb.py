@@ -1,6 +1,6 @@
 """Glue entry script of the TMDB job: Raw TMDB JSON of one day -> Trusted Parquet dt partitions (see cinelake.tmdb_job).
 
-Arguments (all required): --lake_root, --date (YYYY-MM-DD or latest) and the prefixes named in components/jobs.ts.
+Arguments (all required): --lake_root, --date (YYYY-MM-DD or latest) and the prefixes named in lake/jobs.ts.
 """
 
 import sys

@@ -8,7 +8,7 @@ import { BatchIngestor } from "../components/batchIngestor";
 import { Dashboard } from "../components/dashboard";
 import { DataLakeBucket } from "../components/dataLakeBucket";
 import { LakeAlerts } from "../components/lakeAlerts";
-import type { JobName } from "../components/jobs";
+import type { JobName } from "../lake/jobs";
 import { SparkJob } from "../components/sparkJob";
 import { StarSchema } from "../components/starSchema";
 import type { LakeConfig } from "./config";

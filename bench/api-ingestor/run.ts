@@ -8,7 +8,7 @@
  */
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { parseArgs } from "node:util";
-import { datasetPrefix } from "../../components/lakePaths";
+import { datasetPrefix } from "../../lake/paths";
 import { RAW_TMDB } from "../../runtime/api-ingestor/checkpoint";
 import { runApiIngestion } from "../../runtime/api-ingestor/ingest";
 import { seedRawCsvs } from "../../runtime/api-ingestor/localLake";

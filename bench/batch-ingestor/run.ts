@@ -14,7 +14,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { DATASETS, lakeKey } from "../../components/lakePaths";
+import { DATASETS, lakeKey } from "../../lake/paths";
 import { bundleCli } from "../../runtime/batch-ingestor/build";
 import { startS3Server } from "../../runtime/local/s3Server";
 import { makeS3Client } from "../../runtime/shared/s3Client";

@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { reportPrefix } from "../../components/lakePaths";
+import { reportPrefix } from "../../lake/paths";
 import { trackPeakMemory } from "../../runtime/local/job";
 import { formatReport, type DemoReport } from "../../runtime/local/report";
 

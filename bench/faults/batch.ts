@@ -21,7 +21,7 @@ import { createHash } from "node:crypto";
 import { appendFile, copyFile, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DATASETS, lakeKey } from "../../components/lakePaths";
+import { DATASETS, lakeKey } from "../../lake/paths";
 import { ingestBatch, storedObject, type BatchIngestSummary } from "../../runtime/batch-ingestor/ingest";
 import { startS3Server, type LocalS3Server } from "../../runtime/local/s3Server";
 import { generateSample } from "../../runtime/sample/generate";

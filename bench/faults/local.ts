@@ -20,7 +20,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { TABLES } from "../../components/tables";
+import { TABLES } from "../../lake/tables";
 import { treeMemory } from "../../runtime/local/job";
 import type { DemoReport } from "../../runtime/local/report";
 import { startTimed, type TimedProcess, type TimedRun } from "../../test/support/timedProcess";

@@ -7,7 +7,7 @@
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { DATASETS, lakeKey } from "../../components/lakePaths";
+import { DATASETS, lakeKey } from "../../lake/paths";
 import { catalogFromDir } from "../../runtime/tmdb-standin/catalog";
 import { isKnown, movieDetails, tvDetails } from "../../runtime/tmdb-standin/records";
 

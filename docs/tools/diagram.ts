@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { TABLES, type TableDef } from "../../components/tables";
+import { TABLES, type TableDef } from "../../lake/tables";
 
 /** Where the diagram is written, relative to the repository root. */
 export const DIAGRAM_PATH = join("docs", "data-model.svg");
@@ -98,7 +98,7 @@ export function diagramSvg(tables: readonly TableDef[] = TABLES): string {
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${fmt(width)}" height="${fmt(height)}" ` +
       `viewBox="0 0 ${fmt(width)} ${fmt(height)}" font-family="DejaVu Sans Mono, monospace" font-size="${FONT}">`,
-    `<title>cinelake Refined star schema (generated from components/tables.ts by npm run diagram)</title>`,
+    `<title>cinelake Refined star schema (generated from lake/tables.ts by npm run diagram)</title>`,
     `<defs><marker id="one" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" ` +
       `orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,

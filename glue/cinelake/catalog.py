@@ -87,7 +87,7 @@ def create_views(con, lake_dir: Path, reg: dict | None = None) -> list[str]:
         names.append(definition["name"])
     for view in reg["views"]:
         if not view["sql"].strip():
-            raise CatalogError(f"view {view['name']} has no SQL in the registry (components/tables/views.ts)")
+            raise CatalogError(f"view {view['name']} has no SQL in the registry (lake/tables/views.ts)")
         try:
             con.execute(f"CREATE OR REPLACE VIEW {quote(view['name'])} AS {view_sql(view)}")
         except duckdb.Error as error:

@@ -17,7 +17,7 @@ NULL_MARKERS = ("\\N", "")
 """IMDb's null marker `\\N`; an empty field is treated the same (no column has a meaningful empty string)."""
 
 # The Portuguese header of the Raw files mapped to the Trusted names, typo `tituloPincipal` included. The TypeScript
-# side (components/tables/trusted.ts, CSV_HEADER_MAPPING) holds the same mapping; a test checks they agree.
+# side (lake/tables/trusted.ts, CSV_HEADER_MAPPING) holds the same mapping; a test checks they agree.
 HEADER_MAPPING = {
     "id": "imdb_id",
     "tituloPincipal": "title",

@@ -121,7 +121,7 @@ def translate(error: BaseException, uri: str | None = None, action: str = "read"
     if _PATH_MISSING.search(text):
         return PathNotFoundError(
             f"{uri} does not exist ({action})",
-            "run the job that writes it first, or check --lake_root and the prefix arguments (components/jobs.ts)",
+            "run the job that writes it first, or check --lake_root and the prefix arguments (lake/jobs.ts)",
         )
     return None
 

@@ -49,7 +49,7 @@ def list_files(spark, uri: str, suffix: str = "") -> list[str]:
 
 
 def day_prefix(dataset_prefix: str, day: str) -> str:
-    """`<dataset_prefix>YYYY/MM/DD/` for a `YYYY-MM-DD` day, the Raw zone's layout (components/lakePaths.ts)."""
+    """`<dataset_prefix>YYYY/MM/DD/` for a `YYYY-MM-DD` day, the Raw zone's layout (lake/paths.ts)."""
     parsed = Date.fromisoformat(day)
     return f"{dataset_prefix}{parsed.year:04d}/{parsed.month:02d}/{parsed.day:02d}/"
 

@@ -1,4 +1,4 @@
-"""The Refined job's pure transforms: Trusted DataFrames -> the star schema of components/tables/refined.ts.
+"""The Refined job's pure transforms: Trusted DataFrames -> the star schema of lake/tables/refined.ts.
 
 Grain: one fact row per title (IMDb id) of the Trusted CSV tables, movies and series alike; TMDB enriches a title
 when its latest record (newest dt) carries the same IMDb id, and a title TMDB does not know still reaches the model.
@@ -22,7 +22,7 @@ REFINED_TABLE_NAMES = [t["name"] for t in registry()["tables"] if t["zone"] == "
 """Every Refined table, in the registry's order."""
 
 
-REGISTRY_FIX = "the transform and components/tables/refined.ts disagree: align them, run `npm run registry:export`"
+REGISTRY_FIX = "the transform and lake/tables/refined.ts disagree: align them, run `npm run registry:export`"
 INTEGRITY_FIX = (
     "nothing was published (Refined is unchanged): the examples name the rows that break the model; fix the Trusted "
     "input or the transform, then rerun refined"

@@ -1,4 +1,4 @@
-"""The table registry exported from components/tables.ts (registry.json), read by the jobs and the local catalog."""
+"""The table registry exported from lake/tables.ts (registry.json), read by the jobs and the local catalog."""
 
 import json
 import pkgutil
@@ -19,7 +19,7 @@ def table(name: str) -> dict:
     for candidate in registry()["tables"]:
         if candidate["name"] == name:
             return candidate
-    raise KeyError(f"table {name!r} is not in the registry (components/tables.ts; run npm run registry:export)")
+    raise KeyError(f"table {name!r} is not in the registry (lake/tables.ts; run npm run registry:export)")
 
 
 def spark_schema(name: str, with_partitions: bool = False) -> StructType:

@@ -1,4 +1,4 @@
-"""Helpers for the Trusted jobs' tests: the job arguments from components/jobs.ts, Raw CSV lines, lake layout."""
+"""Helpers for the Trusted jobs' tests: the job arguments from lake/jobs.ts, Raw CSV lines, lake layout."""
 
 import functools
 import json
@@ -30,8 +30,8 @@ SERIES_HEADER = MOVIES_HEADER[:4] + ["anoTermino"] + MOVIES_HEADER[4:]
 
 @functools.lru_cache(maxsize=1)
 def jobs_contract() -> dict:
-    """JOBS from components/jobs.ts (the one place job prefixes are defined), read through tsx."""
-    script = "console.log(JSON.stringify(require('./components/jobs').JOBS))"
+    """JOBS from lake/jobs.ts (the one place job prefixes are defined), read through tsx."""
+    script = "console.log(JSON.stringify(require('./lake/jobs').JOBS))"
     out = subprocess.run(
         ["npx", "tsx", "-e", script], cwd=REPO, check=True, capture_output=True, text=True, timeout=120
     ).stdout

@@ -30,7 +30,7 @@ import {
   type ServerSideEncryptionRule,
 } from "@aws-sdk/client-s3";
 import { GetCallerIdentityCommand, type STSClient } from "@aws-sdk/client-sts";
-import { VIEWS } from "../../components/tables";
+import { VIEWS } from "../../lake/tables";
 
 /** How a check ended: passed, failed, or not run (with the reason in its detail). */
 export type CheckStatus = "pass" | "fail" | "skip";
@@ -528,7 +528,7 @@ export async function checkViewQuery(
   }
 }
 
-/** The registry's views (components/tables.ts), one query each, at most `concurrency` at a time, in registry order. */
+/** The registry's views (lake/tables.ts), one query each, at most `concurrency` at a time, in registry order. */
 export async function checkViews(
   athena: Sender<AthenaClient>,
   target: AthenaTarget,

@@ -11,7 +11,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import { DATASETS, SYSTEM_PREFIXES, datasetPrefix } from "../../components/lakePaths";
+import { DATASETS, SYSTEM_PREFIXES, datasetPrefix } from "../../lake/paths";
 import type { SelectedTitle, TitleKind } from "./selection";
 
 /** The checkpoint's prefix: `_system/checkpoints/api-ingestor/`. */

@@ -5,7 +5,7 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
-import { MOVIES_CSV_HEADER, SERIES_CSV_HEADER } from "../../components/tables/trusted";
+import { MOVIES_CSV_HEADER, SERIES_CSV_HEADER } from "../../lake/tables/trusted";
 
 /** What a Raw CSV holds: `movies` (movies.csv) or `series` (series.csv). */
 export type TitleKind = "movies" | "series";

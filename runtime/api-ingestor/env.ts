@@ -2,7 +2,7 @@
  * The ApiIngestor's environment contract: the variable names the Lambda handler reads, written once so that the
  * Pulumi component imports them instead of retyping them, and the parsing of those variables into typed settings.
  */
-import { parseDay } from "../../components/lakePaths";
+import { parseDay } from "../../lake/paths";
 import { DEFAULT_FILE_LIMITS, type FileLimits } from "./batcher";
 import { DEFAULT_LEASE_TTL_MS } from "./lease";
 import type { Selection, TitleKind } from "./selection";

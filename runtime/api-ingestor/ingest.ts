@@ -15,7 +15,7 @@ import {
   s3Uri,
   todayUtc,
   type LakePath,
-} from "../../components/lakePaths";
+} from "../../lake/paths";
 import { linesOf } from "./csv";
 import { DEFAULT_FILE_LIMITS, FileBatcher, type FileBatch, type FileLimits } from "./batcher";
 import {

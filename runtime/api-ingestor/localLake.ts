@@ -6,7 +6,7 @@ import { CreateBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/c
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DATASETS, lakeKey } from "../../components/lakePaths";
+import { DATASETS, lakeKey } from "../../lake/paths";
 import { generateSample } from "../sample/generate";
 
 /** What was seeded. */

@@ -35,7 +35,7 @@ import {
 import { Upload } from "@aws-sdk/lib-storage";
 import { createReadStream } from "node:fs";
 import { basename } from "node:path";
-import { DATASETS, LakePathError, lakeKey, parseDay, s3Uri, todayUtc } from "../../components/lakePaths";
+import { DATASETS, LakePathError, lakeKey, parseDay, s3Uri, todayUtc } from "../../lake/paths";
 import { customS3Endpoint, makeS3Client } from "../shared/s3Client";
 import { DigestTap, digestFile, type FileDigests } from "./checksum";
 import { IngestError, explainS3Error, type S3Target } from "./errors";

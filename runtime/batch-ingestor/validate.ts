@@ -4,7 +4,7 @@
  * the file is read here; rows are never filtered or changed.
  */
 import { open, stat } from "node:fs/promises";
-import { MOVIES_CSV_HEADER, SERIES_CSV_HEADER } from "../../components/tables/trusted";
+import { MOVIES_CSV_HEADER, SERIES_CSV_HEADER } from "../../lake/tables/trusted";
 
 /** The two files the BatchIngestor loads. */
 export type SourceKind = "movies" | "series";

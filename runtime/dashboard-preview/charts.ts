@@ -2,7 +2,7 @@
  * Pure conversion of a visual's rows into an ECharts option (plain JSON, so the page only calls `setOption`), and of
  * numbers into their display text. The page and the tests share these, so what the browser shows is testable here.
  */
-import type { Dimension, NumberFormat, VisualDef, VisualRow } from "../../components/visuals";
+import type { Dimension, NumberFormat, VisualDef, VisualRow } from "../../lake/visuals";
 
 /** An ECharts option as JSON (the page passes it to `setOption` untouched). */
 export type ChartOption = Record<string, unknown>;

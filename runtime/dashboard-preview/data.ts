@@ -6,8 +6,8 @@
  */
 import { existsSync } from "node:fs";
 import { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
-import type { DashboardDef, KpiDef, VisualDef, VisualRow } from "../../components/visuals";
-import { DASHBOARD, kpiColumns, validateVisuals, visualColumns } from "../../components/visuals";
+import type { DashboardDef, KpiDef, VisualDef, VisualRow } from "../../lake/visuals";
+import { DASHBOARD, kpiColumns, validateVisuals, visualColumns } from "../../lake/visuals";
 import { chartOption, formatNumber, type ChartOption } from "./charts";
 import {
   filterOptionsQuery,

@@ -1,10 +1,10 @@
 /**
- * Pure SQL builders for the local preview: each visual and KPI tile of components/visuals.ts becomes one DuckDB query
+ * Pure SQL builders for the local preview: each visual and KPI tile of lake/visuals.ts becomes one DuckDB query
  * over a materialized copy of its analysis view. Filter values are always bound parameters; the only text spliced into
  * the SQL is column names and constants from the typed registry, never user input.
  */
-import type { Aggregation, DashboardDef, DistinctCount, KpiDef, VisualDef } from "../../components/visuals";
-import { FILTER_COLUMN_NAMES } from "../../components/visuals";
+import type { Aggregation, DashboardDef, DistinctCount, KpiDef, VisualDef } from "../../lake/visuals";
+import { FILTER_COLUMN_NAMES } from "../../lake/visuals";
 
 /** The filter selection: undefined means "all". */
 export interface Selection {

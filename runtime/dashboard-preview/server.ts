@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { build } from "esbuild";
 import { CatalogProblem, PreviewData, type PreviewPayload } from "./data";
 import type { Selection } from "./queries";
-import { DASHBOARD } from "../../components/visuals";
+import { DASHBOARD } from "../../lake/visuals";
 
 /** Options of the preview server. */
 export interface DashboardPreviewOptions {

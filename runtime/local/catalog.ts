@@ -8,8 +8,8 @@
  */
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { TABLES } from "../../components/tables";
-import { GLUE_SHARED_PACKAGE } from "../../components/jobs";
+import { TABLES } from "../../lake/tables";
+import { GLUE_SHARED_PACKAGE } from "../../lake/jobs";
 import { makeS3Client } from "../shared/s3Client";
 import { exitOnSignals, spawnOwned } from "./children";
 import { acquireFolderLease } from "./lease";

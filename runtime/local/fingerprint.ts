@@ -6,7 +6,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { createHash } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { GLUE_SHARED_PACKAGE, JOBS, type JobName } from "../../components/jobs";
+import { GLUE_SHARED_PACKAGE, JOBS, type JobName } from "../../lake/jobs";
 import { listObjectEntries } from "./mirror";
 
 const REPO_ROOT = resolve(__dirname, "..", "..");

@@ -1,6 +1,6 @@
 /**
  * `npm run job -- <trusted-csv|trusted-tmdb|refined> (--bucket B | --lake-dir DIR) [--date YYYY-MM-DD|latest]`:
- * runs a Spark job's Glue entry script on local Spark, with the exact job arguments Glue gets (components/jobs.ts):
+ * runs a Spark job's Glue entry script on local Spark, with the exact job arguments Glue gets (lake/jobs.ts):
  * through s3a against the bucket (endpoint and credentials from the standard AWS environment), or on a local folder
  * laid out like the bucket.
  */
@@ -8,8 +8,8 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { GLUE_SHARED_PACKAGE, JOBS, jobArguments, type JobName } from "../../components/jobs";
-import { parseDay } from "../../components/lakePaths";
+import { GLUE_SHARED_PACKAGE, JOBS, jobArguments, type JobName } from "../../lake/jobs";
+import { parseDay } from "../../lake/paths";
 import { exitOnSignals, spawnOwned } from "./children";
 import { acquireFolderLease } from "./lease";
 import { REPO_LOG_DIR, displayPath, failureLine, logFile, logStream, type LoggedStream } from "./processLog";

@@ -3,7 +3,7 @@
  * (seed, index) alone, so the generator streams rows without holding any pool in memory and the same seed gives the
  * same bytes. Persons are shared: a title picks the persons whose careers match its year, in movies and series alike.
  */
-import { MOVIES_CSV_HEADER, SERIES_CSV_HEADER } from "../../components/tables/trusted";
+import { MOVIES_CSV_HEADER, SERIES_CSV_HEADER } from "../../lake/tables/trusted";
 import { Rng, cumulative, hash32 } from "../shared/random";
 import {
   CHARACTERS,

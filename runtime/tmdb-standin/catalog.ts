@@ -6,7 +6,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { DATASETS, lakeKey } from "../../components/lakePaths";
+import { DATASETS, lakeKey } from "../../lake/paths";
 import { fileLines, linesOf, readCsvRows, type TitleKind } from "../api-ingestor/csv";
 import { latestCsvDate } from "../api-ingestor/ingest";
 import { hashText } from "../shared/random";

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import type { Browser, Page } from "playwright-core";
 import { launchChromium } from "./chromium";
-import { DASHBOARD } from "../../components/visuals";
+import { DASHBOARD } from "../../lake/visuals";
 import { startDashboardPreview, type DashboardPreview } from "../../runtime/dashboard-preview/server";
 import { buildSyntheticCatalog } from "./syntheticCatalog";
 

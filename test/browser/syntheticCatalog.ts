@@ -6,7 +6,7 @@
  */
 import { DuckDBInstance } from "@duckdb/node-api";
 import { rmSync } from "node:fs";
-import { VIEWS } from "../../components/tables";
+import { VIEWS } from "../../lake/tables";
 
 /** Genres and countries of the synthetic titles. */
 const GENRES = ["Action", "Animation", "Comedy", "Documentary", "Drama", "Horror", "Romance", "Thriller"];

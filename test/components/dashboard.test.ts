@@ -13,14 +13,14 @@ import {
   type DashboardArgs,
 } from "../../components/dashboard";
 import { ConfigError } from "../../components/naming";
-import { viewByName } from "../../components/tables";
+import { viewByName } from "../../lake/tables";
 import {
   DASHBOARD,
   dashboardDatasets,
   validateVisuals,
   visualColumns,
   type DashboardDef,
-} from "../../components/visuals";
+} from "../../lake/visuals";
 import { previewStack } from "../../programs/preview/stack";
 import { oneOfType, ofType, parsePolicy, plain, resetRegistered, settle, useMocks } from "../support/pulumiMocks";
 

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { DataLakeBucket, type DataLakeBucketArgs } from "../../components/dataLakeBucket";
-import { DATASETS } from "../../components/lakePaths";
+import { DATASETS } from "../../lake/paths";
 import { ConfigError } from "../../components/naming";
 import {
   oneOfType,

@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
-import { TABLES, type TableDef } from "../../components/tables";
+import { TABLES, type TableDef } from "../../lake/tables";
 import { DIAGRAM_PATH, diagramSvg, layer, layout } from "../../docs/tools/diagram";
 
 const REPO_ROOT = join(__dirname, "..", "..");

@@ -12,7 +12,7 @@ import {
   prestoViewDefinition,
 } from "../../components/glueCatalog";
 import { crc32, writePackageZip } from "../../components/pythonPackageZip";
-import { TABLES, VIEWS } from "../../components/tables";
+import { TABLES, VIEWS } from "../../lake/tables";
 
 describe("Glue catalog helpers", () => {
   describe("Hive to Presto types", () => {

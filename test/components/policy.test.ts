@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { DATASETS, datasetPrefix } from "../../components/lakePaths";
+import { DATASETS, datasetPrefix } from "../../lake/paths";
 import { ConfigError } from "../../components/naming";
 import {
   checkPolicyPrefix,

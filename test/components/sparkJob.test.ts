@@ -3,11 +3,11 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { JOBS, jobArguments, type JobName } from "../../components/jobs";
-import { DATASETS, SYSTEM_PREFIXES, lakeKey } from "../../components/lakePaths";
+import { JOBS, jobArguments, type JobName } from "../../lake/jobs";
+import { DATASETS, SYSTEM_PREFIXES, lakeKey } from "../../lake/paths";
 import { generateSample } from "../../runtime/sample/generate";
 import { ConfigError } from "../../components/naming";
-import { TABLES } from "../../components/tables";
+import { TABLES } from "../../lake/tables";
 import {
   GLUE_4_ONLY_ARGUMENTS,
   SparkJob,

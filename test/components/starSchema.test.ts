@@ -1,11 +1,11 @@
 import { execFileSync } from "node:child_process";
 import { expect } from "chai";
 import { prestoType } from "../../components/glueCatalog";
-import { DATASETS, SYSTEM_PREFIXES, datasetPrefix, partitionPrefix } from "../../components/lakePaths";
+import { DATASETS, SYSTEM_PREFIXES, datasetPrefix, partitionPrefix } from "../../lake/paths";
 import { ConfigError } from "../../components/naming";
 import { SparkJob } from "../../components/sparkJob";
 import { StarSchema, type StarSchemaArgs } from "../../components/starSchema";
-import { TABLES, VIEWS, type TableDef } from "../../components/tables";
+import { TABLES, VIEWS, type TableDef } from "../../lake/tables";
 import { ofType, oneOfType, plain, resetRegistered, settle, useMocks, valueOf } from "../support/pulumiMocks";
 
 const BUCKET = "cinelake-test-lake";

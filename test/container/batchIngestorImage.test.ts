@@ -13,7 +13,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readFile, readdir, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { DATASETS, lakeKey } from "../../components/lakePaths";
+import { DATASETS, lakeKey } from "../../lake/paths";
 import { prepareImageContext } from "../../runtime/batch-ingestor/build";
 import { SHA256_TAG } from "../../runtime/batch-ingestor/ingest";
 import { startS3Server, type LocalS3Server } from "../../runtime/local/s3Server";

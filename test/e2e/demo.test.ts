@@ -11,8 +11,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hostname } from "node:os";
-import { DATASETS, datasetPrefix, lakeKey, reportPrefix } from "../../components/lakePaths";
-import { TABLES } from "../../components/tables";
+import { DATASETS, datasetPrefix, lakeKey, reportPrefix } from "../../lake/paths";
+import { TABLES } from "../../lake/tables";
 import { treeMemory } from "../../runtime/local/job";
 import type { DemoReport, StageResult } from "../../runtime/local/report";
 

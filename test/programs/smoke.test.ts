@@ -28,7 +28,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Readable } from "node:stream";
 import { denyInsecureTransportStatement, policyDocument } from "../../components/policy";
-import { VIEWS } from "../../components/tables";
+import { VIEWS } from "../../lake/tables";
 import { parseSmokeArgs } from "../../programs/smoke/cli";
 import {
   checkBucket,

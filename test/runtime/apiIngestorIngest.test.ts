@@ -10,7 +10,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { expect } from "chai";
-import { DATASETS, datasetPrefix, lakeKey } from "../../components/lakePaths";
+import { DATASETS, datasetPrefix, lakeKey } from "../../lake/paths";
 import { CHECKPOINT_KEY, IDS_METADATA, type CheckpointDoc } from "../../runtime/api-ingestor/checkpoint";
 import {
   runApiIngestion as runApiIngestionUnrecorded,

@@ -11,7 +11,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { datasetPrefix, parseLakeKey } from "../../components/lakePaths";
+import { datasetPrefix, parseLakeKey } from "../../lake/paths";
 import { CHECKPOINT_KEY, RAW_TMDB, type CheckpointDoc } from "../../runtime/api-ingestor/checkpoint";
 import { LEASE_KEY, type LeaseDoc } from "../../runtime/api-ingestor/lease";
 import { API_INGESTOR_ENV } from "../../runtime/api-ingestor/env";

@@ -25,7 +25,7 @@ import {
   type Selection,
 } from "../../runtime/api-ingestor/selection";
 import { DEFAULT_RETRY, backoffMs, retryAfterMs } from "../../runtime/api-ingestor/tmdbClient";
-import { MOVIES_CSV_HEADER, SERIES_CSV_HEADER } from "../../components/tables/trusted";
+import { MOVIES_CSV_HEADER, SERIES_CSV_HEADER } from "../../lake/tables/trusted";
 
 const MOVIE_HEADER = MOVIES_CSV_HEADER.join("|");
 const SERIES_HEADER = SERIES_CSV_HEADER.join("|");

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { expect } from "chai";
-import { TABLES, tableByName } from "../../components/tables";
+import { TABLES, tableByName } from "../../lake/tables";
 import { makeS3Client } from "../../runtime/shared/s3Client";
 import { startS3Server, type LocalS3Server } from "../../runtime/local/s3Server";
 import { catalogPrefixes, mirrorFolder, parseCatalogArgs, runCatalog } from "../../runtime/local/catalog";

@@ -14,7 +14,7 @@ import { expect } from "chai";
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DATASETS, lakeKey } from "../../components/lakePaths";
+import { DATASETS, lakeKey } from "../../lake/paths";
 import { jobFingerprint } from "../../runtime/local/fingerprint";
 import { listFiles, mirrorBucketToFolder, restoreFolderToBucket } from "../../runtime/local/mirror";
 import { startS3Server, type LocalS3Server } from "../../runtime/local/s3Server";

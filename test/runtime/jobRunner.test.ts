@@ -4,8 +4,8 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { expect } from "chai";
-import { JOBS } from "../../components/jobs";
-import { DATASETS, lakeKey, reportPrefix } from "../../components/lakePaths";
+import { JOBS } from "../../lake/jobs";
+import { DATASETS, lakeKey, reportPrefix } from "../../lake/paths";
 import { jobCommand, lakeRoot, lastJsonObject, parseJobArgs, reportCounts, treeMemory } from "../../runtime/local/job";
 
 const ROOT = join(__dirname, "..", "..");
@@ -33,7 +33,7 @@ function commandLine(pid: number): string {
 }
 
 describe("local job runner", () => {
-  it("passes every prefix of components/jobs.ts as a Glue argument, plus lake root and date", () => {
+  it("passes every prefix of lake/jobs.ts as a Glue argument, plus lake root and date", () => {
     const command = jobCommand("trusted-tmdb", { bucket: "my-lake" }, "2024-05-02", {});
     expect(command.args[0]).to.match(/glue\/trusted_tmdb\.py$/);
     const pairs = Object.fromEntries(

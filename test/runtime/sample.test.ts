@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MOVIES_CSV_HEADER, SERIES_CSV_HEADER } from "../../components/tables/trusted";
+import { MOVIES_CSV_HEADER, SERIES_CSV_HEADER } from "../../lake/tables/trusted";
 import { generateSample, type SampleResult } from "../../runtime/sample/generate";
 import { parseSampleArgs } from "../../runtime/sample/cli";
 import {

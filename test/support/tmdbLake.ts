@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
-import { datasetPrefix } from "../../components/lakePaths";
+import { datasetPrefix } from "../../lake/paths";
 import { IDS_METADATA, RAW_TMDB } from "../../runtime/api-ingestor/checkpoint";
 import { seedRawCsvs, type SeededLake } from "../../runtime/api-ingestor/localLake";
 import { makeS3Client } from "../../runtime/shared/s3Client";

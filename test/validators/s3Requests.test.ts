@@ -5,7 +5,7 @@
  * test/runtime/apiIngestor*.test.ts, the Spark run in test/components/sparkJob.test.ts).
  */
 import { expect } from "chai";
-import { JOBS, type JobName } from "../../components/jobs";
+import { JOBS, type JobName } from "../../lake/jobs";
 import { CHECKPOINT_KEY } from "../../runtime/api-ingestor/checkpoint";
 import { folderMarkerKeys, jobScriptKeys } from "../../components/sparkJob";
 import {

@@ -4,7 +4,7 @@
  * (Spark's xxhash64, seed 42), so a title or person keeps its key across runs; `date_key` is the day as `yyyymmdd`.
  */
 import type { Column, ForeignKey, TableDef } from "../tables";
-import { refinedTablePrefix } from "../lakePaths";
+import { refinedTablePrefix } from "../paths";
 
 const col = (name: string, type: string, description: string): Column => ({ name, type, description });
 const fk = (column: string, table: string, references = column): ForeignKey => ({

@@ -1,7 +1,7 @@
 /**
  * The typed dashboard visuals: written once here, rendered twice — to a QuickSight analysis/dashboard definition by the
  * `Dashboard` component and to ECharts by the local preview (`npm run dashboard`). Every field names a column of an
- * analysis view in the registry (components/tables/views.ts), which a test checks.
+ * analysis view in the registry (lake/tables/views.ts), which a test checks.
  *
  * Grain rule (the views' grain includes the genre, so a title with three genres has three rows): titles are always
  * counted with COUNT(DISTINCT title_key), and every other aggregate over a title-grain view has `genre` or `title_key`

@@ -2,8 +2,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
-import { REGISTRY_JSON_PATH, registryJsonText } from "../../components/exportRegistry";
-import { tableByName } from "../../components/tables";
+import { REGISTRY_JSON_PATH, registryJsonText } from "../../lake/exportRegistry";
+import { tableByName } from "../../lake/tables";
 
 describe("registry export", () => {
   it("glue/cinelake/registry.json equals registryJsonText() (run `npm run registry:export` when this fails)", () => {

@@ -18,7 +18,7 @@ import {
   s3Uri,
   todayUtc,
   type LakePath,
-} from "../../components/lakePaths";
+} from "../../lake/paths";
 
 const moviesCsv: LakePath = { ...DATASETS.rawMoviesCsv, date: "2022-05-02", file: "movies.csv" };
 

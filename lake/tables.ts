@@ -67,14 +67,14 @@ export const VIEWS: readonly ViewDef[] = ANALYSIS_VIEWS;
 /** Looks a table up by name, failing loudly when it is not in the registry. */
 export function tableByName(name: string): TableDef {
   const table = TABLES.find((candidate) => candidate.name === name);
-  if (!table) throw new Error(`table "${name}" is not in the registry (components/tables.ts)`);
+  if (!table) throw new Error(`table "${name}" is not in the registry (lake/tables.ts)`);
   return table;
 }
 
 /** Looks a view up by name, failing loudly when it is not in the registry. */
 export function viewByName(name: string): ViewDef {
   const view = VIEWS.find((candidate) => candidate.name === name);
-  if (!view) throw new Error(`view "${name}" is not in the registry (components/tables.ts)`);
+  if (!view) throw new Error(`view "${name}" is not in the registry (lake/tables.ts)`);
   return view;
 }
 

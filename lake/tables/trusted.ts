@@ -3,7 +3,7 @@
  * parts the model needs (partitioned by collection day `dt`).
  */
 import type { Column, TableDef } from "../tables";
-import { DATASETS, datasetPrefix } from "../lakePaths";
+import { DATASETS, datasetPrefix } from "../paths";
 
 /** The Portuguese header of the Raw CSVs (typo `tituloPincipal` included) mapped to the Trusted column names. */
 export const CSV_HEADER_MAPPING: Readonly<Record<string, string>> = {

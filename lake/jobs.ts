@@ -3,7 +3,7 @@
  * component (Glue default arguments) and the local runner (`npm run job`) both build the job arguments from here, so
  * the scripts never rebuild paths themselves.
  */
-import { DATASETS, datasetPrefix, quarantinePrefix, reportPrefix, type DatasetLocation } from "./lakePaths";
+import { DATASETS, datasetPrefix, quarantinePrefix, reportPrefix, type DatasetLocation } from "./paths";
 
 /** The name of a Spark job, as `npm run job -- <name>` takes it. */
 export type JobName = "trusted-csv" | "trusted-tmdb" | "refined";

@@ -11,6 +11,7 @@ import { CHECKPOINT_PREFIX } from "../runtime/api-ingestor/checkpoint";
 import { LEASE_KEY } from "../runtime/api-ingestor/lease";
 import { API_INGESTOR_ENV, LAMBDA_HANDLER, buildLayer, bundleHandler } from "../runtime/api-ingestor/packaging";
 import type { LakeBucketRef } from "./dataLakeBucket";
+import { scheduleIntervalSeconds } from "./schedule";
 import { DATASETS, datasetPrefix } from "../lake/paths";
 import { ConfigError, NAME_LIMITS, checkStackName, physicalName } from "./naming";
 import { childOptions } from "./resourceOptions";
@@ -88,31 +89,6 @@ export interface ApiIngestorArgs {
   extraPolicyStatements?: pulumi.Input<PolicyStatement>[];
   /** Tags for every resource. */
   tags?: Record<string, string>;
-}
-
-const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
-const CRON = /^cron\((\S+ ){5}\S+\)$/;
-const UNIT_SECONDS: Record<string, number> = { minute: 60, hour: 3600, day: 86400 };
-
-/**
- * Checks an EventBridge schedule expression and returns its interval in seconds (`undefined` for `cron(...)`), so a
- * schedule faster than the Lambda's timeout — which would run slices on top of each other — is refused.
- */
-export function scheduleIntervalSeconds(expression: string, setting = "schedule"): number | undefined {
-  const fix = 'use "rate(<n> minutes|hours|days)" (singular for 1, e.g. "rate(1 hour)") or "cron(<6 fields>)"';
-  if (CRON.test(expression)) return undefined;
-  const match = RATE.exec(expression);
-  if (!match) throw new ConfigError(setting, `"${expression}" is not an EventBridge schedule expression`, fix);
-  const count = Number(match[1]);
-  const unit = match[2]!;
-  if (count < 1) throw new ConfigError(setting, `"${expression}" has a zero interval`, fix);
-  if ((count === 1) !== !unit.endsWith("s"))
-    throw new ConfigError(
-      setting,
-      `"${expression}" must use "${count === 1 ? unit.replace(/s$/, "") : `${unit}s`}"`,
-      fix,
-    );
-  return count * UNIT_SECONDS[unit.replace(/s$/, "")]!;
 }
 
 function checkInt(value: number, setting: string, min: number, max: number): number {

@@ -10,5 +10,6 @@ export * from "./sparkJob";
 export * from "./starSchema";
 export * from "./dashboard";
 export * from "./naming";
+export * from "./schedule";
 export * from "./policy";
 export * from "../lake";

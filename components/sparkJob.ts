@@ -8,6 +8,7 @@ import { basename, join, resolve } from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { LakeBucketRef } from "./dataLakeBucket";
+import { checkCron } from "./schedule";
 import { GLUE_SHARED_PACKAGE, JOBS, jobArguments, type JobName } from "../lake/jobs";
 import { SYSTEM_PREFIXES } from "../lake/paths";
 import { ConfigError, NAME_LIMITS, checkStackName, physicalName } from "./naming";
@@ -78,62 +79,6 @@ const DEFAULTS = {
 /** The longest timeout accepted: Glue's default for batch jobs, 48 hours. */
 export const MAX_TIMEOUT_MINUTES = 2880;
 
-const CRON_FIELDS = [
-  { name: "minutes", min: 0, max: 59, names: [] as string[] },
-  { name: "hours", min: 0, max: 23, names: [] },
-  { name: "day-of-month", min: 1, max: 31, names: [] },
-  { name: "month", min: 1, max: 12, names: "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split(" ") },
-  { name: "day-of-week", min: 1, max: 7, names: "SUN MON TUE WED THU FRI SAT".split(" ") },
-  { name: "year", min: 1970, max: 2199, names: [] },
-];
-
-/** Why one field of a Glue cron expression is wrong, or undefined when it is fine. */
-function cronFieldProblem(value: string, index: number): string | undefined {
-  const field = CRON_FIELDS[index] as (typeof CRON_FIELDS)[number];
-  const number = (text: string): number | undefined => {
-    const named = field.names.indexOf(text.toUpperCase());
-    if (named >= 0) return named + 1;
-    return /^\d+$/.test(text) ? Number(text) : undefined;
-  };
-  const inRange = (text: string) => {
-    const n = number(text);
-    return n !== undefined && n >= field.min && n <= field.max;
-  };
-  if (value === "?") return index === 2 || index === 4 ? undefined : `"?" is only allowed in day-of-month/day-of-week`;
-  for (const item of value.split(",")) {
-    if (index === 2 && /^(L|LW|\d{1,2}W)$/.test(item)) continue;
-    if (index === 4 && (/^[1-7]?L$/.test(item) || /^[1-7]#[1-5]$/.test(item))) continue;
-    const [range = "", step, ...rest] = item.split("/");
-    if (rest.length || (step !== undefined && !/^\d+$/.test(step))) return `"${item}" has a bad step in ${field.name}`;
-    if (range === "*") continue;
-    const bounds = range.split("-");
-    if (bounds.length > 2 || !bounds.every(inRange))
-      return `"${item}" is not a value or range within ${field.min}-${field.max} in ${field.name}`;
-  }
-  return undefined;
-}
-
-/**
- * Checks a Glue schedule: `cron(minutes hours day-of-month month day-of-week year)`, with `?` in exactly one of
- * day-of-month and day-of-week (AWS's rule), e.g. `cron(0 6 * * ? *)` for 06:00 UTC every day.
- */
-export function checkGlueCron(expression: string, setting: string): string {
-  const fix = 'use Glue\'s six-field form with "?" in day-of-month or day-of-week, e.g. "cron(0 6 * * ? *)"';
-  const match = /^cron\((.*)\)$/.exec(expression.trim());
-  if (!match) throw new ConfigError(setting, `"${expression}" is not of the form cron(...)`, fix);
-  const fields = (match[1] as string).trim().split(/\s+/);
-  if (fields.length !== 6)
-    throw new ConfigError(setting, `"${expression}" has ${fields.length} fields instead of 6`, fix);
-  const questionMarks = [fields[2], fields[4]].filter((field) => field === "?").length;
-  if (questionMarks !== 1)
-    throw new ConfigError(setting, `"${expression}" needs "?" in exactly one of day-of-month and day-of-week`, fix);
-  fields.forEach((field, index) => {
-    const problem = cronFieldProblem(field, index);
-    if (problem) throw new ConfigError(setting, `"${expression}": ${problem}`, fix);
-  });
-  return expression.trim();
-}
-
 /** The checked settings of a SparkJob, defaults filled in. */
 export interface SparkJobSettings {
   glueVersion: string;
@@ -179,7 +124,7 @@ export function checkSparkJobSettings(args: Omit<SparkJobArgs, "bucket">): Spark
   const bookmark = args.bookmark ?? DEFAULTS.bookmark;
   if (!["enable", "disable", "pause"].includes(bookmark))
     throw new ConfigError("bookmark", `"${bookmark}" is not a bookmark option`, 'use "enable", "disable" or "pause"');
-  if (args.trigger && "schedule" in args.trigger) checkGlueCron(args.trigger.schedule, "trigger.schedule");
+  if (args.trigger && "schedule" in args.trigger) checkCron(args.trigger.schedule, "trigger.schedule");
   for (const key of Object.keys(args.extraArguments ?? {})) {
     if (!/^--[A-Za-z][A-Za-z0-9_.-]*$/.test(key))
       throw new ConfigError(`extraArguments["${key}"]`, "is not a Glue argument name", 'start it with "--"');

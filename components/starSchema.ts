@@ -20,7 +20,8 @@ import {
 import { SYSTEM_PREFIXES } from "../lake/paths";
 import { ConfigError, NAME_LIMITS, catalogName, checkStackName, physicalName } from "./naming";
 import { childOptions } from "./resourceOptions";
-import { checkGlueCron, type GlueJobRef } from "./sparkJob";
+import { checkCron } from "./schedule";
+import type { GlueJobRef } from "./sparkJob";
 import { TABLES, VIEWS, type TableDef, type ViewDef } from "../lake/tables";
 
 /**
@@ -114,7 +115,7 @@ export function checkStarSchemaArgs(args: StarSchemaArgs): {
   if (args.pipeline) {
     if (args.pipeline.trusted.length === 0)
       throw new ConfigError("pipeline.trusted", "is empty", "pass the Trusted SparkJobs the Refined job reads");
-    if (args.pipeline.schedule !== undefined) checkGlueCron(args.pipeline.schedule, "pipeline.schedule");
+    if (args.pipeline.schedule !== undefined) checkCron(args.pipeline.schedule, "pipeline.schedule");
   }
   const views = allViews.filter((view) => view.sql.trim() !== "");
   const pending = allViews.filter((view) => view.sql.trim() === "").map((view) => view.name);

@@ -4,11 +4,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
-import { scheduleIntervalSeconds, selectionEnvironment, type ApiIngestorSelection } from "../components/apiIngestor";
+import { selectionEnvironment, type ApiIngestorSelection } from "../components/apiIngestor";
 import { parseQuickSightPrincipal } from "../components/dashboard";
 import { checkAlertEmail } from "../components/lakeAlerts";
 import { ConfigError, checkStackName, lakeBucketName } from "../components/naming";
-import { WORKER_TYPES, checkGlueCron, type WorkerType } from "../components/sparkJob";
+import { checkCron, scheduleIntervalSeconds } from "../components/schedule";
+import { WORKER_TYPES, type WorkerType } from "../components/sparkJob";
 
 /** The project's config namespace: keys are `cinelake:<name>`. */
 export const NAMESPACE = "cinelake";
@@ -257,7 +258,7 @@ export function readLakeConfig(source: ConfigSource, stackName: string): LakeCon
   });
   const pipelineSchedule = check("pipelineSchedule", '"cron(0 6 * * ? *)"', () => {
     const value = raw("pipelineSchedule");
-    return value === undefined ? undefined : checkGlueCron(value, "pipelineSchedule");
+    return value === undefined ? undefined : checkCron(value, "pipelineSchedule");
   });
 
   const dashboard = boolean("dashboard", true);

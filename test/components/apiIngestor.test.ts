@@ -2,13 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import {
-  ApiIngestor,
-  scheduleIntervalSeconds,
-  selectionEnvironment,
-  type ApiIngestorArgs,
-} from "../../components/apiIngestor";
+import { ApiIngestor, selectionEnvironment, type ApiIngestorArgs } from "../../components/apiIngestor";
 import { DataLakeBucket } from "../../components/dataLakeBucket";
+import { scheduleIntervalSeconds } from "../../components/schedule";
 import { ConfigError } from "../../components/naming";
 import { API_INGESTOR_ENV } from "../../runtime/api-ingestor/env";
 import {
@@ -308,6 +304,9 @@ describe("ApiIngestor", () => {
     expect(scheduleIntervalSeconds("rate(30 minutes)")).to.equal(1800);
     expect(scheduleIntervalSeconds("rate(2 days)")).to.equal(172800);
     expect(scheduleIntervalSeconds("cron(0/30 * * * ? *)")).to.equal(undefined);
+    // The one cron check of components/schedule.ts: the looser six-token pattern used to accept these.
+    expect(() => scheduleIntervalSeconds("cron(0 3 * * * *)")).to.throw(ConfigError, 'needs "?" in exactly one');
+    expect(() => scheduleIntervalSeconds("cron(0 25 * * ? *)")).to.throw(ConfigError, "within 0-23 in hours");
     expect(selectionEnvironment({ genres: ["Drama", "Sci-Fi"], yearFrom: 1990, minVotes: 1000 })).to.deep.equal({
       [API_INGESTOR_ENV.genres]: "Drama,Sci-Fi",
       [API_INGESTOR_ENV.yearFrom]: "1990",

@@ -8,14 +8,9 @@ import { DATASETS, SYSTEM_PREFIXES, lakeKey } from "../../lake/paths";
 import { generateSample } from "../../runtime/sample/generate";
 import { ConfigError } from "../../components/naming";
 import { TABLES } from "../../lake/tables";
-import {
-  GLUE_4_ONLY_ARGUMENTS,
-  SparkJob,
-  checkGlueCron,
-  jobScriptKeys,
-  type SparkJobArgs,
-} from "../../components/sparkJob";
+import { GLUE_4_ONLY_ARGUMENTS, SparkJob, jobScriptKeys, type SparkJobArgs } from "../../components/sparkJob";
 import type { PolicyDocument } from "../../components/policy";
+import { checkCron } from "../../components/schedule";
 import { describeDenied, evaluateS3Requests, type RecordedRequest } from "../support/s3Requests";
 import {
   ofType,
@@ -365,6 +360,6 @@ describe("SparkJob", () => {
       "cron(0 10 ? * 6#3 2026-2030)",
       "cron(0 0 1,15 JAN,JUL ? *)",
     ])
-      expect(checkGlueCron(expression, "schedule"), expression).to.equal(expression);
+      expect(checkCron(expression, "schedule"), expression).to.equal(expression);
   });
 });

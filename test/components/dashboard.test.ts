@@ -14,13 +14,7 @@ import {
 } from "../../components/dashboard";
 import { ConfigError } from "../../components/naming";
 import { viewByName } from "../../lake/tables";
-import {
-  DASHBOARD,
-  dashboardDatasets,
-  validateVisuals,
-  visualColumns,
-  type DashboardDef,
-} from "../../lake/visuals";
+import { DASHBOARD, dashboardDatasets, validateVisuals, visualColumns, type DashboardDef } from "../../lake/visuals";
 import { previewStack } from "../../programs/preview/stack";
 import { oneOfType, ofType, parsePolicy, plain, resetRegistered, settle, useMocks } from "../support/pulumiMocks";
 

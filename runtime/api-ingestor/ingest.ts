@@ -7,15 +7,7 @@ import { randomBytes } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import type { Readable } from "node:stream";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import {
-  DATASETS,
-  datasetPrefix,
-  lakeKey,
-  parseLakeKey,
-  s3Uri,
-  todayUtc,
-  type LakePath,
-} from "../../lake/paths";
+import { DATASETS, datasetPrefix, lakeKey, parseLakeKey, s3Uri, todayUtc, type LakePath } from "../../lake/paths";
 import { linesOf } from "./csv";
 import { DEFAULT_FILE_LIMITS, FileBatcher, type FileBatch, type FileLimits } from "./batcher";
 import {

@@ -3,12 +3,13 @@
  * tag, the basis of idempotency) and the CRC32 checksum S3 reports for the stored object once uploaded in parts of a given
  * size (the CRC32 of the parts' CRC32s, suffixed `-N`; the plain CRC32 for a single part), so the stored bytes can be
  * compared with the source's without reading them back. CRC32 rather than SHA-256 for the parts: it costs little on
- * both sides, and the server checks each part's on receipt.
+ * both sides, and the server checks each part's on receipt. The CRC32 itself is Node's (`zlib.crc32`, IEEE, the one
+ * S3 uses; Node >= 22.2, and the project runs on Node 24, the Lambda on nodejs24.x, the container on node:22).
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { Transform, type TransformCallback } from "node:stream";
-import * as zlib from "node:zlib";
+import { crc32 } from "node:zlib";
 
 /** The digests of a file read in full. */
 export interface FileDigests {
@@ -18,25 +19,6 @@ export interface FileDigests {
   sha256: string;
   /** S3's `ChecksumCRC32` of the object uploaded in parts of the given size: base64, `-N` when multipart. */
   s3Crc32: string;
-}
-
-let table: Uint32Array | undefined;
-
-/** CRC32 (IEEE) continued from `previous`; zlib's native one when Node has it (>= 20.15 / 22.2), else a table. */
-export function crc32(data: Uint8Array, previous = 0): number {
-  const native = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
-  if (native) return native(data, previous);
-  if (!table) {
-    table = new Uint32Array(256);
-    for (let i = 0; i < 256; i++) {
-      let c = i;
-      for (let j = 0; j < 8; j++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      table[i] = c >>> 0;
-    }
-  }
-  let crc = ~previous >>> 0;
-  for (let i = 0; i < data.length; i++) crc = (table[(crc ^ (data[i] as number)) & 0xff] as number) ^ (crc >>> 8);
-  return ~crc >>> 0;
 }
 
 /** A CRC32 value in S3's form: base64 of its 4 big-endian bytes. */

@@ -19,11 +19,11 @@ import { createServer, request, type IncomingMessage, type Server } from "node:h
 import { tmpdir } from "node:os";
 import { Transform } from "node:stream";
 import { join } from "node:path";
-import { gzipSync } from "node:zlib";
+import { crc32, gzipSync } from "node:zlib";
 import { DATASETS, lakeKey } from "../../lake/paths";
 import { MOVIES_CSV_HEADER, SERIES_CSV_HEADER } from "../../lake/tables/trusted";
 import { bundleCli } from "../../runtime/batch-ingestor/build";
-import { crc32, crc32Base64 } from "../../runtime/batch-ingestor/checksum";
+import { DigestAccumulator, crc32Base64 } from "../../runtime/batch-ingestor/checksum";
 import { failureLine, formatSummary, parseIngestArgs, progressPrinter } from "../../runtime/batch-ingestor/cli";
 import { IngestError } from "../../runtime/batch-ingestor/errors";
 import {
@@ -1018,6 +1018,25 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
     expect(lines).to.deep.equal([
       "movies: 8.4 / 104.9 MB (8%), 16.8 MB/s",
       "movies: 104.9 / 104.9 MB (100%), 26.2 MB/s",
+    ]);
+  });
+
+  it("computes S3's ChecksumCRC32 forms: base64 of the big-endian CRC32, and the CRC32 of the parts' CRC32s with -N", () => {
+    // The expected values were computed apart from this code (Python's zlib.crc32 and struct.pack(">I")); 0xCBF43926
+    // is CRC-32/IEEE's published check value of "123456789".
+    const single = new DigestAccumulator(16);
+    single.update(Buffer.from("12345"));
+    single.update(Buffer.from("6789"));
+    expect(single.digest().s3Crc32).to.equal("y/Q5Jg==");
+    // Parts of 4 bytes cut across the chunks: "0123", "4567", "89".
+    const parts = new DigestAccumulator(4);
+    parts.update(Buffer.from("012"));
+    parts.update(Buffer.from("3456789"));
+    expect(parts.digest().s3Crc32).to.equal("Ec437Q==-3");
+    expect([1, 2, 3].map((part) => crc32Base64(parts.partCrc32(part) as number))).to.deep.equal([
+      "pmadfQ==",
+      "TQyj6w==",
+      "CUMmDA==",
     ]);
   });
 

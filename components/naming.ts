@@ -124,3 +124,17 @@ export function lakeBucketName(stackName: string, options: { prefix?: string; su
   if (options.suffix === undefined) return `${prefix}-${stackName}-lake`;
   return checkBucketName(`${prefix}-${stackName}-${options.suffix}-lake`, "bucketSuffix", fix);
 }
+
+/** The longest name prefix: as long as the default, `cinelake`, so every physical name keeps within AWS's limits. */
+export const MAX_NAME_PREFIX_LENGTH = DEFAULT_NAME_PREFIX.length;
+
+/**
+ * Checks the first part of every physical name (`cinelake`, or another lake's own, e.g. `books`): 2–8 lowercase
+ * letters or digits starting with a letter, so two lakes in one stack and account never share a name.
+ */
+export function checkNamePrefix(value: string, setting = "namePrefix"): string {
+  const fix = `use 2–${MAX_NAME_PREFIX_LENGTH} lowercase letters or digits starting with a letter, e.g. "cinelake" or "books"`;
+  if (typeof value !== "string" || !/^[a-z][a-z0-9]+$/.test(value) || value.length > MAX_NAME_PREFIX_LENGTH)
+    throw new ConfigError(setting, `"${String(value)}" is not a name prefix`, fix);
+  return value;
+}

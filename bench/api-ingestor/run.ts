@@ -7,12 +7,12 @@
  *   npx tsx bench/api-ingestor/run.ts [--ids 2000] [--baseline-ids 100] [--latency-ms 200] [--rate 40] [--connections 20]
  */
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
-import { parseArgs } from "node:util";
 import { datasetPrefix } from "../../lake/paths";
 import { RAW_TMDB } from "../../runtime/api-ingestor/checkpoint";
 import { runApiIngestion } from "../../runtime/api-ingestor/ingest";
 import { seedRawCsvs } from "../../runtime/api-ingestor/localLake";
 import { startS3Server } from "../../runtime/local/s3Server";
+import { exitCodeOf, numberSetting, parseFlags } from "../../runtime/shared/flags";
 import { makeS3Client } from "../../runtime/shared/s3Client";
 import { catalogFromDir } from "../../runtime/tmdb-standin/catalog";
 import { startTmdbStandin } from "../../runtime/tmdb-standin/server";
@@ -67,20 +67,20 @@ async function rawRecordCounts(s3: S3Client, bucket: string): Promise<{ counts: 
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseFlags({
     options: {
-      ids: { type: "string", default: "2000" },
-      "baseline-ids": { type: "string", default: "100" },
-      "latency-ms": { type: "string", default: "200" },
-      rate: { type: "string", default: "40" },
-      connections: { type: "string", default: "20" },
+      ids: { type: "string" },
+      "baseline-ids": { type: "string" },
+      "latency-ms": { type: "string" },
+      rate: { type: "string" },
+      connections: { type: "string" },
     },
   });
-  const ids = Number(values.ids);
-  const baselineIds = Number(values["baseline-ids"]);
-  const rate = Number(values.rate);
-  const connections = Number(values.connections);
-  const latencyMs = Number(values["latency-ms"]);
+  const ids = numberSetting("--ids", values.ids, { min: 1, example: 2000 }) ?? 2000;
+  const baselineIds = numberSetting("--baseline-ids", values["baseline-ids"], { min: 1, example: 100 }) ?? 100;
+  const rate = numberSetting("--rate", values.rate, { fraction: true, aboveMin: true, example: 40 }) ?? 40;
+  const connections = numberSetting("--connections", values.connections, { min: 1, example: 20 }) ?? 20;
+  const latencyMs = numberSetting("--latency-ms", values["latency-ms"], { fraction: true, example: 200 }) ?? 200;
 
   const s3Server = await startS3Server();
   Object.assign(process.env, s3Server.env);
@@ -161,6 +161,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: Error) => {
-  console.error(`benchmark failed: ${error.stack ?? error.message}`);
-  process.exit(1);
+  console.error(`benchmark failed: ${exitCodeOf(error) === 1 ? (error.stack ?? error.message) : error.message}`);
+  process.exit(exitCodeOf(error));
 });

@@ -9,10 +9,10 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { fileLines, parseCsvLine, type TitleKind } from "../../runtime/api-ingestor/csv";
 import { TopTitles, matchesSelection, selectTitles, type Selection } from "../../runtime/api-ingestor/selection";
 import { generateSample, titlesForScale } from "../../runtime/sample/generate";
+import { exitCodeOf, numberSetting, parseFlags } from "../../runtime/shared/flags";
 
 interface Figures {
   mode: string;
@@ -89,20 +89,20 @@ function measureInChild(mode: string, dir: string, limit: number): Promise<Figur
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseFlags({
     options: {
       titles: { type: "string" },
-      limit: { type: "string", default: "5000" },
+      limit: { type: "string" },
       child: { type: "string" },
       dir: { type: "string" },
     },
   });
-  const limit = Number(values.limit);
+  const limit = numberSetting("--limit", values.limit, { min: 1, example: 5000 }) ?? 5000;
+  const titles = numberSetting("--titles", values.titles, { min: 2, example: 10_000 }) ?? titlesForScale("full");
   if (values.child) return measureHere(values.child, values.dir as string, limit);
 
   const dir = mkdtempSync(join(tmpdir(), "cinelake-selection-"));
   try {
-    const titles = values.titles ? Number(values.titles) : titlesForScale("full");
     const sample = await generateSample({ outDir: dir, titles, seed: 99 });
     const sizeMb = (statSync(sample.moviesPath).size + statSync(sample.seriesPath).size) / 1e6;
     console.log(
@@ -131,6 +131,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: Error) => {
-  console.error(`benchmark failed: ${error.stack ?? error.message}`);
-  process.exit(1);
+  console.error(`benchmark failed: ${exitCodeOf(error) === 1 ? (error.stack ?? error.message) : error.message}`);
+  process.exit(exitCodeOf(error));
 });

@@ -13,10 +13,10 @@ import { execFile } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { DATASETS, lakeKey } from "../../lake/paths";
 import { bundleCli } from "../../runtime/batch-ingestor/build";
 import { startS3Server } from "../../runtime/local/s3Server";
+import { exitCodeOf, numberSetting, parseFlags } from "../../runtime/shared/flags";
 import { makeS3Client } from "../../runtime/shared/s3Client";
 import { generateSample, titlesForScale } from "../../runtime/sample/generate";
 
@@ -93,7 +93,7 @@ function median(values: number[]): number {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseFlags({
     options: {
       rounds: { type: "string" },
       titles: { type: "string" },
@@ -102,14 +102,14 @@ async function main(): Promise<void> {
     },
   });
   // Extra CLI arguments for our runtime, e.g. "--part-size-mib 16 --queue-size 4", to compare settings.
+  const rounds = numberSetting("--rounds", values.rounds, { min: 1, example: 3 }) ?? 3;
+  const titles = numberSetting("--titles", values.titles, { min: 2, example: 10_000 }) ?? titlesForScale("full");
   const oursExtra = values["ours-args"] ? values["ours-args"].split(/\s+/) : [];
   // The Node binary running our CLI: the container's is Node 22 (e.g. --node "$(npx -y -p node@22 which node)").
   const node = values.node ?? process.execPath;
   const nodeVersion = await new Promise<string>((resolvePromise, reject) =>
     execFile(node, ["--version"], (error, stdout) => (error ? reject(error) : resolvePromise(stdout.trim()))),
   );
-  const rounds = Number(values.rounds ?? 3);
-  const titles = Number(values.titles ?? titlesForScale("full"));
   if (!existsSync("/usr/bin/time")) throw new Error("GNU time (/usr/bin/time) is needed to measure peak RSS");
 
   const dataDir = join(REPO, ".cache", "batch-ingestor-bench", `titles-${titles}`);
@@ -208,5 +208,5 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : String(error));
-  process.exit(1);
+  process.exit(exitCodeOf(error));
 });

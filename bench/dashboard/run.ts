@@ -11,11 +11,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { DuckDBInstance } from "@duckdb/node-api";
 import type { Browser } from "playwright-core";
 import { FULL_SCALE_TITLES, SMALL_SCALE_TITLES } from "../../runtime/sample/rows";
 import { startDashboardPreview } from "../../runtime/dashboard-preview/server";
+import { exitCodeOf, numberSetting, parseFlags } from "../../runtime/shared/flags";
 import { buildSyntheticCatalog } from "../../test/browser/syntheticCatalog";
 import { launchChromium } from "../../test/browser/chromium";
 
@@ -96,8 +96,8 @@ async function measure(browser: Browser, label: string, catalog: string, runs: n
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { catalog: { type: "string" }, runs: { type: "string" } } });
-  const runs = Number(values.runs ?? 5);
+  const { values } = parseFlags({ options: { catalog: { type: "string" }, runs: { type: "string" } } });
+  const runs = numberSetting("--runs", values.runs, { min: 1, example: 5 }) ?? 5;
   const dir = mkdtempSync(join(tmpdir(), "cinelake-bench-dashboard-"));
   const browser = await launchChromium();
   try {
@@ -147,4 +147,8 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+main().catch((error: unknown) => {
+  // A bad flag in one line; anything else with its stack, as an unhandled error would show it.
+  console.error(exitCodeOf(error) === 1 ? error : `bench/dashboard: ${(error as Error).message}`);
+  process.exit(exitCodeOf(error));
+});

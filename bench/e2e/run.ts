@@ -8,24 +8,30 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { reportPrefix } from "../../lake/paths";
 import { trackPeakMemory } from "../../runtime/local/job";
 import { formatReport, type DemoReport } from "../../runtime/local/report";
+import { choiceSetting, flagsOrExit, numberSetting, parseFlags } from "../../runtime/shared/flags";
 
 const TARGET_SECONDS = 300;
 
-const { values } = parseArgs({
-  options: {
-    home: { type: "string" },
-    scale: { type: "string" },
-    "tmdb-limit": { type: "string" },
-    fresh: { type: "boolean" },
-  },
+const { values, scale, tmdbLimit } = flagsOrExit("bench/e2e", () => {
+  const { values } = parseFlags({
+    options: {
+      home: { type: "string" },
+      scale: { type: "string" },
+      "tmdb-limit": { type: "string" },
+      fresh: { type: "boolean" },
+    },
+  });
+  return {
+    values,
+    scale: choiceSetting("--scale", values.scale, ["full", "small"]) ?? "full",
+    // Handed to the demo as text; checked here so a typo fails before the run, not minutes into it.
+    tmdbLimit: String(numberSetting("--tmdb-limit", values["tmdb-limit"], { min: 1, example: 2000 }) ?? 2000),
+  };
 });
 const home = resolve(values.home ?? ".lake-bench");
-const scale = values.scale ?? "full";
-const tmdbLimit = values["tmdb-limit"] ?? "2000";
 
 /** The newest demo report in the lake folder. */
 function latestReport(lakeDir: string): DemoReport {

@@ -8,7 +8,7 @@
  */
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { exitCodeOf, numberSetting, parseFlags } from "../../runtime/shared/flags";
 import type { FaultCase, FaultCaseModule, FaultOutcome } from "./cases";
 
 /** Files of this folder that are not case modules. */
@@ -96,10 +96,9 @@ export function formatTable(rows: FaultRow[]): string {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: { only: { type: "string" }, "timeout-s": { type: "string", default: "300" } },
-  });
-  const timeoutMs = Number(values["timeout-s"]) * 1000;
+  const { values } = parseFlags({ options: { only: { type: "string" }, "timeout-s": { type: "string" } } });
+  const timeoutMs =
+    (numberSetting("--timeout-s", values["timeout-s"], { fraction: true, aboveMin: true, example: 300 }) ?? 300) * 1000;
   const files = readdirSync(__dirname)
     .filter((file) => file.endsWith(".ts") && !NOT_CASES.has(file))
     .sort();
@@ -127,7 +126,7 @@ if (require.main === module) {
     (code) => process.exit(code),
     (error: unknown) => {
       console.error(`bench/faults: ${(error as Error).message}`);
-      process.exit(1);
+      process.exit(exitCodeOf(error));
     },
   );
 }

@@ -13,20 +13,22 @@ import { spawn, spawnSync } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { delimiter, join, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { flagsOrExit, parseFlags } from "../../runtime/shared/flags";
 
 const REPO = resolve(__dirname, "..", "..");
 
-const { values } = parseArgs({
-  options: {
-    "npm-cache": { type: "string" },
-    "pip-cache": { type: "string" },
-    "ivy-cache": { type: "string" },
-    work: { type: "string" },
-    "no-test": { type: "boolean" },
-    keep: { type: "boolean" },
-  },
-});
+const { values } = flagsOrExit("first-run", () =>
+  parseFlags({
+    options: {
+      "npm-cache": { type: "string" },
+      "pip-cache": { type: "string" },
+      "ivy-cache": { type: "string" },
+      work: { type: "string" },
+      "no-test": { type: "boolean" },
+      keep: { type: "boolean" },
+    },
+  }),
+);
 
 const work = resolve(values.work ?? mkdtempSync(join(tmpdir(), "cinelake-first-run-")));
 const caches = {

@@ -9,8 +9,8 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { runJob } from "../../runtime/local/job";
+import { choiceSetting, exitCodeOf, numberSetting, parseFlags } from "../../runtime/shared/flags";
 import { measure } from "../measure";
 import { layOutLake } from "../trusted/lakeFromSample";
 
@@ -46,10 +46,12 @@ async function trustedZone(work: string, scale: string, titles?: string): Promis
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseFlags({
     options: { scale: { type: "string" }, titles: { type: "string" }, work: { type: "string" } },
   });
-  const scale = values.scale ?? "full";
+  const scale = choiceSetting("--scale", values.scale, ["full", "small"]) ?? "full";
+  // Handed to the sample generator as text; checked here so a typo fails before any work.
+  numberSetting("--titles", values.titles, { min: 2, example: 10_000 });
   const work = resolve(values.work ?? join(REPO_ROOT, ".cache", `bench-refined-${values.titles ?? scale}`));
   const lakeDir = await trustedZone(work, scale, values.titles);
 
@@ -98,5 +100,5 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(`bench/refined: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
+  process.exit(exitCodeOf(error));
 });

@@ -8,8 +8,8 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { runJob } from "../../runtime/local/job";
+import { choiceSetting, exitCodeOf, numberSetting, parseFlags } from "../../runtime/shared/flags";
 import { measure } from "../measure";
 import { layOutLake } from "./lakeFromSample";
 
@@ -33,10 +33,12 @@ const pad = (text: string, width: number) => text.padEnd(width);
 const num = (value: number, digits = 1) => value.toFixed(digits).padStart(9);
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseFlags({
     options: { scale: { type: "string" }, titles: { type: "string" }, work: { type: "string" } },
   });
-  const scale = values.scale ?? "full";
+  const scale = choiceSetting("--scale", values.scale, ["full", "small"]) ?? "full";
+  // Handed to the sample generator as text; checked here so a typo fails before any work.
+  numberSetting("--titles", values.titles, { min: 2, example: 10_000 });
   const work = resolve(values.work ?? join(REPO_ROOT, ".cache", `bench-trusted-${values.titles ?? scale}`));
   const sampleDir = join(work, "sample");
   if (!existsSync(join(sampleDir, "series.csv"))) {
@@ -99,5 +101,5 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(`bench/trusted: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
+  process.exit(exitCodeOf(error));
 });

@@ -6,9 +6,9 @@
  */
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { parseArgs } from "node:util";
 import { DATASETS, lakeKey } from "../../lake/paths";
 import { catalogFromDir } from "../../runtime/tmdb-standin/catalog";
+import { UsageError, flagsOrExit, numberSetting, parseFlags } from "../../runtime/shared/flags";
 import { isKnown, movieDetails, tvDetails } from "../../runtime/tmdb-standin/records";
 
 const MOVIE_APPEND = new Set(["credits", "keywords", "external_ids", "release_dates"]);
@@ -66,14 +66,18 @@ export async function layOutLake(
 }
 
 if (require.main === module) {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: { "tmdb-per-file": { type: "string" }, "no-tmdb": { type: "boolean" } },
+  const { values, sampleDir, lakeDir, date, perFile } = flagsOrExit("lakeFromSample", () => {
+    const { values, positionals } = parseFlags({
+      allowPositionals: true,
+      options: { "tmdb-per-file": { type: "string" }, "no-tmdb": { type: "boolean" } },
+    });
+    const [sampleDir, lakeDir, date] = positionals;
+    if (!sampleDir || !lakeDir || !date)
+      throw new UsageError("usage: lakeFromSample.ts SAMPLE_DIR LAKE_DIR DATE [--tmdb-per-file N] [--no-tmdb]");
+    const perFile = numberSetting("--tmdb-per-file", values["tmdb-per-file"], { min: 1, example: 100 });
+    return { values, sampleDir, lakeDir, date, perFile: perFile ?? 100 };
   });
-  const [sampleDir, lakeDir, date] = positionals;
-  if (!sampleDir || !lakeDir || !date)
-    throw new Error("usage: lakeFromSample.ts SAMPLE_DIR LAKE_DIR DATE [--tmdb-per-file N]");
-  layOutLake(sampleDir, lakeDir, date, Number(values["tmdb-per-file"] ?? 100), !values["no-tmdb"])
+  layOutLake(sampleDir, lakeDir, date, perFile, !values["no-tmdb"])
     .then((result) => console.log(JSON.stringify(result)))
     .catch((error: unknown) => {
       console.error(error instanceof Error ? error.message : String(error));

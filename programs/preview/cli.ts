@@ -5,7 +5,7 @@
  * drivers, then the verdicts of validators we did not write: cfn-lint (CloudFormation's resource schemas), parliament
  * (IAM) and the policy pack (policies/). Exits 1 when any of them fails, 2 on a bad command line or config.
  */
-import { parseArgs } from "node:util";
+import { USAGE_EXIT_CODE, parseFlags } from "../../runtime/shared/flags";
 import { StackConfigError } from "../config";
 import { costDrivers } from "./costs";
 import { validateCloudFormation, formatFinding } from "./cloudformation";
@@ -20,13 +20,13 @@ const USAGE = "usage: npm run preview -- --stack <student> [--verbose]";
 async function main(): Promise<number> {
   let values: { stack?: string; verbose?: boolean; help?: boolean };
   try {
-    ({ values } = parseArgs({
+    ({ values } = parseFlags({
       options: { stack: { type: "string" }, verbose: { type: "boolean" }, help: { type: "boolean" } },
       strict: true,
     }));
   } catch (error) {
     console.error(`preview: ${(error as Error).message}\n${USAGE}`);
-    return 2;
+    return USAGE_EXIT_CODE;
   }
   if (values.help) {
     console.log(USAGE);
@@ -34,7 +34,7 @@ async function main(): Promise<number> {
   }
   if (!values.stack) {
     console.error(`preview: --stack is required (the student's stack, e.g. --stack alice)\n${USAGE}`);
-    return 2;
+    return USAGE_EXIT_CODE;
   }
   const { config: stackFile, fromFile } = stackConfig(values.stack);
   let preview;
@@ -43,7 +43,7 @@ async function main(): Promise<number> {
   } catch (error) {
     if (error instanceof StackConfigError) {
       console.error(`preview: ${error.message}`);
-      return 2;
+      return USAGE_EXIT_CODE;
     }
     throw error;
   }

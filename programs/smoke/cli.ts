@@ -12,7 +12,8 @@ import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { ConfigError } from "../../lake/errors";
+import { USAGE_EXIT_CODE, UsageError, exitCodeOf, numberSetting, parseFlags } from "../../runtime/shared/flags";
 import { makeS3Client } from "../../runtime/shared/s3Client";
 import {
   CHECK_GROUPS,
@@ -46,50 +47,42 @@ export interface SmokeArgs {
   skip: CheckGroup[];
 }
 
-function positiveNumber(value: string, flag: string): number {
-  const number = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value) || !(number > 0))
-    throw new Error(`${flag} "${value}" is not a positive number\n${SMOKE_USAGE}`);
-  return number;
-}
+/** A duration flag: a number above 0 (fractions allowed), refused with the flag's name and an example. */
+const duration = (flag: string, value: string | undefined, example: number) =>
+  numberSetting(flag, value, { fraction: true, aboveMin: true, example });
 
-/** Parses the command line; throws a message naming what is wrong and the usage. */
+/**
+ * Parses the command line; throws a UsageError (the command line as a whole) or a ConfigError (one flag's value)
+ * naming what is wrong; the CLI prints the usage below either.
+ */
 export function parseSmokeArgs(argv: string[]): SmokeArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        stack: { type: "string" },
-        outputs: { type: "string" },
-        wait: { type: "boolean" },
-        "wait-minutes": { type: "string" },
-        "query-seconds": { type: "string" },
-        skip: { type: "string" },
-      },
-    });
-  } catch (error) {
-    throw new Error(`${(error as Error).message}\n${SMOKE_USAGE}`);
-  }
-  const { values, positionals } = parsed;
-  if (positionals.length > 0) throw new Error(`unexpected argument(s) ${positionals.join(" ")}\n${SMOKE_USAGE}`);
-  if (!values.stack === !values.outputs) throw new Error(`give exactly one of --stack or --outputs\n${SMOKE_USAGE}`);
+  const { values, positionals } = parseFlags({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      stack: { type: "string" },
+      outputs: { type: "string" },
+      wait: { type: "boolean" },
+      "wait-minutes": { type: "string" },
+      "query-seconds": { type: "string" },
+      skip: { type: "string" },
+    },
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument(s) ${positionals.join(" ")}`);
+  if (!values.stack === !values.outputs) throw new UsageError(`give exactly one of --stack or --outputs`);
   if (values["wait-minutes"] !== undefined && !values.wait)
-    throw new Error(`--wait-minutes needs --wait (without it the workflow run is only checked to have started)`);
+    throw new UsageError(`--wait-minutes needs --wait (without it the workflow run is only checked to have started)`);
   const skip = (values.skip ?? "")
     .split(",")
     .map((name) => name.trim())
     .filter((name) => name !== "");
   const unknown = skip.filter((name) => !(CHECK_GROUPS as readonly string[]).includes(name));
   if (unknown.length > 0)
-    throw new Error(`--skip: unknown check(s) ${unknown.join(", ")}; the checks are ${CHECK_GROUPS.join(", ")}`);
+    throw new ConfigError("--skip", `unknown check(s) ${unknown.join(", ")}`, `name only ${CHECK_GROUPS.join(", ")}`);
   return {
     source: values.stack ? { stack: values.stack } : { outputsFile: resolve(values.outputs as string) },
-    ...(values.wait
-      ? { waitMinutes: values["wait-minutes"] ? positiveNumber(values["wait-minutes"], "--wait-minutes") : 60 }
-      : {}),
-    querySeconds: values["query-seconds"] ? positiveNumber(values["query-seconds"], "--query-seconds") : 120,
+    ...(values.wait ? { waitMinutes: duration("--wait-minutes", values["wait-minutes"], 60) ?? 60 } : {}),
+    querySeconds: duration("--query-seconds", values["query-seconds"], 120) ?? 120,
     skip: skip as CheckGroup[],
   };
 }
@@ -212,6 +205,8 @@ if (require.main === module) {
     .then((code) => process.exit(code))
     .catch((error: unknown) => {
       console.error(`smoke: ${error instanceof Error ? error.message : String(error)}`);
-      process.exit(1);
+      const code = exitCodeOf(error);
+      if (code === USAGE_EXIT_CODE) console.error(SMOKE_USAGE);
+      process.exit(code);
     });
 }

@@ -9,11 +9,12 @@
  * Every failure ends in one line on stderr saying what happened and what to do (issue 13): {@link describeFailure}
  * turns the errors the run can meet into that line; `CINELAKE_DEBUG=1` adds the stack trace.
  */
-import { parseArgs } from "node:util";
+import { UsageError, exitCodeOf, numberSetting, parseFlags } from "../shared/flags";
 import { customS3Endpoint, makeS3Client } from "../shared/s3Client";
 import {
   API_INGESTOR_ENV,
-  ConfigError,
+  DEFAULT_MAX_IN_FLIGHT,
+  DEFAULT_MAX_RPS,
   DEFAULT_SELECTION_LIMIT,
   DEFAULT_TMDB_BASE_URL,
   checkCsvDate,
@@ -27,18 +28,9 @@ const USAGE =
   "npm run ingest:api -- --bucket B [--date YYYY-MM-DD] [--limit N] [--kind movies|series|all] [--genres G1,G2] " +
   "[--year-from Y] [--year-to Y] [--min-votes N] [--max-rps R] [--max-in-flight N] [--slice-seconds S]";
 
-/** A usage error: the flags are wrong; the message says which and how to fix it. */
-class UsageError extends Error {
-  override name = "UsageError";
-}
-
-function int(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0 || value.trim() === "")
-    throw new UsageError(`--${flag} "${value}" is not a non-negative integer: give a whole number, e.g. --${flag} 100`);
-  return parsed;
-}
+/** A whole-number flag of at least `min`, refused with the flag's name, what it takes and `example`. */
+const int = (value: string | undefined, flag: string, example: number, min = 0) =>
+  numberSetting(`--${flag}`, value, { min, example });
 
 const NETWORK_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH"]);
 const CREDENTIAL_ERRORS = new Set([
@@ -68,8 +60,6 @@ function describeFailure(error: unknown, context: { bucket?: string; env?: NodeJ
     );
   if (CREDENTIAL_ERRORS.has(err.name ?? ""))
     return `S3 refused the request (${err.name}: ${oneLine(err.message)}): check the AWS credentials (AWS_ACCESS_KEY_ID, AWS_PROFILE) and that they may read and write the lake`;
-  if (err.name === "TypeError" && typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"))
-    return `${oneLine(err.message).split(". ")[0]}: see the flags with --help (${USAGE.split(" -- ")[0]} -- --help) or runtime/api-ingestor/README.md`;
   const ours = [
     "UsageError",
     "ConfigError",
@@ -85,22 +75,25 @@ function describeFailure(error: unknown, context: { bucket?: string; env?: NodeJ
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      bucket: { type: "string" },
-      date: { type: "string" },
-      limit: { type: "string" },
-      kind: { type: "string" },
-      genres: { type: "string" },
-      "year-from": { type: "string" },
-      "year-to": { type: "string" },
-      "min-votes": { type: "string" },
-      "max-rps": { type: "string" },
-      "max-in-flight": { type: "string" },
-      "slice-seconds": { type: "string" },
-      help: { type: "boolean" },
+  const { values } = parseFlags(
+    {
+      options: {
+        bucket: { type: "string" },
+        date: { type: "string" },
+        limit: { type: "string" },
+        kind: { type: "string" },
+        genres: { type: "string" },
+        "year-from": { type: "string" },
+        "year-to": { type: "string" },
+        "min-votes": { type: "string" },
+        "max-rps": { type: "string" },
+        "max-in-flight": { type: "string" },
+        "slice-seconds": { type: "string" },
+        help: { type: "boolean" },
+      },
     },
-  });
+    `see the flags with --help (${USAGE.split(" -- ")[0]} -- --help) or runtime/api-ingestor/README.md`,
+  );
   if (values.help) {
     console.log(USAGE);
     return 0;
@@ -118,11 +111,9 @@ async function main(): Promise<number> {
     );
   const csvDate = checkCsvDate(values.date, "--date");
   const tuning = tuningFromEnv(process.env);
-  const maxRps = int(values["max-rps"], "max-rps");
-  const maxInFlight = int(values["max-in-flight"], "max-in-flight");
-  if (maxRps === 0 || maxInFlight === 0) throw new UsageError("--max-rps and --max-in-flight must be at least 1");
-  const sliceSeconds = int(values["slice-seconds"], "slice-seconds") ?? 300;
-  if (sliceSeconds === 0) throw new UsageError("--slice-seconds must be at least 1");
+  const maxRps = int(values["max-rps"], "max-rps", DEFAULT_MAX_RPS, 1);
+  const maxInFlight = int(values["max-in-flight"], "max-in-flight", DEFAULT_MAX_IN_FLIGHT, 1);
+  const sliceSeconds = int(values["slice-seconds"], "slice-seconds", 300, 1) ?? 300;
 
   // Ctrl-C (or a SIGTERM) winds the run down cleanly: what was fetched is written, the lease released.
   const stop = new AbortController();
@@ -142,10 +133,10 @@ async function main(): Promise<number> {
     selection: {
       kind: parseKind(values.kind, "--kind"),
       genres: parseGenres(values.genres),
-      yearFrom: int(values["year-from"], "year-from"),
-      yearTo: int(values["year-to"], "year-to"),
-      minVotes: int(values["min-votes"], "min-votes") ?? 0,
-      limit: int(values.limit, "limit") ?? DEFAULT_SELECTION_LIMIT,
+      yearFrom: int(values["year-from"], "year-from", 1990),
+      yearTo: int(values["year-to"], "year-to", 2020),
+      minVotes: int(values["min-votes"], "min-votes", 1000) ?? 0,
+      limit: int(values.limit, "limit", 100) ?? DEFAULT_SELECTION_LIMIT,
     },
     baseUrl: process.env[API_INGESTOR_ENV.baseUrl] || DEFAULT_TMDB_BASE_URL,
     token,
@@ -196,6 +187,6 @@ main().then(
   (error: unknown) => {
     if (process.env.CINELAKE_DEBUG === "1") console.error((error as Error).stack);
     console.error(`ingest:api failed: ${describeFailure(error, { bucket: bucketForMessages })}`);
-    process.exit(error instanceof ConfigError || error instanceof UsageError ? 2 : 1);
+    process.exit(exitCodeOf(error));
   },
 );

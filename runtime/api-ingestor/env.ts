@@ -2,7 +2,9 @@
  * The ApiIngestor's environment contract: the variable names the Lambda handler reads, written once so that the
  * Pulumi component imports them instead of retyping them, and the parsing of those variables into typed settings.
  */
+import { ConfigError } from "../../lake/errors";
 import { parseDay } from "../../lake/paths";
+import { choiceSetting, numberSetting } from "../shared/flags";
 import { DEFAULT_FILE_LIMITS, type FileLimits } from "./batcher";
 import { DEFAULT_LEASE_TTL_MS } from "./lease";
 import type { Selection, TitleKind } from "./selection";
@@ -63,11 +65,6 @@ export const DEFAULT_MAX_IN_FLIGHT = 20;
 /** Default margin before the Lambda deadline at which a slice stops taking new titles. */
 export const DEFAULT_STOP_MARGIN_MS = 60_000;
 
-/** Thrown when an environment variable is missing or malformed; names the variable and the fix. */
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
-
 /** The handler's settings, parsed from the environment (the token source is resolved separately). */
 export interface ApiIngestorSettings {
   bucket: string;
@@ -87,21 +84,18 @@ export interface ApiIngestorSettings {
 /** The settings the Lambda and the local command both take from the environment (timeouts, retries, files, lease). */
 export type ApiIngestorTuning = Pick<ApiIngestorSettings, "timeoutMs" | "retryBaseMs" | "fileLimits" | "leaseTtlMs">;
 
+/** A whole number of 0 or more from the environment; blank counts as unset (a template may leave it empty). */
 function positiveInt(env: NodeJS.ProcessEnv, key: ApiIngestorEnvKey, fallback: number | undefined): number | undefined {
   const name = API_INGESTOR_ENV[key];
   const raw = env[name];
   if (raw === undefined || raw.trim() === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0)
-    throw new ConfigError(`${name}="${raw}" is not a non-negative integer: set it to a whole number or unset it`);
-  return value;
+  return numberSetting(name, raw.trim(), {});
 }
 
-/** Parses `movies`, `series` or `all`. */
+/** Parses `movies`, `series` or `all` (any case; absent or blank: `all`) from the flag or variable `what`. */
 export function parseKind(raw: string | undefined, what: string): TitleKind | "all" {
   const value = (raw ?? "all").trim().toLowerCase() || "all";
-  if (value === "movies" || value === "series" || value === "all") return value;
-  throw new ConfigError(`${what}="${raw}" is not one of movies, series, all: give one of them`);
+  return choiceSetting(what, value, ["movies", "series", "all"] as const) ?? "all";
 }
 
 /** Splits a comma-separated genre list, dropping blanks. */
@@ -117,7 +111,9 @@ export function tuningFromEnv(env: NodeJS.ProcessEnv = process.env): ApiIngestor
   const leaseTtlMs = positiveInt(env, "leaseTtlMs", DEFAULT_LEASE_TTL_MS) || DEFAULT_LEASE_TTL_MS;
   if (leaseTtlMs < 1000)
     throw new ConfigError(
-      `${API_INGESTOR_ENV.leaseTtlMs}="${leaseTtlMs}" is under 1000 ms: set at least 1000 or unset it`,
+      API_INGESTOR_ENV.leaseTtlMs,
+      `${leaseTtlMs} ms is under 1000 ms`,
+      "set at least 1000, or unset it",
     );
   return {
     timeoutMs: positiveInt(env, "timeoutMs", 10_000) || 10_000,
@@ -137,11 +133,10 @@ export function checkCsvDate(date: string | undefined, what: string): string | u
   try {
     parseDay(date);
   } catch (error) {
-    const message = (error as Error).message;
-    // The shared check says what to do for a day too far ahead; an impossible day needs the fix spelled out here.
-    throw new ConfigError(
-      `${what}: ${message}${/give /.test(message) ? "" : ": give a real day, YYYY-MM-DD, that has Raw CSVs"}`,
-    );
+    // The shared check says what to do for a day too far ahead (after ": give"); an impossible day needs the fix
+    // spelled out here.
+    const [problem, fix] = (error as Error).message.split(/: (?=give )/) as [string, string | undefined];
+    throw new ConfigError(what, problem, fix ?? "give a real day, YYYY-MM-DD, that has Raw CSVs");
   }
   return date;
 }
@@ -149,7 +144,7 @@ export function checkCsvDate(date: string | undefined, what: string): string | u
 /** Reads the handler's settings from the environment, failing with a message that names the variable. */
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ApiIngestorSettings {
   const bucket = env[API_INGESTOR_ENV.bucket];
-  if (!bucket) throw new ConfigError(`${API_INGESTOR_ENV.bucket} is not set: set it to the lake bucket's name`);
+  if (!bucket) throw new ConfigError(API_INGESTOR_ENV.bucket, "is not set", "set it to the lake bucket's name");
   const selection: Selection = {
     kind: parseKind(env[API_INGESTOR_ENV.kind], API_INGESTOR_ENV.kind),
     genres: parseGenres(env[API_INGESTOR_ENV.genres]),

@@ -7,8 +7,9 @@
  */
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { S3Client } from "@aws-sdk/client-s3";
+import { ConfigError } from "../../lake/errors";
 import { makeS3Client } from "../shared/s3Client";
-import { API_INGESTOR_ENV, ConfigError, settingsFromEnv } from "./env";
+import { API_INGESTOR_ENV, settingsFromEnv } from "./env";
 import { runSlice, type SliceResult } from "./ingest";
 import { withLease } from "./lease";
 import { TmdbClient } from "./tmdbClient";
@@ -29,7 +30,11 @@ export function tokenFromSecretString(secret: string): string {
   if (text.startsWith("{")) {
     const parsed = JSON.parse(text) as { token?: unknown };
     if (typeof parsed.token !== "string" || parsed.token === "")
-      throw new ConfigError('the TMDB secret is JSON without a non-empty "token" field');
+      throw new ConfigError(
+        API_INGESTOR_ENV.secretId,
+        'the TMDB secret is JSON without a non-empty "token" field',
+        'store the token itself as the secret\'s string, or JSON {"token": "<token>"}',
+      );
     return parsed.token;
   }
   return text;
@@ -40,11 +45,18 @@ async function readToken(env: NodeJS.ProcessEnv, secretId: string | undefined): 
   if (local) return local;
   if (!secretId)
     throw new ConfigError(
-      `neither ${API_INGESTOR_ENV.secretId} nor ${API_INGESTOR_ENV.token} is set: the handler has no TMDB token`,
+      API_INGESTOR_ENV.secretId,
+      `is not set, nor ${API_INGESTOR_ENV.token}: the handler has no TMDB token`,
+      `set ${API_INGESTOR_ENV.secretId} to the secret holding the token (the ApiIngestor component does)`,
     );
   const secrets = new SecretsManagerClient({ region: env.AWS_REGION || env.AWS_DEFAULT_REGION || "us-east-1" });
   const value = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
-  if (!value.SecretString) throw new ConfigError(`secret ${secretId} has no SecretString holding the TMDB token`);
+  if (!value.SecretString)
+    throw new ConfigError(
+      API_INGESTOR_ENV.secretId,
+      `secret ${secretId} has no SecretString holding the TMDB token`,
+      "store the TMDB token as the secret's string value",
+    );
   return tokenFromSecretString(value.SecretString);
 }
 

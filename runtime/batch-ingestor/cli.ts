@@ -4,7 +4,8 @@
  * also come from LAKE_BUCKET and the data folder from LAKE_DATA_DIR (default /data, the container's volume).
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { ConfigError } from "../../lake/errors";
+import { USAGE_EXIT_CODE, UsageError, numberSetting, parseFlags } from "../shared/flags";
 import { IngestError } from "./errors";
 import { ingestBatch, type BatchIngestOptions, type BatchIngestSummary, type IngestProgress } from "./ingest";
 import { SourceFileError } from "./validate";
@@ -13,11 +14,6 @@ import { SourceFileError } from "./validate";
 export const USAGE =
   "usage: ingest:batch --bucket B [--data DIR | --movies PATH --series PATH] [--date YYYY-MM-DD] [--overwrite]\n" +
   "                    [--part-size-mib N (>= 5, default 8)] [--queue-size N (parts in flight per file, default 3)]";
-
-/** Thrown for a malformed command line; its message is one line, the usage is printed above it. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
 
 /** The environment variable that adds the stack trace of an unexpected error (the one-line message stays last). */
 export const DEBUG_ENV = "CINELAKE_DEBUG";
@@ -29,7 +25,12 @@ export const DEBUG_ENV = "CINELAKE_DEBUG";
  */
 export function failureLine(error: unknown): string {
   const oneLine = (text: string) => text.replace(/\s*\n\s*/g, " ").trim();
-  if (error instanceof IngestError || error instanceof SourceFileError || error instanceof UsageError)
+  if (
+    error instanceof IngestError ||
+    error instanceof SourceFileError ||
+    error instanceof UsageError ||
+    error instanceof ConfigError
+  )
     return `ingest:batch: ${oneLine(error.message)}`;
   const err = error as Error | undefined;
   const what = oneLine(`${err?.name ?? "Error"}: ${err?.message ?? String(error)}`);
@@ -44,24 +45,19 @@ export function parseIngestArgs(
   argv: string[],
   env: NodeJS.ProcessEnv = process.env,
 ): Pick<BatchIngestOptions, "bucket" | "movies" | "series" | "date" | "overwrite" | "partSize" | "queueSize"> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        bucket: { type: "string" },
-        data: { type: "string" },
-        movies: { type: "string" },
-        series: { type: "string" },
-        date: { type: "string" },
-        overwrite: { type: "boolean", default: false },
-        "part-size-mib": { type: "string" },
-        "queue-size": { type: "string" },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const { values } = parseFlags({
+    args: argv,
+    options: {
+      bucket: { type: "string" },
+      data: { type: "string" },
+      movies: { type: "string" },
+      series: { type: "string" },
+      date: { type: "string" },
+      overwrite: { type: "boolean", default: false },
+      "part-size-mib": { type: "string" },
+      "queue-size": { type: "string" },
+    },
+  });
   const bucket = values.bucket ?? env.LAKE_BUCKET ?? "";
   if (!bucket) throw new UsageError(`--bucket is required (or set LAKE_BUCKET)`);
   if (values.data !== undefined && (values.movies !== undefined || values.series !== undefined))
@@ -69,14 +65,9 @@ export function parseIngestArgs(
   if ((values.movies === undefined) !== (values.series === undefined))
     throw new UsageError(`--movies and --series go together: give both paths (or --data DIR)`);
   const dataDir = values.data ?? env.LAKE_DATA_DIR ?? "/data";
-  const integer = (name: string, value: string | undefined, min: number): number | undefined => {
-    if (value === undefined) return undefined;
-    if (!/^\d+$/.test(value) || Number(value) < min)
-      throw new UsageError(`--${name} must be an integer >= ${min}, got "${value}"`);
-    return Number(value);
-  };
-  const partSizeMib = integer("part-size-mib", values["part-size-mib"], 5);
-  const queueSize = integer("queue-size", values["queue-size"], 1);
+  // S3's smallest part is 5 MiB (the last part aside).
+  const partSizeMib = numberSetting("--part-size-mib", values["part-size-mib"], { min: 5, example: 8 });
+  const queueSize = numberSetting("--queue-size", values["queue-size"], { min: 1, example: 3 });
   return {
     bucket,
     movies: values.movies ?? join(dataDir, "movies.csv"),
@@ -131,7 +122,7 @@ async function main(): Promise<number> {
   } catch (error) {
     console.error(USAGE);
     console.error(failureLine(error));
-    return 2;
+    return USAGE_EXIT_CODE;
   }
   try {
     const summary = await ingestBatch({

@@ -2,8 +2,8 @@
  * `npm run dashboard -- [--port P] [--catalog FILE]`: serves the local dashboard preview on 127.0.0.1 over the local
  * DuckDB catalog until Ctrl-C.
  */
-import { parseArgs } from "node:util";
 import { resolve } from "node:path";
+import { exitCodeOf, numberSetting, parseFlags } from "../shared/flags";
 import { startDashboardPreview } from "./server";
 
 /** Where the preview looks for the catalog when --catalog is not given (overridable with CINELAKE_CATALOG). */
@@ -13,22 +13,20 @@ const USAGE = "usage: npm run dashboard -- [--port P] [--catalog FILE]";
 
 async function main(): Promise<void> {
   let values: { port?: string; catalog?: string; help?: boolean };
+  let port: number;
   try {
-    ({ values } = parseArgs({
+    ({ values } = parseFlags({
       options: { port: { type: "string" }, catalog: { type: "string" }, help: { type: "boolean", short: "h" } },
     }));
+    if (values.help) {
+      console.log(USAGE);
+      return;
+    }
+    // 0 asks the system for a free port.
+    port = numberSetting("--port", values.port, { max: 65535, example: 8080 }) ?? 8080;
   } catch (error) {
     console.error(`${(error as Error).message}\n${USAGE}`);
-    process.exit(2);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
-  const port = values.port === undefined ? 8080 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`--port must be an integer between 0 and 65535, not "${values.port}"\n${USAGE}`);
-    process.exit(2);
+    process.exit(exitCodeOf(error));
   }
   const catalog = resolve(values.catalog ?? DEFAULT_CATALOG);
   let preview;

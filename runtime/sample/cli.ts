@@ -1,34 +1,27 @@
 /**
  * `npm run sample -- OUT_DIR [--titles N] [--seed S] [--scale small|full]`: writes movies.csv and series.csv.
  */
-import { parseArgs } from "node:util";
 import { exitOnSignals } from "../local/children";
 import { ensureDirectory } from "../local/folders";
 import { acquireFolderLease } from "../local/lease";
+import { UsageError, choiceSetting, exitCodeOf, numberSetting, parseFlags } from "../shared/flags";
 import { generateSample, type SampleOptions, type SampleScale } from "./generate";
+
+const USAGE = "usage: npm run sample -- OUT_DIR [--titles N] [--seed S] [--scale small|full]";
 
 /** Parses the command line into generator options; throws a message naming the bad argument. */
 export function parseSampleArgs(argv: string[]): SampleOptions {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args: argv,
     allowPositionals: true,
     options: { titles: { type: "string" }, seed: { type: "string" }, scale: { type: "string" } },
   });
-  if (positionals.length !== 1)
-    throw new Error("usage: npm run sample -- OUT_DIR [--titles N] [--seed S] [--scale small|full]");
-  const integer = (name: string, value: string | undefined): number | undefined => {
-    if (value === undefined) return undefined;
-    if (!/^\d+$/.test(value)) throw new Error(`--${name} must be a non-negative integer, got "${value}"`);
-    return Number(value);
-  };
-  const scale = values.scale;
-  if (scale !== undefined && scale !== "small" && scale !== "full")
-    throw new Error(`--scale must be "small" or "full", got "${scale}"`);
+  if (positionals.length !== 1) throw new UsageError(USAGE);
   return {
     outDir: positionals[0] as string,
-    titles: integer("titles", values.titles),
-    seed: integer("seed", values.seed),
-    scale: scale as SampleScale | undefined,
+    titles: numberSetting("--titles", values.titles, { example: 1000 }),
+    seed: numberSetting("--seed", values.seed, { example: 1 }),
+    scale: choiceSetting<SampleScale>("--scale", values.scale, ["small", "full"]),
   };
 }
 
@@ -53,6 +46,6 @@ async function main(): Promise<void> {
 if (require.main === module) {
   main().catch((error: unknown) => {
     console.error(`sample: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
+    process.exit(exitCodeOf(error));
   });
 }

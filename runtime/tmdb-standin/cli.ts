@@ -4,20 +4,13 @@
  * serves TMDB's contract for the titles of movies.csv and series.csv (a folder, or the lake's Raw CSVs).
  * The token is `TMDB_TOKEN` from the environment, or a random one printed at start.
  */
-import { parseArgs } from "node:util";
+import { UsageError, choiceSetting, exitCodeOf, numberSetting, parseFlags } from "../shared/flags";
 import { makeS3Client } from "../shared/s3Client";
 import { catalogFromBucket, catalogFromDir } from "./catalog";
 import { FAULT_KINDS, startTmdbStandin, type FaultKind } from "./server";
 
-function num(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < 0) throw new Error(`--${flag} "${value}" is not a non-negative number`);
-  return parsed;
-}
-
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseFlags({
     options: {
       data: { type: "string" },
       bucket: { type: "string" },
@@ -31,11 +24,19 @@ async function main(): Promise<void> {
       "pad-bytes": { type: "string" },
     },
   });
-  if (!values.data === !values.bucket) throw new Error("give exactly one of --data DIR or --bucket B");
-  const faults = values.faults?.split(",").map((fault) => fault.trim()) as FaultKind[] | undefined;
-  for (const fault of faults ?? [])
-    if (!(FAULT_KINDS as readonly string[]).includes(fault))
-      throw new Error(`--faults: "${fault}" is not one of ${FAULT_KINDS.join(", ")}`);
+  if (!values.data === !values.bucket) throw new UsageError("give exactly one of --data DIR or --bucket B");
+  const faults = values.faults
+    ?.split(",")
+    .map((fault) => choiceSetting("--faults", fault.trim(), FAULT_KINDS) as FaultKind);
+  // Read before serving, so a bad value is refused before anything starts.
+  const limits = {
+    port: numberSetting("--port", values.port, { max: 65535, example: 8080 }),
+    rate: numberSetting("--rate", values.rate, { fraction: true, example: 40 }),
+    maxConnections: numberSetting("--max-connections", values["max-connections"], { example: 20 }),
+    latencyMs: numberSetting("--latency-ms", values["latency-ms"], { fraction: true, example: 200 }),
+    faultRate: numberSetting("--fault-rate", values["fault-rate"], { fraction: true, max: 1, example: 0.05 }),
+    padBytes: numberSetting("--pad-bytes", values["pad-bytes"], { example: 1000 }),
+  };
   const catalog = values.data
     ? await catalogFromDir(values.data)
     : await catalogFromBucket(makeS3Client(), values.bucket as string, values.date);
@@ -43,13 +44,8 @@ async function main(): Promise<void> {
   const standin = await startTmdbStandin({
     catalog,
     token: given || undefined,
-    port: num(values.port, "port"),
-    rate: num(values.rate, "rate"),
-    maxConnections: num(values["max-connections"], "max-connections"),
-    latencyMs: num(values["latency-ms"], "latency-ms"),
-    faultRate: num(values["fault-rate"], "fault-rate"),
+    ...limits,
     faults,
-    padBytes: num(values["pad-bytes"], "pad-bytes"),
   });
   console.log(`TMDB stand-in serving ${catalog.size} titles (${catalog.rejectedRows} CSV rows refused)`);
   console.log(`export TMDB_BASE_URL=${standin.baseUrl}`);
@@ -62,5 +58,5 @@ async function main(): Promise<void> {
 
 main().catch((error: Error) => {
   console.error(`tmdb-standin failed: ${error.message}`);
-  process.exit(1);
+  process.exit(exitCodeOf(error));
 });

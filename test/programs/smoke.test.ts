@@ -387,10 +387,12 @@ describe("smoke check: the judges and the parsing (no server)", () => {
     expect(() => parseSmokeArgs([])).to.throw("give exactly one of --stack or --outputs");
     expect(() => parseSmokeArgs(["--stack", "a", "--outputs", "o.json"])).to.throw("give exactly one");
     expect(() => parseSmokeArgs(["--stack", "a", "--skip", "lamda"])).to.throw(
-      "--skip: unknown check(s) lamda; the checks are bucket, lambda, workflow, athena, dashboard",
+      "--skip: unknown check(s) lamda. Fix: name only bucket, lambda, workflow, athena, dashboard",
     );
     expect(() => parseSmokeArgs(["--stack", "a", "--wait-minutes", "5"])).to.throw("--wait-minutes needs --wait");
-    expect(() => parseSmokeArgs(["--stack", "a", "--query-seconds", "0"])).to.throw("is not a positive number");
+    expect(() => parseSmokeArgs(["--stack", "a", "--query-seconds", "0"])).to.throw(
+      '--query-seconds: "0" is not a number above 0',
+    );
     expect(() => parseSmokeArgs(["--stack", "a", "--bogus"])).to.throw("Unknown option '--bogus'");
   });
 });

@@ -349,7 +349,7 @@ describe("ApiIngestor: nothing lost, nothing duplicated, nothing silent (issue 1
       [
         "a malformed --limit",
         async () => ({ args: ["--bucket", "b", "--limit", "ten"] }),
-        /--limit "ten" is not a non-negative integer: give a whole number/,
+        /--limit: "ten" is not a whole number of 0 or more\. Fix: give one, e.g. --limit 100/,
       ],
       [
         "an unknown flag",
@@ -360,7 +360,7 @@ describe("ApiIngestor: nothing lost, nothing duplicated, nothing silent (issue 1
       [
         "an impossible --date",
         async () => ({ args: ["--bucket", await freshBucket(), "--date", "2026-02-30"] }),
-        /--date: date "2026-02-30" is not a real calendar day: give a real day, YYYY-MM-DD/,
+        /--date: date "2026-02-30" is not a real calendar day\. Fix: give a real day, YYYY-MM-DD/,
       ],
       [
         "a --date after tomorrow (the lake's shared date check)",

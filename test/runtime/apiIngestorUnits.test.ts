@@ -13,7 +13,8 @@ import {
 } from "../../runtime/api-ingestor/batcher";
 import { IngestState } from "../../runtime/api-ingestor/checkpoint";
 import { parseCsvLine, readCsvRows, type CsvRow } from "../../runtime/api-ingestor/csv";
-import { API_INGESTOR_ENV, ConfigError, settingsFromEnv } from "../../runtime/api-ingestor/env";
+import { ConfigError } from "../../lake/errors";
+import { API_INGESTOR_ENV, settingsFromEnv } from "../../runtime/api-ingestor/env";
 import { tokenFromSecretString } from "../../runtime/api-ingestor/handler";
 import { RateLimiter } from "../../runtime/api-ingestor/limiter";
 import { LAYER_PACKAGES, buildLayer, bundleHandler } from "../../runtime/api-ingestor/packaging";
@@ -252,8 +253,11 @@ describe("ApiIngestor: settings and token", () => {
       minVotes: 0,
       limit: 5000,
     });
-    expect(() => settingsFromEnv({})).to.throw(ConfigError, /LAKE_BUCKET is not set/);
-    expect(() => settingsFromEnv({ LAKE_BUCKET: "b", SELECTION_LIMIT: "ten" })).to.throw(/SELECTION_LIMIT="ten"/);
+    expect(() => settingsFromEnv({})).to.throw(ConfigError, /^LAKE_BUCKET: is not set\. Fix: /);
+    expect(() => settingsFromEnv({ LAKE_BUCKET: "b", SELECTION_LIMIT: "ten" })).to.throw(
+      ConfigError,
+      /^SELECTION_LIMIT: "ten" is not a whole number/,
+    );
     expect(() => settingsFromEnv({ LAKE_BUCKET: "b", SELECTION_KIND: "films" })).to.throw(/movies, series, all/);
     const custom = settingsFromEnv({
       LAKE_BUCKET: "b",

@@ -1062,10 +1062,10 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
       queueSize: 2,
     });
     expect(() => parseIngestArgs(["--bucket", "b", "--part-size-mib", "4"], {})).to.throw(
-      /--part-size-mib must be an integer >= 5/,
+      /--part-size-mib: "4" is not a whole number of 5 or more\. Fix: give one, e.g. --part-size-mib 8/,
     );
     expect(() => parseIngestArgs(["--bucket", "b", "--queue-size", "0"], {})).to.throw(
-      /--queue-size must be an integer >= 1/,
+      /--queue-size: "0" is not a whole number of 1 or more/,
     );
   });
 

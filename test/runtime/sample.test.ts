@@ -235,8 +235,10 @@ describe("sample data generator", function () {
       error = caught;
     }
     expect((error as Error).message).to.match(/titles must be an integer >= 2/);
-    expect(() => parseSampleArgs(["out", "--scale", "huge"])).to.throw(/--scale must be "small" or "full"/);
-    expect(() => parseSampleArgs(["out", "--titles", "ten"])).to.throw(/--titles must be a non-negative integer/);
+    expect(() => parseSampleArgs(["out", "--scale", "huge"])).to.throw(/--scale: "huge" is not one of small, full/);
+    expect(() => parseSampleArgs(["out", "--titles", "ten"])).to.throw(
+      /--titles: "ten" is not a whole number of 0 or more/,
+    );
     expect(() => parseSampleArgs([])).to.throw(/usage: npm run sample/);
     expect(parseSampleArgs(["out", "--titles", "12", "--seed", "3", "--scale", "full"])).to.deep.equal({
       outDir: "out",

@@ -25,17 +25,21 @@ export const LAMBDA_HANDLER = "index.handler";
 const REPO_ROOT = resolve(__dirname, "..", "..");
 const REPO_NODE_MODULES = join(REPO_ROOT, "node_modules");
 
-/** Bundles the handler into `outDir/index.js` (CommonJS, {@link LAYER_PACKAGES} external); returns the file. */
-export function bundleHandler(outDir: string): string {
-  return bundle({ entry: HANDLER_ENTRY, outfile: join(outDir, HANDLER_FILE), external: [...LAYER_PACKAGES] });
+/**
+ * Bundles the handler into `outDir/index.js` (CommonJS, {@link LAYER_PACKAGES} external); returns the file. With
+ * `metafile`, esbuild's account of what went in is written there (for the test that no Pulumi code ships).
+ */
+export function bundleHandler(outDir: string, metafile?: string): string {
+  return bundle({ entry: HANDLER_ENTRY, outfile: join(outDir, HANDLER_FILE), external: [...LAYER_PACKAGES], metafile });
 }
 
 /**
  * Lays out the layer in `outDir` (emptied first): for each of {@link LAYER_PACKAGES}, `nodejs/node_modules/<pkg>/`
  * with one CommonJS `index.js` (the package and its dependencies, bundled), a `package.json` naming it and the
- * package's licence file. Returns `outDir`, ready to be zipped as the layer.
+ * package's licence file. Returns `outDir`, ready to be zipped as the layer. With `metafileDir`, esbuild's account of
+ * each package's bundle is written there as `<package>.json` (for the test that no Pulumi code ships).
  */
-export function buildLayer(outDir: string): string {
+export function buildLayer(outDir: string, metafileDir?: string): string {
   rmSync(outDir, { recursive: true, force: true });
   for (const name of LAYER_PACKAGES) {
     const installed = join(REPO_NODE_MODULES, name, "package.json");
@@ -49,6 +53,7 @@ export function buildLayer(outDir: string): string {
     bundle({
       entry: { contents: `export * from "${name}";\nexport { default } from "${name}";\n`, resolveDir: REPO_ROOT },
       outfile: join(target, "index.js"),
+      ...(metafileDir !== undefined ? { metafile: join(metafileDir, `${name}.json`) } : {}),
     });
     writeFileSync(
       join(target, "package.json"),

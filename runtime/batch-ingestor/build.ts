@@ -19,9 +19,12 @@ export interface ImageContext {
   bundle: string;
 }
 
-/** Bundles the CLI into `<outDir>/cli.js` (default `runtime/batch-ingestor/dist`) and returns its path. */
-export function bundleCli(outDir: string = join(IMAGE_DIR, "dist")): string {
-  return bundle({ entry: join(IMAGE_DIR, "cli.ts"), outfile: join(outDir, "cli.js") });
+/**
+ * Bundles the CLI into `<outDir>/cli.js` (default `runtime/batch-ingestor/dist`) and returns its path. With
+ * `metafile`, esbuild's account of what went in is written there (for the test that no Pulumi code ships).
+ */
+export function bundleCli(outDir: string = join(IMAGE_DIR, "dist"), metafile?: string): string {
+  return bundle({ entry: join(IMAGE_DIR, "cli.ts"), outfile: join(outDir, "cli.js"), metafile });
 }
 
 /** Bundles the CLI and returns the build context for `docker build` / `@pulumi/docker`'s Image. */

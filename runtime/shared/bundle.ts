@@ -3,7 +3,7 @@
  * deployed code is exactly the TypeScript the tests run.
  */
 import { buildSync } from "esbuild";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 
 /** What to bundle and where. */
@@ -14,12 +14,17 @@ export interface BundleOptions {
   outfile: string;
   /** Packages left out of the bundle (e.g. those a Lambda layer provides). */
   external?: string[];
+  /**
+   * Where to write esbuild's metafile (every source file that went into the bundle, and the imports left outside it),
+   * for checks of what ships (test/runtime/noPulumiInRuntime.test.ts); keep it outside the folder that is shipped.
+   */
+  metafile?: string;
 }
 
 /** Bundles `entry` into one CommonJS file for Node 22 and returns its path. */
 export function bundle(options: BundleOptions): string {
   mkdirSync(dirname(options.outfile), { recursive: true });
-  buildSync({
+  const result = buildSync({
     ...(typeof options.entry === "string"
       ? { entryPoints: [options.entry] }
       : { stdin: { ...options.entry, loader: "js" as const } }),
@@ -32,6 +37,11 @@ export function bundle(options: BundleOptions): string {
     legalComments: "none",
     external: options.external ?? [],
     logLevel: "warning",
+    metafile: options.metafile !== undefined,
   });
+  if (options.metafile !== undefined) {
+    mkdirSync(dirname(options.metafile), { recursive: true });
+    writeFileSync(options.metafile, JSON.stringify(result.metafile));
+  }
   return options.outfile;
 }

@@ -10,10 +10,11 @@ import { join } from "node:path";
 import { CHECKPOINT_PREFIX } from "../runtime/api-ingestor/checkpoint";
 import { LEASE_KEY } from "../runtime/api-ingestor/lease";
 import { API_INGESTOR_ENV, LAMBDA_HANDLER, buildLayer, bundleHandler } from "../runtime/api-ingestor/packaging";
-import type { LakeBucketRef } from "./dataLakeBucket";
+import { componentOptions, componentType, lakeComponentSettings, type LakeComponentArgs } from "./component";
+import type { LakeBucketRef, PolicyStatementArg } from "./dataLakeBucket";
 import { scheduleIntervalSeconds } from "./schedule";
 import { DATASETS, datasetPrefix } from "../lake/paths";
-import { ConfigError, NAME_LIMITS, checkStackName, physicalName } from "./naming";
+import { ConfigError, NAME_LIMITS, physicalName } from "./naming";
 import { childOptions } from "./resourceOptions";
 import {
   logsStatement,
@@ -28,10 +29,28 @@ import {
 /** The Lambda runtime: Node 24, the active LTS (AWS offers it since November 2025). */
 export const API_INGESTOR_RUNTIME = "nodejs24.x";
 
+/** Which kind of titles the Lambda fetches. */
+export enum TitleKind {
+  /** Movies only. */
+  Movies = "movies",
+  /** Series only. */
+  Series = "series",
+  /** Movies and series. */
+  All = "all",
+}
+
+/** The Lambda's instruction set architecture. */
+export enum LambdaArchitecture {
+  /** Graviton (the default: the code is plain JavaScript and arm64 is cheaper). */
+  Arm64 = "arm64",
+  /** Intel/AMD. */
+  X86_64 = "x86_64",
+}
+
 /** Which titles the Lambda fetches; unset fields keep the handler's defaults (all kinds and genres, 5000 titles). */
 export interface ApiIngestorSelection {
-  /** `movies`, `series` or `all`. */
-  kind?: "movies" | "series" | "all";
+  /** `movies`, `series` or `all` (default). */
+  kind?: TitleKind;
   /** IMDb genres; a title is selected when it has any of them. */
   genres?: string[];
   /** First release year (inclusive). */
@@ -45,17 +64,20 @@ export interface ApiIngestorSelection {
 }
 
 /** The arguments of an {@link ApiIngestor}. */
-export interface ApiIngestorArgs {
-  /** The student or environment the stack belongs to; part of every physical name. */
-  stackName: string;
-  /** The lake bucket (a DataLakeBucket). */
+export interface ApiIngestorArgs extends LakeComponentArgs {
+  /** The lake bucket (a DataLakeBucket, or its name, ARN and KMS key). */
   bucket: LakeBucketRef;
-  /** The TMDB API read access token, as a Pulumi secret (`pulumi config set --secret cinelake:tmdbToken ...`). */
-  tmdbToken: pulumi.Output<string>;
+  /**
+   * The TMDB API read access token, as a Pulumi secret (`pulumi config set --secret cinelake:tmdbToken ...` read with
+   * `requireSecret`); a plain value is refused, since it would be stored unencrypted in the state.
+   */
+  tmdbToken: pulumi.Input<string>;
   /** Which titles to fetch. */
   selection?: ApiIngestorSelection;
-  /** An EventBridge schedule (`rate(1 hour)`, `cron(0 3 * * ? *)`) that runs the next slice, or `false` for none. */
-  schedule?: string | false;
+  /** The EventBridge schedule (`rate(1 hour)`, the default, or `cron(0 3 * * ? *)`) that runs the next slice. */
+  schedule?: string;
+  /** Run slices on the schedule (default true); false creates no rule, so slices run only when invoked by hand. */
+  scheduleEnabled?: boolean;
   /** Lambda memory in MB (128–10240, default 1024: more memory also means more CPU for JSON work). */
   memoryMb?: number;
   /** Lambda timeout in seconds (1–900, default 900); the handler stops a slice well before it. */
@@ -69,13 +91,17 @@ export interface ApiIngestorArgs {
   /** How long the Lambda's logs are kept (default 14 days). */
   logRetentionDays?: number;
   /** Lambda architecture (default `arm64`: the code is plain JavaScript and arm64 is cheaper). */
-  architecture?: "arm64" | "x86_64";
+  architecture?: LambdaArchitecture;
   /**
-   * Concurrent runs allowed (default 1): two overlapping slices would fetch the same ids into two Raw files, so the
-   * schedule and a manual invoke must not overlap. `false` leaves concurrency unreserved, for accounts whose
-   * concurrency limit is still 10 (AWS then refuses any reservation); runs must then not be started by hand.
+   * Concurrent runs allowed (1–1000, default 1): two overlapping slices would fetch the same ids into two Raw files,
+   * so the schedule and a manual invoke must not overlap.
    */
-  reservedConcurrency?: number | false;
+  reservedConcurrency?: number;
+  /**
+   * Reserve `reservedConcurrency` (default true). False leaves concurrency unreserved, for accounts whose concurrency
+   * limit is still 10 (AWS then refuses any reservation); runs must then not be started by hand.
+   */
+  reservedConcurrencyEnabled?: boolean;
   /**
    * Let `pulumi destroy` delete the TMDB token's secret at once (default false: Secrets Manager keeps a deleted
    * secret recoverable for 7 days, and bills it meanwhile). The stack's `cinelake:forceDestroy` sets it.
@@ -86,9 +112,7 @@ export interface ApiIngestorArgs {
   /** The layer's code (`nodejs/node_modules/...`); default: built from runtime/api-ingestor/packaging.ts. */
   layerCode?: pulumi.asset.Archive;
   /** Extra statements for the Lambda's role, for what a reuser needs and this component did not foresee. */
-  extraPolicyStatements?: pulumi.Input<PolicyStatement>[];
-  /** Tags for every resource. */
-  tags?: Record<string, string>;
+  extraPolicyStatements?: pulumi.Input<PolicyStatementArg>[];
 }
 
 function checkInt(value: number, setting: string, min: number, max: number): number {
@@ -152,24 +176,29 @@ export class ApiIngestor extends pulumi.ComponentResource {
   readonly functionArn: pulumi.Output<string>;
   /** The execution role's ARN. */
   readonly roleArn: pulumi.Output<string>;
+  /** The execution role's name (the function's name), e.g. to attach more policies. */
+  readonly roleName: pulumi.Output<string>;
   /** The ARN of the Secrets Manager secret holding the TMDB token. */
   readonly secretArn: pulumi.Output<string>;
   /** The layer version's ARN. */
   readonly layerArn: pulumi.Output<string>;
-  /** The queue receiving failed invocations. */
+  /** The URL of the queue receiving failed invocations. */
   readonly deadLetterQueueUrl: pulumi.Output<string>;
+  /** That queue's ARN. */
+  readonly deadLetterQueueArn: pulumi.Output<string>;
   /** The on-failure queue's name (`cinelake-<stack>-api-ingestor-failures`), e.g. for an alarm on it. */
   readonly deadLetterQueueName: pulumi.Output<string>;
   /** The EventBridge rule's name, or undefined without a schedule. */
   readonly scheduleRuleName: pulumi.Output<string | undefined>;
+  /** The Lambda's log group (`/aws/lambda/<function>`). */
+  readonly logGroupName: pulumi.Output<string>;
   /** The role's policy document, as JSON (for review and tests). */
   readonly policyJson: pulumi.Output<string>;
 
   /** Creates the Lambda and its surroundings; throws a {@link ConfigError} on bad arguments before AWS is called. */
   constructor(name: string, args: ApiIngestorArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("cinelake:ingest:ApiIngestor", name, {}, opts);
-    // Validate everything before registering a single child.
-    const stack = checkStackName(args.stackName, "stackName");
+    // Validate everything before registering anything.
+    const { stackName: stack, namePrefix: prefix, tags } = lakeComponentSettings(args);
     if (typeof (args.tmdbToken as unknown) === "string" || !pulumi.Output.isInstance(args.tmdbToken))
       throw new ConfigError(
         "tmdbToken",
@@ -177,11 +206,22 @@ export class ApiIngestor extends pulumi.ComponentResource {
         "pass a secret: `pulumi config set --secret cinelake:tmdbToken <token>` read with config.requireSecret",
       );
     const memoryMb = checkInt(args.memoryMb ?? 1024, "memoryMb", 128, 10240);
-    if (args.reservedConcurrency !== undefined && args.reservedConcurrency !== false)
-      checkInt(args.reservedConcurrency, "reservedConcurrency", 1, 1000);
+    const reserveConcurrency = args.reservedConcurrencyEnabled ?? true;
+    if (!reserveConcurrency && args.reservedConcurrency !== undefined)
+      throw new ConfigError(
+        "reservedConcurrency",
+        "is set while reservedConcurrencyEnabled is false",
+        "set only one of them",
+      );
+    const reservedConcurrency = reserveConcurrency
+      ? checkInt(args.reservedConcurrency ?? 1, "reservedConcurrency", 1, 1000)
+      : undefined;
     const timeoutSeconds = checkInt(args.timeoutSeconds ?? 900, "timeoutSeconds", 1, 900);
-    const schedule = args.schedule === undefined ? "rate(1 hour)" : args.schedule;
-    if (schedule !== false) {
+    const scheduleEnabled = args.scheduleEnabled ?? true;
+    if (!scheduleEnabled && args.schedule !== undefined)
+      throw new ConfigError("schedule", "is set while scheduleEnabled is false", "set only one of them");
+    const schedule = scheduleEnabled ? (args.schedule ?? "rate(1 hour)") : undefined;
+    if (schedule !== undefined) {
       const interval = scheduleIntervalSeconds(schedule);
       if (interval !== undefined && interval <= timeoutSeconds)
         throw new ConfigError(
@@ -205,12 +245,19 @@ export class ApiIngestor extends pulumi.ComponentResource {
       environment[API_INGESTOR_ENV.maxRps] = String(checkInt(args.maxRps, "maxRps", 1, 1000));
     if (args.maxInFlight !== undefined)
       environment[API_INGESTOR_ENV.maxInFlight] = String(checkInt(args.maxInFlight, "maxInFlight", 1, 500));
-    const functionName = physicalName(stack, ["api-ingestor"], { maxLength: NAME_LIMITS.lambda });
-    const queueName = physicalName(stack, ["api-ingestor-failures"], { maxLength: NAME_LIMITS.sqs });
-    const layerName = physicalName(stack, ["api-ingestor-libs"], { maxLength: NAME_LIMITS.lambda });
-    const ruleName = physicalName(stack, ["api-ingestor-schedule"], { maxLength: NAME_LIMITS.eventRule });
-    const secretPrefix = physicalName(stack, ["tmdb-token"], { maxLength: NAME_LIMITS.secret }) + "-";
-    const tags = { project: "cinelake", stack, ...(args.tags ?? {}) };
+    const functionName = physicalName(stack, ["api-ingestor"], { maxLength: NAME_LIMITS.lambda, prefix });
+    const queueName = physicalName(stack, ["api-ingestor-failures"], { maxLength: NAME_LIMITS.sqs, prefix });
+    const layerName = physicalName(stack, ["api-ingestor-libs"], { maxLength: NAME_LIMITS.lambda, prefix });
+    const ruleName = physicalName(stack, ["api-ingestor-schedule"], { maxLength: NAME_LIMITS.eventRule, prefix });
+    const secretPrefix = physicalName(stack, ["tmdb-token"], { maxLength: NAME_LIMITS.secret, prefix }) + "-";
+    const architecture = args.architecture ?? LambdaArchitecture.Arm64;
+    if (!Object.values(LambdaArchitecture).includes(architecture))
+      throw new ConfigError("architecture", `"${String(architecture)}" is not arm64 or x86_64`, "pick one of those");
+    if ((args.code === undefined) !== (args.layerCode === undefined))
+      throw new ConfigError("code", "and layerCode must be given together", "pass both archives, or neither");
+
+    super(componentType("ApiIngestor"), name, {}, componentOptions("cinelake:ingest:ApiIngestor", opts));
+    // Bundling runs esbuild: only once every argument is known to be good.
     const packaged = args.code && args.layerCode ? { code: args.code, layerCode: args.layerCode } : packageCode();
     const child = childOptions(this);
 
@@ -303,7 +350,7 @@ export class ApiIngestor extends pulumi.ComponentResource {
         layerName,
         code: packaged.layerCode,
         compatibleRuntimes: [API_INGESTOR_RUNTIME],
-        compatibleArchitectures: [args.architecture ?? "arm64"],
+        compatibleArchitectures: [architecture],
         description: "Third-party libraries of the ApiIngestor handler (nodejs/node_modules)",
       },
       child,
@@ -316,11 +363,11 @@ export class ApiIngestor extends pulumi.ComponentResource {
         handler: LAMBDA_HANDLER,
         code: packaged.code,
         layers: [layer.arn],
-        architectures: [args.architecture ?? "arm64"],
+        architectures: [architecture],
         memorySize: memoryMb,
         timeout: timeoutSeconds,
         // -1 is the provider's "unreserved".
-        reservedConcurrentExecutions: args.reservedConcurrency === false ? -1 : (args.reservedConcurrency ?? 1),
+        reservedConcurrentExecutions: reservedConcurrency ?? -1,
         role: role.arn,
         environment: {
           variables: {
@@ -350,7 +397,7 @@ export class ApiIngestor extends pulumi.ComponentResource {
       child,
     );
     let rule: aws.cloudwatch.EventRule | undefined;
-    if (schedule !== false) {
+    if (schedule !== undefined) {
       rule = new aws.cloudwatch.EventRule(
         `${name}-schedule`,
         { name: ruleName, scheduleExpression: schedule, description: "Runs the next ApiIngestor slice", tags },
@@ -371,20 +418,26 @@ export class ApiIngestor extends pulumi.ComponentResource {
     this.functionName = fn.name;
     this.functionArn = fn.arn;
     this.roleArn = role.arn;
+    this.roleName = role.name;
     this.secretArn = secret.arn;
     this.layerArn = layer.arn;
     this.deadLetterQueueUrl = queue.url;
+    this.deadLetterQueueArn = queue.arn;
     this.deadLetterQueueName = queue.name;
+    this.logGroupName = logGroup.name;
     this.scheduleRuleName = rule ? rule.name : pulumi.output(undefined);
     this.registerOutputs({
       functionName: this.functionName,
       functionArn: this.functionArn,
       roleArn: this.roleArn,
+      roleName: this.roleName,
       secretArn: this.secretArn,
       layerArn: this.layerArn,
       deadLetterQueueUrl: this.deadLetterQueueUrl,
+      deadLetterQueueArn: this.deadLetterQueueArn,
       deadLetterQueueName: this.deadLetterQueueName,
       scheduleRuleName: this.scheduleRuleName,
+      logGroupName: this.logGroupName,
     });
   }
 }

@@ -6,57 +6,69 @@ import * as aws from "@pulumi/aws";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { prepareImageContext } from "../runtime/batch-ingestor/build";
-import type { LakeBucketRef } from "./dataLakeBucket";
+import { componentOptions, componentType, lakeComponentSettings, type LakeComponentArgs } from "./component";
+import type { LakeBucketRef, PolicyStatementArg } from "./dataLakeBucket";
 import { DATASETS, datasetPrefix, type DatasetLocation } from "../lake/paths";
-import { ConfigError, NAME_LIMITS, checkStackName, physicalName } from "./naming";
+import { ConfigError, NAME_LIMITS, physicalName } from "./naming";
 import { childOptions } from "./resourceOptions";
 import { policyDocument, principalTrustPolicy, s3PrefixPolicyStatements, type PolicyStatement } from "./policy";
 
+/** A dataset the container loads: the CSV spec it reads, and the Raw prefix it writes. */
+export enum BatchSpec {
+  /** movies.csv, into `Raw/Local/CSV/Movies/`. */
+  Movies = "Movies",
+  /** series.csv, into `Raw/Local/CSV/Series/`. */
+  Series = "Series",
+}
+
 /** The datasets the container writes, by spec. */
-export const BATCH_DATASETS: Record<"Movies" | "Series", DatasetLocation> = {
-  Movies: DATASETS.rawMoviesCsv,
-  Series: DATASETS.rawSeriesCsv,
+export const BATCH_DATASETS: Record<BatchSpec, DatasetLocation> = {
+  [BatchSpec.Movies]: DATASETS.rawMoviesCsv,
+  [BatchSpec.Series]: DATASETS.rawSeriesCsv,
 };
 
 /** The environment variable the container reads the bucket name from. */
 export const BATCH_BUCKET_ENV = "LAKE_BUCKET";
 
-/** Who runs the container: an existing role or user, or (by default) a new role the account's principals may assume. */
-export type BatchIngestorPrincipal =
-  | { roleName: pulumi.Input<string> }
-  | { userName: pulumi.Input<string> }
-  | { newRole: { trustedPrincipalArns?: pulumi.Input<string>[] } };
+/** The Docker build context of the container image. */
+export interface BatchImageContext {
+  /** The build context folder. */
+  context: string;
+  /** The Dockerfile's path. */
+  dockerfile: string;
+}
 
 /** The arguments of a {@link BatchIngestor}. */
-export interface BatchIngestorArgs {
-  /** The student or environment the stack belongs to; part of every physical name. */
-  stackName: string;
-  /** The lake bucket (a DataLakeBucket). */
+export interface BatchIngestorArgs extends LakeComponentArgs {
+  /** The lake bucket (a DataLakeBucket, or its name, ARN and KMS key). */
   bucket: LakeBucketRef;
   /**
-   * Who gets the ingestion policy. Default: a new role `cinelake-<stack>-batch-ingestor` that principals of this
-   * account may assume (no long-lived access keys are created, so none end up in the state).
+   * Attach the ingestion policy to this existing IAM role instead of creating one. By default a new role
+   * `cinelake-<stack>-batch-ingestor` is created that principals of this account may assume (no long-lived access
+   * keys are created, so none end up in the state).
    */
-  principal?: BatchIngestorPrincipal;
+  attachToRoleName?: pulumi.Input<string>;
+  /** Attach the ingestion policy to this existing IAM user instead of creating a role. */
+  attachToUserName?: pulumi.Input<string>;
+  /** Who may assume the new role (default: the account's principals, `arn:aws:iam::<account>:root`). */
+  trustedPrincipalArns?: pulumi.Input<string>[];
   /** The specs the container may write (default both `Movies` and `Series`). */
-  specs?: ("Movies" | "Series")[];
+  specs?: BatchSpec[];
   /** Build the image at deploy time (default true); false creates only the repository and the policy. */
   buildImage?: boolean;
   /**
    * The Docker build context and Dockerfile. Default: `prepareImageContext()` of runtime/batch-ingestor/build.ts,
    * which bundles the CLI with esbuild at deploy time next to its Dockerfile.
    */
-  image?: { context: string; dockerfile: string };
-  /** The image platform (default `linux/amd64`). */
+  image?: BatchImageContext;
+  /** The image platform: `linux/amd64` (default) or `linux/arm64`. */
   platform?: string;
   /** The host folder holding the CSVs in the printed `docker run` line (default `"$PWD"`). */
   hostDataDir?: string;
   /** Let `pulumi destroy` delete a repository that still holds images (default false). */
   forceDestroy?: boolean;
   /** Extra statements for the policy, for what a reuser needs and this component did not foresee. */
-  extraPolicyStatements?: pulumi.Input<PolicyStatement>[];
-  /** Tags for every resource. */
-  tags?: Record<string, string>;
+  extraPolicyStatements?: pulumi.Input<PolicyStatementArg>[];
 }
 
 /**
@@ -78,14 +90,20 @@ export function dockerRunCommand(options: { image: string; bucket: string; regio
 export class BatchIngestor extends pulumi.ComponentResource {
   /** The ECR repository's URL. */
   readonly repositoryUrl: pulumi.Output<string>;
+  /** The ECR repository's name (`cinelake-<stack>-batch-ingestor`). */
+  readonly repositoryName: pulumi.Output<string>;
+  /** The ECR repository's ARN. */
+  readonly repositoryArn: pulumi.Output<string>;
   /** The pushed image (`<repository>@sha256:...`), or the repository's `:latest` when the image is not built here. */
   readonly imageUri: pulumi.Output<string>;
   /** The managed policy's ARN (attach it to more principals if needed). */
   readonly policyArn: pulumi.Output<string>;
   /** The policy document, as JSON (for review and tests). */
   readonly policyJson: pulumi.Output<string>;
-  /** The role created for running the container, if one was created. */
+  /** The ARN of the role created for running the container, if one was created. */
   readonly roleArn: pulumi.Output<string | undefined>;
+  /** The name of that role, if one was created. */
+  readonly roleName: pulumi.Output<string | undefined>;
   /** The ready-to-run `docker run -v <dir>:/data ... <image>` line (no secrets in it). */
   readonly dockerRunCommand: pulumi.Output<string>;
   /** The `aws ecr get-login-password | docker login ...` line to run before pulling the image. */
@@ -93,9 +111,9 @@ export class BatchIngestor extends pulumi.ComponentResource {
 
   /** Creates the repository, image and policy; throws a {@link ConfigError} on bad arguments before AWS is called. */
   constructor(name: string, args: BatchIngestorArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("cinelake:ingest:BatchIngestor", name, {}, opts);
-    const stack = checkStackName(args.stackName, "stackName");
-    const specs = args.specs ?? ["Movies", "Series"];
+    // Validate everything first: nothing is registered if an argument is wrong.
+    const { stackName: stack, namePrefix: prefix, tags } = lakeComponentSettings(args);
+    const specs = args.specs ?? [BatchSpec.Movies, BatchSpec.Series];
     if (specs.length === 0) throw new ConfigError("specs", "is empty", 'list at least one of "Movies", "Series"');
     for (const spec of specs)
       if (!(spec in BATCH_DATASETS))
@@ -103,12 +121,24 @@ export class BatchIngestor extends pulumi.ComponentResource {
     const platform = args.platform ?? "linux/amd64";
     if (!/^linux\/(amd64|arm64)$/.test(platform))
       throw new ConfigError("platform", `"${platform}" is not supported`, 'use "linux/amd64" or "linux/arm64"');
-    const principal = args.principal ?? { newRole: {} };
-    const repositoryName = physicalName(stack, ["batch-ingestor"], { maxLength: NAME_LIMITS.ecr });
-    const roleName = physicalName(stack, ["batch-ingestor"], { maxLength: NAME_LIMITS.iamRole });
-    const policyName = physicalName(stack, ["batch-ingestor"], { maxLength: NAME_LIMITS.iamPolicy });
+    if (args.attachToRoleName !== undefined && args.attachToUserName !== undefined)
+      throw new ConfigError(
+        "attachToRoleName",
+        "and attachToUserName are both set",
+        "attach the policy to one of them",
+      );
+    if (args.trustedPrincipalArns !== undefined && (args.attachToRoleName ?? args.attachToUserName) !== undefined)
+      throw new ConfigError(
+        "trustedPrincipalArns",
+        "is set, but no role is created when the policy is attached to an existing role or user",
+        "drop trustedPrincipalArns, or attachToRoleName/attachToUserName",
+      );
+    const repositoryName = physicalName(stack, ["batch-ingestor"], { maxLength: NAME_LIMITS.ecr, prefix });
+    const roleName = physicalName(stack, ["batch-ingestor"], { maxLength: NAME_LIMITS.iamRole, prefix });
+    const policyName = physicalName(stack, ["batch-ingestor"], { maxLength: NAME_LIMITS.iamPolicy, prefix });
     const prefixes = [...new Set(specs)].map((spec) => datasetPrefix(BATCH_DATASETS[spec]));
-    const tags = { project: "cinelake", stack, ...(args.tags ?? {}) };
+
+    super(componentType("BatchIngestor"), name, {}, componentOptions("cinelake:ingest:BatchIngestor", opts));
     const child = childOptions(this);
 
     const repository = new aws.ecr.Repository(
@@ -142,6 +172,8 @@ export class BatchIngestor extends pulumi.ComponentResource {
       child,
     );
     this.repositoryUrl = repository.repositoryUrl;
+    this.repositoryName = repository.name;
+    this.repositoryArn = repository.arn;
     if (args.buildImage ?? true) {
       const { context, dockerfile } = args.image ?? prepareImageContext();
       // Pushing needs the deployer's short-lived ECR credentials (valid 12 hours), fetched at each `pulumi up`.
@@ -205,14 +237,14 @@ export class BatchIngestor extends pulumi.ComponentResource {
     this.policyArn = policy.arn;
 
     let role: aws.iam.Role | undefined;
-    if ("roleName" in principal) {
-      new aws.iam.RolePolicyAttachment(`${name}-attach`, { role: principal.roleName, policyArn: policy.arn }, child);
-    } else if ("userName" in principal) {
-      new aws.iam.UserPolicyAttachment(`${name}-attach`, { user: principal.userName, policyArn: policy.arn }, child);
+    if (args.attachToRoleName !== undefined) {
+      new aws.iam.RolePolicyAttachment(`${name}-attach`, { role: args.attachToRoleName, policyArn: policy.arn }, child);
+    } else if (args.attachToUserName !== undefined) {
+      new aws.iam.UserPolicyAttachment(`${name}-attach`, { user: args.attachToUserName, policyArn: policy.arn }, child);
     } else {
       const account = aws.getCallerIdentityOutput({}, child).accountId;
-      const trusted = principal.newRole.trustedPrincipalArns
-        ? pulumi.all(principal.newRole.trustedPrincipalArns)
+      const trusted = args.trustedPrincipalArns
+        ? pulumi.all(args.trustedPrincipalArns)
         : account.apply((id) => [`arn:aws:iam::${id}:root`]);
       role = new aws.iam.Role(
         `${name}-role`,
@@ -228,6 +260,7 @@ export class BatchIngestor extends pulumi.ComponentResource {
       new aws.iam.RolePolicyAttachment(`${name}-attach`, { role: role.name, policyArn: policy.arn }, child);
     }
     this.roleArn = role ? role.arn : pulumi.output(undefined);
+    this.roleName = role ? role.name : pulumi.output(undefined);
 
     const region = aws.getRegionOutput({}, child).region;
     const hostDataDir = args.hostDataDir ?? '"$PWD"';
@@ -242,9 +275,12 @@ export class BatchIngestor extends pulumi.ComponentResource {
       );
     this.registerOutputs({
       repositoryUrl: this.repositoryUrl,
+      repositoryName: this.repositoryName,
+      repositoryArn: this.repositoryArn,
       imageUri: this.imageUri,
       policyArn: this.policyArn,
       roleArn: this.roleArn,
+      roleName: this.roleName,
       dockerRunCommand: this.dockerRunCommand,
       dockerLoginCommand: this.dockerLoginCommand,
     });

@@ -4,7 +4,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { datasetPrefix, lakeKey, s3Uri, type DatasetLocation, type LakePath, type Zone } from "../lake/paths";
-import { ConfigError, DEFAULT_NAME_PREFIX, checkStackName, lakeBucketName } from "./naming";
+import { componentOptions, componentType, lakeComponentSettings, type LakeComponentArgs } from "./component";
+import { ConfigError, DEFAULT_NAME_PREFIX, lakeBucketName } from "./naming";
 import { childOptions } from "./resourceOptions";
 import { denyInsecureTransportStatement, policyDocument, type PolicyStatement } from "./policy";
 
@@ -18,12 +19,16 @@ export interface LakeBucketRef {
   kmsKeyArn?: pulumi.Input<string | undefined>;
 }
 
+/**
+ * An extra IAM statement a reuser adds to a component's policy (`Sid`, `Effect`, `Action`, `Resource`, ...), in the
+ * form of policy.ts's `PolicyStatement`. Typed as a plain object so Pulumi's schema inference (and so every Pulumi
+ * language) can pass one; IAM checks it when the policy is applied.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the schema's "object of any values"
+export type PolicyStatementArg = Record<string, any>;
+
 /** The arguments of a {@link DataLakeBucket}. */
-export interface DataLakeBucketArgs {
-  /** The student or environment the stack belongs to (`alice`, `dev`); it is part of the bucket's name. */
-  stackName: string;
-  /** The first part of the bucket's name; defaults to `cinelake`. */
-  namePrefix?: string;
+export interface DataLakeBucketArgs extends LakeComponentArgs {
   /** An extra part that makes the name unique in S3's global namespace (an account id, a team); none by default. */
   bucketSuffix?: string;
   /** Encrypt with this KMS key (SSE-KMS, bucket keys on) instead of SSE-S3. */
@@ -32,14 +37,14 @@ export interface DataLakeBucketArgs {
   forceDestroy?: boolean;
   /** Keep object versions (default true): an overwritten or deleted Raw file can be recovered. */
   versioning?: boolean;
-  /** Days after which a replaced version is deleted (default 30); `false` keeps them forever. */
-  noncurrentVersionDays?: number | false;
+  /** Days after which a replaced version is deleted (default 30). */
+  noncurrentVersionDays?: number;
+  /** Keep replaced versions forever instead of deleting them after `noncurrentVersionDays` (default false). */
+  keepNoncurrentVersions?: boolean;
   /** Days after which an unfinished multipart upload is aborted (default 7), so failed uploads cost nothing. */
   abortIncompleteUploadDays?: number;
   /** Extra statements for the bucket policy (e.g. a cross-account reader); the TLS-only deny is always kept. */
-  extraPolicyStatements?: pulumi.Input<PolicyStatement>[];
-  /** Tags for every resource. */
-  tags?: Record<string, string>;
+  extraPolicyStatements?: pulumi.Input<PolicyStatementArg>[];
 }
 
 function checkDays(value: number, setting: string): number {
@@ -69,18 +74,26 @@ export class DataLakeBucket extends pulumi.ComponentResource implements LakeBuck
 
   /** Creates the bucket and its security settings; throws a {@link ConfigError} on bad arguments before AWS is called. */
   constructor(name: string, args: DataLakeBucketArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("cinelake:storage:DataLakeBucket", name, args, opts);
-    // Validate everything first: nothing is registered if an argument is wrong.
-    checkStackName(args.stackName, "stackName");
-    const bucketName = lakeBucketName(args.stackName, {
+    // Validate everything first: nothing is registered if an argument is wrong. The bucket name is checked before
+    // the prefix on its own, so a prefix S3 refuses is reported with S3's reason.
+    const bucketName = lakeBucketName(args.stackName ?? pulumi.getStack(), {
       prefix: args.namePrefix ?? DEFAULT_NAME_PREFIX,
       suffix: args.bucketSuffix,
     });
+    const { tags } = lakeComponentSettings(args);
     const versioning = args.versioning ?? true;
-    const noncurrentDays = args.noncurrentVersionDays ?? 30;
-    if (noncurrentDays !== false) checkDays(noncurrentDays, "noncurrentVersionDays");
+    if (args.keepNoncurrentVersions && args.noncurrentVersionDays !== undefined)
+      throw new ConfigError(
+        "noncurrentVersionDays",
+        "is set while keepNoncurrentVersions keeps replaced versions forever",
+        "set only one of them",
+      );
+    const noncurrentDays = args.keepNoncurrentVersions
+      ? undefined
+      : checkDays(args.noncurrentVersionDays ?? 30, "noncurrentVersionDays");
     const abortDays = checkDays(args.abortIncompleteUploadDays ?? 7, "abortIncompleteUploadDays");
-    const tags = { project: "cinelake", stack: args.stackName, ...(args.tags ?? {}) };
+
+    super(componentType("DataLakeBucket"), name, args, componentOptions("cinelake:storage:DataLakeBucket", opts));
     const child = childOptions(this);
 
     this.plannedBucketName = bucketName;
@@ -139,13 +152,13 @@ export class DataLakeBucket extends pulumi.ComponentResource implements LakeBuck
             filter: {},
             abortIncompleteMultipartUpload: { daysAfterInitiation: abortDays },
           },
-          ...(versioning && noncurrentDays !== false
+          ...(versioning && noncurrentDays !== undefined
             ? [
                 {
                   id: "expire-noncurrent-versions",
                   status: "Enabled",
                   filter: {},
-                  noncurrentVersionExpiration: { noncurrentDays: noncurrentDays },
+                  noncurrentVersionExpiration: { noncurrentDays },
                 },
               ]
             : []),

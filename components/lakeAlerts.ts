@@ -6,7 +6,8 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, NAME_LIMITS, checkStackName, physicalName } from "./naming";
+import { componentOptions, componentType, lakeComponentSettings, type LakeComponentArgs } from "./component";
+import { ConfigError, NAME_LIMITS, physicalName } from "./naming";
 import { policyDocument, type PolicyStatement } from "./policy";
 import { childOptions } from "./resourceOptions";
 
@@ -14,19 +15,18 @@ import { childOptions } from "./resourceOptions";
 export const GLUE_FAILED_STATES = ["FAILED", "TIMEOUT", "ERROR"] as const;
 
 /** The arguments of a {@link LakeAlerts}. */
-export interface LakeAlertsArgs {
-  /** The student or environment the stack belongs to; part of every physical name. */
-  stackName: string;
+export interface LakeAlertsArgs extends LakeComponentArgs {
   /** The Glue jobs whose failed runs alert (the SparkJobs' `jobName`s). */
   glueJobNames: pulumi.Input<string>[];
   /** The ApiIngestor's Lambda, whose errors alert. */
   lambdaFunctionName?: pulumi.Input<string>;
   /** The ApiIngestor's on-failure queue, whose messages alert. */
   failureQueueName?: pulumi.Input<string>;
-  /** An e-mail address to subscribe (AWS sends a confirmation mail first); none by default. */
-  email?: string;
-  /** Tags for every resource. */
-  tags?: Record<string, string>;
+  /**
+   * An e-mail address to subscribe (AWS sends a confirmation mail first); none by default. A plain value is checked
+   * at construction, an output when it is known.
+   */
+  email?: pulumi.Input<string>;
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -71,26 +71,34 @@ export class LakeAlerts extends pulumi.ComponentResource {
   readonly topicArn: pulumi.Output<string>;
   /** The topic's name (`cinelake-<stack>-alerts`). */
   readonly topicName: pulumi.Output<string>;
-  /** The EventBridge rule catching the Glue jobs' failed runs. */
+  /** The name of the EventBridge rule catching the Glue jobs' failed runs. */
   readonly glueRuleName: pulumi.Output<string>;
+  /** That rule's ARN. */
+  readonly glueRuleArn: pulumi.Output<string>;
   /** The CloudWatch alarms' names. */
   readonly alarmNames: pulumi.Output<string[]>;
+  /** The CloudWatch alarms' ARNs. */
+  readonly alarmArns: pulumi.Output<string[]>;
 
   /** Creates the topic, the rule and the alarms; bad arguments fail here, before AWS is called. */
   constructor(name: string, args: LakeAlertsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("cinelake:ops:LakeAlerts", name, {}, opts);
-    const stack = checkStackName(args.stackName, "stackName");
-    if (args.email !== undefined) checkAlertEmail(args.email);
-    if (args.glueJobNames.length === 0)
+    // Validate everything first: nothing is registered if an argument is wrong.
+    const { stackName: stack, namePrefix: prefix, tags } = lakeComponentSettings(args);
+    if (typeof args.email === "string") checkAlertEmail(args.email);
+    if (!Array.isArray(args.glueJobNames) || args.glueJobNames.length === 0)
       throw new ConfigError("glueJobNames", "is empty", "pass the SparkJobs' jobName outputs");
-    const tags = { project: "cinelake", stack, ...(args.tags ?? {}) };
+    const topicName = physicalName(stack, ["alerts"], { maxLength: 256, prefix });
+    const ruleName = physicalName(stack, ["glue-failures"], { maxLength: NAME_LIMITS.eventRule, prefix });
+    const alarmName = (suffix: string) => physicalName(stack, [suffix], { maxLength: 255, prefix });
+    // The longest alarm name, checked now so an over-long one fails before anything is registered.
+    alarmName("api-ingestor-failures");
+
+    super(componentType("LakeAlerts"), name, {}, componentOptions("cinelake:ops:LakeAlerts", opts));
     const child = childOptions(this);
-    const topicName = physicalName(stack, ["alerts"], { maxLength: 256 });
-    const ruleName = physicalName(stack, ["glue-failures"], { maxLength: NAME_LIMITS.eventRule });
 
     const topic = new aws.sns.Topic(
       `${name}-topic`,
-      { name: topicName, displayName: `cinelake ${stack}`, tags },
+      { name: topicName, displayName: `${prefix} ${stack}`, tags },
       child,
     );
     const rule = new aws.cloudwatch.EventRule(
@@ -118,7 +126,7 @@ export class LakeAlerts extends pulumi.ComponentResource {
           `${name}-${suffix}`,
           {
             ...settings,
-            name: physicalName(stack, [suffix], { maxLength: 255 }),
+            name: alarmName(suffix),
             period: 300,
             evaluationPeriods: 1,
             threshold: 1,
@@ -163,19 +171,28 @@ export class LakeAlerts extends pulumi.ComponentResource {
     if (args.email !== undefined)
       new aws.sns.TopicSubscription(
         `${name}-email`,
-        { topic: topic.arn, protocol: "email", endpoint: args.email },
+        {
+          topic: topic.arn,
+          protocol: "email",
+          // An output is checked once known; a plain value was checked above.
+          endpoint: pulumi.output(args.email).apply((email) => checkAlertEmail(email)),
+        },
         child,
       );
 
     this.topicArn = topic.arn;
     this.topicName = topic.name;
     this.glueRuleName = rule.name;
+    this.glueRuleArn = rule.arn;
     this.alarmNames = pulumi.all(alarms.map((a) => a.name));
+    this.alarmArns = pulumi.all(alarms.map((a) => a.arn));
     this.registerOutputs({
       topicArn: this.topicArn,
       topicName: this.topicName,
       glueRuleName: this.glueRuleName,
+      glueRuleArn: this.glueRuleArn,
       alarmNames: this.alarmNames,
+      alarmArns: this.alarmArns,
     });
   }
 }

@@ -103,7 +103,12 @@ export function buildLake(
       stackName,
       bucket,
       forceDestroy: config.forceDestroy,
-      ...(config.batchIngestorPrincipal ? { principal: config.batchIngestorPrincipal } : {}),
+      ...(config.batchIngestorPrincipal && "roleName" in config.batchIngestorPrincipal
+        ? { attachToRoleName: config.batchIngestorPrincipal.roleName }
+        : {}),
+      ...(config.batchIngestorPrincipal && "userName" in config.batchIngestorPrincipal
+        ? { attachToUserName: config.batchIngestorPrincipal.userName }
+        : {}),
       ...(prebuilt.batchImage ? { image: prebuilt.batchImage } : {}),
       tags,
     },
@@ -117,10 +122,13 @@ export function buildLake(
       bucket,
       tmdbToken: config.tmdbToken,
       selection: config.selection,
-      schedule: config.apiSchedule,
+      // The config's "off" (false) is the component's explicit switch.
+      ...(config.apiSchedule === false ? { scheduleEnabled: false } : { schedule: config.apiSchedule }),
       memoryMb: config.apiMemoryMb,
       timeoutSeconds: config.apiTimeoutSeconds,
-      reservedConcurrency: config.apiReservedConcurrency,
+      ...(config.apiReservedConcurrency === false
+        ? { reservedConcurrencyEnabled: false }
+        : { reservedConcurrency: config.apiReservedConcurrency }),
       forceDestroy: config.forceDestroy,
       ...(config.tmdbBaseUrl !== undefined ? { tmdbBaseUrl: config.tmdbBaseUrl } : {}),
       ...(prebuilt.apiIngestor ?? {}),
@@ -174,8 +182,7 @@ export function buildLake(
             workgroupName: starSchema.workgroupName,
             refinedDatabaseName: starSchema.refinedDatabaseName,
             viewTables: starSchema.viewTables,
-            lakeBucketArn: bucket.bucketArn,
-            ...(config.kmsKeyArn !== undefined ? { kmsKeyArn: config.kmsKeyArn } : {}),
+            bucket,
             principalArn: config.quicksightPrincipalArn,
             checkSubscription: config.quicksightCheckSubscription,
             tags,

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { ApiIngestor, selectionEnvironment, type ApiIngestorArgs } from "../../components/apiIngestor";
+import { ApiIngestor, TitleKind, selectionEnvironment, type ApiIngestorArgs } from "../../components/apiIngestor";
 import { DataLakeBucket } from "../../components/dataLakeBucket";
 import { scheduleIntervalSeconds } from "../../components/schedule";
 import { ConfigError } from "../../components/naming";
@@ -53,7 +53,7 @@ describe("ApiIngestor", () => {
     const { ingestor } = build("alice", {
       memoryMb: 2048,
       timeoutSeconds: 600,
-      selection: { kind: "movies", limit: 300 },
+      selection: { kind: TitleKind.Movies, limit: 300 },
     });
     await settle();
     const fn = oneOfType("aws:lambda/function:Function").inputs;
@@ -69,7 +69,7 @@ describe("ApiIngestor", () => {
     expect(variables[API_INGESTOR_ENV.limit]).to.equal("300");
     expect(Object.values(variables).join(" ")).not.to.include(TOKEN);
     expect(await valueOf(ingestor.functionName)).to.equal("cinelake-alice-api-ingestor");
-    expect(ofType("cinelake:ingest:ApiIngestor")).to.have.length(1);
+    expect(ofType("cinelake:index:ApiIngestor")).to.have.length(1);
   });
 
   it("keeps the token a secret: the secret version's input and output are secret, and the token is nowhere in plain", async () => {
@@ -221,14 +221,14 @@ describe("ApiIngestor", () => {
     await settle();
     expect(oneOfType("aws:lambda/function:Function").inputs.reservedConcurrentExecutions).to.equal(1);
     resetRegistered();
-    build("alice", { reservedConcurrency: false });
+    build("alice", { reservedConcurrencyEnabled: false });
     await settle();
     expect(oneOfType("aws:lambda/function:Function").inputs.reservedConcurrentExecutions).to.equal(-1);
     expect(() => build("alice", { reservedConcurrency: 0 })).to.throw(/reservedConcurrency/);
   });
 
   it("creates no schedule when told not to", async () => {
-    const { ingestor } = build("alice", { schedule: false });
+    const { ingestor } = build("alice", { scheduleEnabled: false });
     await settle();
     expect(ofType("aws:cloudwatch/eventRule:EventRule")).to.have.length(0);
     expect(ofType("aws:lambda/permission:Permission")).to.have.length(0);

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { BatchIngestor, dockerRunCommand, type BatchIngestorArgs } from "../../components/batchIngestor";
+import { BatchIngestor, BatchSpec, dockerRunCommand, type BatchIngestorArgs } from "../../components/batchIngestor";
 import { DataLakeBucket } from "../../components/dataLakeBucket";
 import { ConfigError } from "../../components/naming";
 import {
@@ -126,7 +126,7 @@ describe("BatchIngestor", () => {
   });
 
   it("narrows the policy to the given specs", async () => {
-    build("alice", { specs: ["Series"] });
+    build("alice", { specs: [BatchSpec.Series] });
     await settle();
     const policy = parsePolicy(oneOfType("aws:iam/policy:Policy").inputs.policy);
     expect(JSON.stringify(policy)).not.to.include("Movies");
@@ -153,12 +153,12 @@ describe("BatchIngestor", () => {
   });
 
   it("attaches the policy to a given user or role instead", async () => {
-    build("alice", { principal: { userName: "alice" } });
+    build("alice", { attachToUserName: "alice" });
     await settle();
     expect(oneOfType("aws:iam/userPolicyAttachment:UserPolicyAttachment").inputs.user).to.equal("alice");
     expect(ofType("aws:iam/role:Role")).to.have.length(0);
     resetRegistered();
-    build("alice", { principal: { roleName: "students" } });
+    build("alice", { attachToRoleName: "students" });
     await settle();
     expect(oneOfType("aws:iam/rolePolicyAttachment:RolePolicyAttachment").inputs.role).to.equal("students");
     expect(ofType("aws:iam/role:Role")).to.have.length(0);

@@ -38,7 +38,7 @@ function build(overrides: Partial<DashboardArgs> = {}): Dashboard {
     workgroupName: "cinelake-alice",
     refinedDatabaseName: DATABASE,
     viewTables: viewTables(),
-    lakeBucketArn: BUCKET_ARN,
+    bucket: { bucketName: "cinelake-alice-lake", bucketArn: BUCKET_ARN },
     principalArn: PRINCIPAL,
     ...overrides,
   });

@@ -84,7 +84,7 @@ describe("DataLakeBucket", () => {
       stackName: "carol",
       kmsKeyArn: key,
       forceDestroy: true,
-      noncurrentVersionDays: false,
+      keepNoncurrentVersions: true,
       abortIncompleteUploadDays: 1,
       extraPolicyStatements: [
         {

@@ -95,3 +95,74 @@ export const JOBS: Record<JobName, JobDef> = {
 export function jobArguments(name: JobName, lakeRoot: string, date = "latest"): Record<string, string> {
   return { lake_root: lakeRoot.endsWith("/") ? lakeRoot : `${lakeRoot}/`, date, ...JOBS[name].prefixes };
 }
+
+/**
+ * The names of every argument a job takes (without `--`): `lake_root`, `date`, then its prefixes, in the order
+ * {@link jobArguments} gives them. Exported with the registry, so the Python jobs derive what they accept from here.
+ */
+export function jobArgumentNames(name: JobName): string[] {
+  return Object.keys(jobArguments(name, "s3://bucket/"));
+}
+
+/**
+ * The arguments AWS Glue itself passes or consumes (without `--`), which a job must accept besides its own: the job
+ * parameters of Glue's "Using job parameters in AWS Glue jobs" reference (the Glue 4 logging flags included: Glue 5
+ * ignores them but still passes them on), the names Glue reserves for itself there (`conf`, `debug`, `mode`,
+ * `JOB_NAME`), and the run's identity, bookmark and encryption arguments `awsglue.utils.getResolvedOptions` knows.
+ * The Python jobs refuse any other `--name` that is not one of their own, so an argument added on one side only
+ * fails the run instead of being ignored. When Glue starts passing a new argument of its own, add it here.
+ */
+export const GLUE_ARGUMENTS: readonly string[] = [
+  // Identity of the run and internal names Glue reserves.
+  "JOB_NAME",
+  "JOB_ID",
+  "JOB_RUN_ID",
+  "SECURITY_CONFIGURATION",
+  "conf",
+  "debug",
+  "mode",
+  // Bookmarks, temporary folders and encryption (getResolvedOptions).
+  "job-bookmark-option",
+  "job-bookmark-from",
+  "job-bookmark-to",
+  "continuation-option",
+  "TempDir",
+  "RedshiftTempDir",
+  "encryption-type",
+  // Documented job parameters.
+  "additional-python-modules",
+  "auto-scale-within-microbatch",
+  "class",
+  "continuous-log-conversionPattern",
+  "continuous-log-logGroup",
+  "continuous-log-logStreamPrefix",
+  "custom-logGroup-prefix",
+  "custom-logStream-prefix",
+  "customer-driver-env-vars",
+  "customer-executor-env-vars",
+  "datalake-formats",
+  "disable-proxy-v2",
+  "enable-auto-scaling",
+  "enable-continuous-cloudwatch-log",
+  "enable-continuous-log-filter",
+  "enable-glue-datacatalog",
+  "enable-job-insights",
+  "enable-lakeformation-fine-grained-access",
+  "enable-metrics",
+  "enable-observability-metrics",
+  "enable-rename-algorithm-v2",
+  "enable-s3-parquet-optimized-committer",
+  "enable-spark-ui",
+  "executor-cores",
+  "extra-files",
+  "extra-jars",
+  "extra-py-files",
+  "job-language",
+  "python-modules-installer-option",
+  "scriptLocation",
+  "spark-event-logs-path",
+  "use-postgres-driver",
+  "user-jars-first",
+  "write-shuffle-files-to-s3",
+  "write-shuffle-spills-to-s3",
+];

@@ -1,8 +1,9 @@
-/** The exported registry (glue/cinelake/registry.json) must match the typed registry it is generated from. */
+/** The exported registry (glue/cinelake/registry.json) must match the typed registry and the job list it is generated from. */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
-import { REGISTRY_JSON_PATH, registryJsonText } from "../../lake/exportRegistry";
+import { REGISTRY_JSON_PATH, exportedRegistry, registryJsonText } from "../../lake/exportRegistry";
+import { GLUE_ARGUMENTS, JOBS, jobArgumentNames, jobArguments } from "../../lake/jobs";
 import { tableByName } from "../../lake/tables";
 
 describe("registry export", () => {
@@ -11,6 +12,36 @@ describe("registry export", () => {
     expect(committed, "glue/cinelake/registry.json is stale: run `npm run registry:export`").to.equal(
       registryJsonText(),
     );
+  });
+
+  it("exports every job of lake/jobs.ts with its script and the names of all the arguments it is given", () => {
+    const committed = JSON.parse(readFileSync(join(__dirname, "..", "..", REGISTRY_JSON_PATH), "utf8")) as {
+      jobs: { name: string; script: string; arguments: string[] }[];
+    };
+    expect(committed.jobs, "glue/cinelake/registry.json is stale: run `npm run registry:export`").to.deep.equal(
+      exportedRegistry().jobs,
+    );
+    expect(committed.jobs.map((job) => job.name)).to.deep.equal(Object.keys(JOBS));
+    for (const job of committed.jobs) {
+      const def = JOBS[job.name as keyof typeof JOBS];
+      expect(job.script).to.equal(def.script);
+      // Exactly what the SparkJob component and the local runner pass: lake_root, date, then the prefixes.
+      expect(job.arguments).to.deep.equal(Object.keys(jobArguments(def.name, "s3://bucket/")));
+      expect(job.arguments).to.deep.equal(["lake_root", "date", ...Object.keys(def.prefixes)]);
+      expect(jobArgumentNames(def.name)).to.deep.equal(job.arguments);
+    }
+  });
+
+  it("keeps the job arguments apart from the ones Glue passes itself", () => {
+    expect(exportedRegistry().glueArguments).to.deep.equal([...GLUE_ARGUMENTS]);
+    expect(new Set(GLUE_ARGUMENTS).size, "no name twice").to.equal(GLUE_ARGUMENTS.length);
+    for (const name of Object.keys(JOBS) as (keyof typeof JOBS)[])
+      for (const argument of jobArgumentNames(name)) {
+        expect(GLUE_ARGUMENTS, `${name}: --${argument}`).to.not.include(argument);
+        expect(argument).to.match(/^[a-z][a-z0-9_]*$/);
+      }
+    for (const flag of ["JOB_NAME", "TempDir", "job-bookmark-option", "extra-py-files", "enable-metrics"])
+      expect(GLUE_ARGUMENTS).to.include(flag);
   });
 
   it("partitions the TMDB Trusted tables by dt and keys them by tmdb_id per dt", () => {

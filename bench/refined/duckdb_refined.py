@@ -1,8 +1,8 @@
 """DuckDB building the Refined model in SQL, for bench/refined (not part of the lake: the product is the Spark job).
 
 Usage: python3 bench/refined/duckdb_refined.py LAKE_DIR OUT_DIR. Reads the lake folder's Trusted Parquet, builds the
-same eleven tables with the same rules as glue/cinelake/refined.py (latest TMDB record per id, CSV titles as the
-catalog, `Unknown` genre, persons apart by source, bridges deduplicated), writes each as Parquet under OUT_DIR and
+same eleven tables with the same rules as glue/cinelake/refined/transforms.py (latest TMDB record per id, CSV titles as
+the catalog, `Unknown` genre, persons apart by source, bridges deduplicated), writes each as Parquet under OUT_DIR and
 prints the row counts and the wall time as JSON. Keys use DuckDB's hash() of the same namespaced strings (a different
 hash function than Spark's xxhash64, so key values differ; counts and shapes must not).
 """

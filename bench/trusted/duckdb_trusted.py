@@ -1,10 +1,10 @@
 """DuckDB doing the CSV job's conversion with the same typing and checks, for bench/trusted (not part of the lake).
 
 Usage: python3 bench/trusted/duckdb_trusted.py OUT_DIR RAW_CSV TABLE_NAME [RAW_CSV TABLE_NAME ...]. Reads each Raw
-CSV as text lines, applies
-the checks of glue/cinelake/csv_trusted.py in the same order, removes exact duplicates and writes the registry's
-columns and types as Parquet, plus the quarantine as JSON lines. Prints its counts as JSON. (DuckDB's CSV reader skips
-blank lines and refuses a file with invalid UTF-8, where the Spark job quarantines those lines.)
+CSV as text lines, applies the checks of glue/cinelake/trusted_csv/transforms.py in the same order, removes exact
+duplicates and writes the registry's columns and types as Parquet, plus the quarantine as JSON lines. Prints its counts
+as JSON. (DuckDB's CSV reader skips blank lines and refuses a file with invalid UTF-8, where the Spark job quarantines
+those lines.)
 """
 
 import json
@@ -18,7 +18,7 @@ import duckdb
 GLUE = Path(__file__).resolve().parents[2] / "glue"
 sys.path.insert(0, str(GLUE))
 
-from cinelake.csv_trusted import (  # noqa: E402  (the shared constants keep the two conversions identical)
+from cinelake.trusted_csv.transforms import (  # noqa: E402  (the shared constants keep the two conversions identical)
     ARTIST_CATEGORIES,
     EARLIEST_BIRTH_YEAR,
     FIRST_FILM_YEAR,

@@ -21,14 +21,16 @@ def failure_line(name: str, error: BaseException) -> str:
     return f"cinelake {name}: {describe(error)}"
 
 
-def run_job(name: str, arguments: list[str], run: Callable, argv: list[str] | None = None, spark=None):
+def run_job(name: str, run: Callable, argv: list[str] | None = None, spark=None):
     """Runs one job's `run(spark, args)` with its resolved arguments, prints its report as JSON last, returns it.
+
+    `name` is the job's name in lake/jobs.ts: its arguments are that job's in the exported registry (cinelake.args).
 
     On failure: prints the traceback, then the one-line reason last, and exits with code 1 (SystemExit carrying that
     line, chained to the error); on Glue it re-raises the named error instead, so Glue reports its one-line message.
     """
     try:
-        args = resolve_args(arguments, argv if argv is not None else sys.argv)
+        args = resolve_args(name, argv if argv is not None else sys.argv)
         spark = spark or build_session(f"cinelake-{name}")
         apply_local_s3a(spark)
         report = run(spark, args)

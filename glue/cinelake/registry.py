@@ -1,4 +1,5 @@
-"""The table registry exported from lake/tables.ts (registry.json), read by the jobs and the local catalog."""
+"""The registry exported from lake/ (registry.json): tables and views (lake/tables.ts), jobs and their arguments
+(lake/jobs.ts); read by the jobs and the local catalog."""
 
 import json
 import pkgutil
@@ -9,7 +10,7 @@ from pyspark.sql.types import StructField, StructType, _parse_datatype_string
 
 @lru_cache(maxsize=1)
 def registry() -> dict:
-    """The whole registry: {"tables": [...], "views": [...]}."""
+    """The whole registry: {"tables": [...], "views": [...], "jobs": [...], "glueArguments": [...]}."""
     # pkgutil reads it from a folder and from inside the zip Glue imports the package from (--extra-py-files).
     return json.loads(pkgutil.get_data("cinelake", "registry.json").decode("utf-8"))
 
@@ -27,3 +28,16 @@ def spark_schema(name: str, with_partitions: bool = False) -> StructType:
     definition = table(name)
     columns = definition["columns"] + (definition["partitionKeys"] if with_partitions else [])
     return StructType([StructField(c["name"], _parse_datatype_string(c["type"]), True) for c in columns])
+
+
+def job(name: str) -> dict:
+    """One job's entry (`name`, `script`, `arguments`: the names it takes), failing loudly when it is not exported."""
+    for candidate in registry()["jobs"]:
+        if candidate["name"] == name:
+            return candidate
+    raise KeyError(f"job {name!r} is not in the registry (lake/jobs.ts; run npm run registry:export)")
+
+
+def glue_arguments() -> list[str]:
+    """The argument names AWS Glue passes or consumes itself (lake/jobs.ts GLUE_ARGUMENTS), without `--`."""
+    return registry()["glueArguments"]

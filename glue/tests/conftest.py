@@ -5,7 +5,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from moto_process import start_moto_server
+
+from tests.support.moto_process import start_moto_server
 
 GLUE_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(GLUE_DIR))

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from cinelake import lake
 from cinelake.errors import InvalidArgumentError
-from cinelake.refined_job import as_of_day
+from cinelake.refined.job import as_of_day
 
 TODAY = date(2026, 12, 1)
 

@@ -9,7 +9,7 @@ import pytest
 import refined
 import trusted_csv
 import trusted_tmdb
-from cinelake import csv_trusted, entry, errors, lake
+from cinelake import entry, errors, lake
 from cinelake.errors import (
     AccessDeniedError,
     BucketNotFoundError,
@@ -22,8 +22,10 @@ from cinelake.errors import (
     ReportImbalanceError,
     UpstreamMissingError,
 )
-from moto_process import start_moto_server
-from trusted_fixtures import MOVIES_HEADER, REPO, csv_line, job_argv, write_raw_csvs
+from cinelake.trusted_csv import transforms as csv_transforms
+
+from tests.support.moto_process import start_moto_server
+from tests.support.trusted_fixtures import MOVIES_HEADER, REPO, csv_line, job_argv, write_raw_csvs
 
 DAY = "2024-05-03"
 ENTRIES = {"trusted-csv": trusted_csv, "trusted-tmdb": trusted_tmdb, "refined": refined}
@@ -69,8 +71,8 @@ def test_a_csv_header_mismatch_names_the_file_and_the_reload(spark, capsys, tmp_
 
 def test_a_report_that_does_not_balance_names_the_counts_and_the_rerun(spark, capsys, tmp_path, monkeypatch):
     # A lossy quarantine write: one refused line never lands, so raw != trusted + quarantined + duplicates.
-    lossy = csv_trusted.quarantined_rows
-    monkeypatch.setattr(csv_trusted, "quarantined_rows", lambda df, day: lossy(df, day).where("reason != 'bad_year'"))
+    lossy = csv_transforms.quarantined_rows
+    monkeypatch.setattr(csv_transforms, "quarantined_rows", lambda df, d: lossy(df, d).where("reason != 'bad_year'"))
     write_csvs(tmp_path, movies=[csv_line(), csv_line(anoLancamento="1700", nomeArtista="Too early")])
     line, _, cause = failed_run(spark, capsys, "trusted-csv", tmp_path.as_uri() + "/", DAY)
     assert isinstance(cause, ReportImbalanceError)
@@ -150,7 +152,7 @@ def test_an_unexpected_error_still_ends_in_one_line(no_s3a, capsys):
         raise ValueError("first line\nsecond line")
 
     with pytest.raises(SystemExit) as stopped:
-        entry.run_job("trusted-csv", [], broken, ["job.py"], spark=_NoS3a())
+        entry.run_job("trusted-csv", broken, job_argv("trusted-csv", "file:///nowhere/"), spark=_NoS3a())
     assert stopped.value.code == (
         "cinelake trusted-csv: unexpected ValueError: first line; this is a bug, not a bad input: "
         "report it with the full trace printed above"
@@ -165,7 +167,7 @@ def test_on_glue_the_named_error_is_raised_with_the_same_line(no_s3a, monkeypatc
         raise NoInputError("no Raw CSV for date latest", "load the CSVs first")
 
     with pytest.raises(NoInputError) as raised:
-        entry.run_job("trusted-csv", [], nothing, ["job.py"], spark=_NoS3a())
+        entry.run_job("trusted-csv", nothing, job_argv("trusted-csv", "file:///nowhere/"), spark=_NoS3a())
     assert str(raised.value) == "cinelake trusted-csv: no Raw CSV for date latest; load the CSVs first"
 
 

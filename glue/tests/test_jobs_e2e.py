@@ -9,7 +9,8 @@ import pytest
 import trusted_csv
 import trusted_tmdb
 from cinelake.registry import spark_schema, table
-from trusted_fixtures import REPO, job_argv, prefix
+
+from tests.support.trusted_fixtures import REPO, job_argv, prefix
 
 DAY = "2024-06-01"
 TABLE_PREFIXES = {
@@ -125,26 +126,3 @@ def test_both_jobs_through_s3a_against_the_s3_api_server(spark, sample_lake, loc
     assert_registry_schema(
         spark, f"{root}{prefix('trusted-tmdb', 'trusted_tmdb_series')}dt={DAY}/", "trusted_tmdb_series"
     )
-
-
-def test_shared_module_reads_the_registry_from_a_zip(tmp_path):
-    """Glue gets glue/cinelake as a zip (--extra-py-files): the registry must load from inside it."""
-    import sys
-    import zipfile
-
-    package = REPO / "glue" / "cinelake"
-    archive = tmp_path / "cinelake.zip"
-    with zipfile.ZipFile(archive, "w") as zipped:
-        for path in package.iterdir():
-            if path.suffix in (".py", ".json"):
-                zipped.write(path, f"cinelake/{path.name}")
-    probe = "from cinelake.registry import table; print(table('trusted_tmdb_series')['partitionKeys'][0]['name'])"
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=tmp_path,
-        env={"PYTHONPATH": str(archive), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert result.stdout.strip() == "dt"

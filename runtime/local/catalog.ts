@@ -4,7 +4,7 @@
  *
  * DuckDB's httpfs extension cannot be downloaded offline, so for `--bucket` the registry tables' prefixes are first
  * mirrored from the S3 API server (AWS_ENDPOINT_URL_S3) into `.lake/catalog/<bucket>/lake/`; the catalog is then built
- * over that folder by glue/cinelake/catalog.py (the same code the Python tests exercise).
+ * over that folder by glue/local/catalog.py (the same code the Python tests exercise).
  */
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -52,13 +52,13 @@ export async function mirrorBucket(bucket: string, folder: string): Promise<Mirr
   return mirrorBucketToFolder(makeS3Client(), bucket, folder, catalogPrefixes());
 }
 
-/** Runs glue/cinelake/catalog.py over a lake folder; resolves to the database file it reports. */
+/** Runs glue/local/catalog.py over a lake folder; resolves to the database file it reports. */
 export async function buildCatalog(
   lakeDir: string,
   out?: string,
   options: { log?: string; verbose?: boolean } = {},
 ): Promise<string> {
-  const args = ["-m", "cinelake.catalog", "--lake-dir", lakeDir, ...(out ? ["--out", out] : [])];
+  const args = ["-m", "local.catalog", "--lake-dir", lakeDir, ...(out ? ["--out", out] : [])];
   const child = spawnOwned(process.env.PYTHON ?? "python3", args, {
     cwd: REPO_ROOT,
     // With a log file, what Python and DuckDB print on stderr goes there; else to the terminal.
@@ -76,7 +76,7 @@ export async function buildCatalog(
   const reported = /^catalog: (.+)$/m.exec(stdout)?.[1];
   if (code !== 0 || !reported) {
     const why = log ? `: ${failureLine(log.tail())} (full log: ${displayPath(options.log as string)})` : "";
-    throw new Error(`cinelake.catalog failed (exit ${code}) for ${lakeDir}${why}`);
+    throw new Error(`local.catalog failed (exit ${code}) for ${lakeDir}${why}`);
   }
   return reported;
 }

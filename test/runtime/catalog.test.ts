@@ -1,6 +1,6 @@
 /**
  * The local catalog CLI (`npm run catalog`): mirrors a bucket on a real local S3 API server, builds the DuckDB file with
- * glue/cinelake/catalog.py, and the file opens in @duckdb/node-api (the dashboard preview's reader).
+ * glue/local/catalog.py, and the file opens in @duckdb/node-api (the dashboard preview's reader).
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";

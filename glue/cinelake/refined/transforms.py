@@ -12,8 +12,8 @@ from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from cinelake.errors import IntegrityError
-from cinelake.registry import registry, spark_schema, table
+from ..errors import IntegrityError
+from ..registry import registry, spark_schema, table
 
 UNKNOWN_GENRE = "Unknown"
 """The genre a title without IMDb genres gets, so it still shows under the dashboard's genre filter."""

@@ -8,21 +8,13 @@ table with that day's snapshot). The quarantine keeps one folder per day (`dt=YY
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
-from . import csv_trusted, lake
-from .errors import HeaderMismatchError, NoInputError, storage_errors
-from .report import DatasetCounts, RunReport
+from .. import lake
+from ..errors import HeaderMismatchError, NoInputError, storage_errors
+from ..report import DatasetCounts, RunReport
+from . import transforms
 
-ARGUMENTS = [
-    "lake_root",
-    "date",
-    "raw_movies",
-    "raw_series",
-    "trusted_movies",
-    "trusted_series",
-    "quarantine_movies",
-    "quarantine_series",
-    "report_prefix",
-]
+NAME = "trusted-csv"
+"""The job's name in lake/jobs.ts; its arguments are that job's in the exported registry (cinelake.args)."""
 
 # dataset -> (Raw prefix argument, Trusted prefix argument, quarantine prefix argument, registry table)
 DATASETS = {
@@ -34,7 +26,7 @@ DATASETS = {
 def check_header(spark, uri: str, table_name: str) -> None:
     """Fails loudly unless the file's first line is the expected Portuguese header (BOM and CR tolerated)."""
     first = lake.read_head(spark, uri).decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r")
-    expected = "|".join(csv_trusted.source_header(table_name))
+    expected = "|".join(transforms.source_header(table_name))
     if first != expected:
         raise HeaderMismatchError(
             f"{uri}: header is {first[:300]!r}, expected {expected!r}",
@@ -61,9 +53,9 @@ def process_dataset(spark, args: dict, dataset: str, report: RunReport) -> Datas
     raw_uri = lake.join(root, lake.day_prefix(args[raw_arg], day))
     with report.step(f"{dataset}: read, collapse duplicates, type and classify"), storage_errors(raw_uri):
         raw = spark.read.text(files).select("value", F.col("_metadata.file_path").alias("source_file"))
-        lines = csv_trusted.drop_header(csv_trusted.normalize_lines(raw), table_name)
-        distinct = csv_trusted.distinct_lines(lines, files)
-        classified = csv_trusted.classify(distinct, table_name).persist(StorageLevel.MEMORY_AND_DISK)
+        lines = transforms.drop_header(transforms.normalize_lines(raw), table_name)
+        distinct = transforms.distinct_lines(lines, files)
+        classified = transforms.classify(distinct, table_name).persist(StorageLevel.MEMORY_AND_DISK)
         summary = classified.groupBy("reason").agg(F.sum("copies").alias("rows"), F.count(F.lit(1)).alias("distinct"))
         summary_rows = summary.collect()
         by_reason = {row["reason"]: row["rows"] for row in summary_rows}
@@ -75,12 +67,12 @@ def process_dataset(spark, args: dict, dataset: str, report: RunReport) -> Datas
 
     trusted_uri = lake.join(root, args[trusted_arg])
     with report.step(f"{dataset}: write Trusted Parquet"), storage_errors(trusted_uri, "write"):
-        valid = csv_trusted.valid_rows(classified)
-        csv_trusted.to_trusted(valid, table_name).write.mode("overwrite").parquet(trusted_uri)
+        valid = transforms.valid_rows(classified)
+        transforms.to_trusted(valid, table_name).write.mode("overwrite").parquet(trusted_uri)
 
     quarantine_uri = lake.join(root, args[quarantine_arg], f"dt={day}/")
     with report.step(f"{dataset}: write quarantine"), storage_errors(quarantine_uri, "write"):
-        quarantine = csv_trusted.quarantined_rows(classified, day).coalesce(1)
+        quarantine = transforms.quarantined_rows(classified, day).coalesce(1)
         quarantine.write.mode("overwrite").json(quarantine_uri)
 
     with report.step(f"{dataset}: count written outputs"), storage_errors(trusted_uri):
@@ -97,7 +89,7 @@ def process_dataset(spark, args: dict, dataset: str, report: RunReport) -> Datas
 
 def run(spark, args: dict) -> RunReport:
     """Runs the CSV job for both datasets, writes the run report and fails loudly when a count does not balance."""
-    report = RunReport(job="trusted-csv", requested_date=args["date"])
+    report = RunReport(job=NAME, requested_date=args["date"])
     for dataset in DATASETS:
         report.datasets.append(process_dataset(spark, args, dataset, report))
     if all(d.status == "no_input" for d in report.datasets):

@@ -1,4 +1,4 @@
-"""The Refined job's I/O around the pure transforms (cinelake.refined): read Trusted, build, check, write, report.
+"""The Refined job's I/O around the pure transforms (transforms.py): read Trusted, build, check, write, report.
 
 Every run rebuilds the whole model (the tables are small next to Trusted and keys are stable), overwriting each
 `Refined/<table>/` prefix only after every integrity check passed, so a failed check never publishes a broken model.
@@ -12,21 +12,13 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from . import lake
-from .errors import UpstreamMissingError, storage_errors
-from .refined import REFINED_TABLE_NAMES, build_model, check_integrity
-from .registry import spark_schema
+from .. import lake
+from ..errors import UpstreamMissingError, storage_errors
+from ..registry import spark_schema
+from .transforms import REFINED_TABLE_NAMES, build_model, check_integrity
 
-ARGUMENTS = [
-    "lake_root",
-    "date",
-    "trusted_movies",
-    "trusted_series",
-    "trusted_tmdb_movies",
-    "trusted_tmdb_series",
-    "refined_root",
-    "report_prefix",
-]
+NAME = "refined"
+"""The job's name in lake/jobs.ts; its arguments are that job's in the exported registry (cinelake.args)."""
 
 # Output files per table: enough parallelism for the bridges at full scale, few small files for the rest.
 FILES_PER_TABLE = {"bridge_title_person": 4, "bridge_title_genre": 2}
@@ -96,7 +88,7 @@ def run(spark, args: dict) -> dict:
     durations["write"] = time.perf_counter() - clock
 
     report = {
-        "job": "refined",
+        "job": NAME,
         "requested_date": args["date"],
         "started_at": started.isoformat(timespec="seconds"),
         "inputs": {

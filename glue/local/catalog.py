@@ -5,7 +5,9 @@ registry says so; typed and empty when the folder holds no data yet), and every 
 SQL translated to DuckDB by sqlglot, never a second hand-written copy. Paths in the views are absolute, so the file
 works from any working directory (e.g. the dashboard preview's @duckdb/node-api).
 
-    python3 -m cinelake.catalog --lake-dir DIR [--out FILE]     (default FILE: DIR/../catalog.duckdb)
+    python3 -m local.catalog --lake-dir DIR [--out FILE]     (default FILE: DIR/../catalog.duckdb)
+
+Run from glue/ (or with glue/ on PYTHONPATH): it reads the registry through the cinelake package beside it.
 """
 
 import argparse
@@ -15,9 +17,8 @@ from pathlib import Path
 
 import duckdb
 import sqlglot
+from cinelake.registry import registry
 from sqlglot import exp
-
-from .registry import registry
 
 ATHENA_DIALECT = "trino"
 """Athena's engine v3 speaks Trino's SQL; sqlglot reads the registry's views in that dialect."""
@@ -123,7 +124,7 @@ def build_catalog(lake_dir: Path, out: Path | None = None) -> Path:
 
 def main(argv: list[str] | None = None) -> Path:
     """CLI: builds the catalog and prints where the database file is."""
-    parser = argparse.ArgumentParser(prog="python3 -m cinelake.catalog", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python3 -m local.catalog", description=__doc__.split("\n\n")[0])
     parser.add_argument("--lake-dir", required=True, type=Path, help="a folder laid out like the lake bucket")
     parser.add_argument("--out", type=Path, help="the database file (default: <lake-dir>/../catalog.duckdb)")
     args = parser.parse_args(argv)

@@ -10,9 +10,10 @@ import pytest
 import refined
 import trusted_csv
 import trusted_tmdb
-from cinelake.catalog import build_catalog
 from cinelake.registry import registry, spark_schema, table
-from trusted_fixtures import REPO, job_argv
+from local.catalog import build_catalog
+
+from tests.support.trusted_fixtures import REPO, job_argv
 
 DAY = "2024-06-01"
 

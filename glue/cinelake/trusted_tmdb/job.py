@@ -10,21 +10,13 @@ import sys
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
-from . import lake, tmdb_trusted
-from .errors import storage_errors
-from .report import DatasetCounts, RunReport
+from .. import lake
+from ..errors import storage_errors
+from ..report import DatasetCounts, RunReport
+from . import transforms
 
-ARGUMENTS = [
-    "lake_root",
-    "date",
-    "raw_tmdb_movies",
-    "raw_tmdb_series",
-    "trusted_tmdb_movies",
-    "trusted_tmdb_series",
-    "quarantine_tmdb_movies",
-    "quarantine_tmdb_series",
-    "report_prefix",
-]
+NAME = "trusted-tmdb"
+"""The job's name in lake/jobs.ts; its arguments are that job's in the exported registry (cinelake.args)."""
 
 # kind -> (Raw prefix argument, Trusted prefix argument, quarantine prefix argument)
 DATASETS = {
@@ -57,9 +49,9 @@ def process_dataset(spark, args: dict, kind: str, report: RunReport) -> DatasetC
     raw_uri = lake.join(root, lake.day_prefix(args[raw_arg], day))
     with report.step(f"{kind}: read, parse and check"), storage_errors(raw_uri):
         documents = read_documents(spark, files)
-        records, refused = tmdb_trusted.split_documents(documents)
-        refused = refused.unionByName(tmdb_trusted.empty_files(spark, files, documents))
-        parsed = tmdb_trusted.parse_records(records, kind).persist(StorageLevel.MEMORY_AND_DISK)
+        records, refused = transforms.split_documents(documents)
+        refused = refused.unionByName(transforms.empty_files(spark, files, documents))
+        parsed = transforms.parse_records(records, kind).persist(StorageLevel.MEMORY_AND_DISK)
         by_reason = {row["reason"]: row["count"] for row in parsed.groupBy("reason").count().collect()}
     counts.raw = sum(by_reason.values())
     counts.extra["valid"] = by_reason.pop(None, 0)
@@ -68,8 +60,8 @@ def process_dataset(spark, args: dict, kind: str, report: RunReport) -> DatasetC
     partition_uri = lake.join(trusted_root, f"dt={day}/")
     step = f"{kind}: keep the latest record per id and write the partition"
     with report.step(step), storage_errors(partition_uri, "write"):
-        latest = tmdb_trusted.latest_per_id(parsed.where(F.col("reason").isNull()))
-        trusted = tmdb_trusted.to_trusted(latest, kind, day)
+        latest = transforms.latest_per_id(parsed.where(F.col("reason").isNull()))
+        trusted = transforms.to_trusted(latest, kind, day)
         if counts.extra["valid"] == 0:
             # Dynamic overwrite with no rows would leave a stale partition behind: remove it explicitly.
             lake.delete(spark, partition_uri)
@@ -78,9 +70,7 @@ def process_dataset(spark, args: dict, kind: str, report: RunReport) -> DatasetC
 
     quarantine_uri = lake.join(root, args[quarantine_arg], f"dt={day}/")
     with report.step(f"{kind}: write quarantine"), storage_errors(quarantine_uri, "write"):
-        quarantine = tmdb_trusted.quarantined_records(parsed, day).unionByName(
-            tmdb_trusted.quarantined_files(refused, day)
-        )
+        quarantine = transforms.quarantined_records(parsed, day).unionByName(transforms.quarantined_files(refused, day))
         quarantine.coalesce(1).write.mode("overwrite").json(quarantine_uri)
 
     with report.step(f"{kind}: count written outputs"), storage_errors(partition_uri):
@@ -104,7 +94,7 @@ def run(spark, args: dict) -> RunReport:
     """Runs the TMDB job for movies and series, writes the run report and fails loudly when counts do not balance."""
     # Set here too, not only at session build: on Glue the session exists before the script runs.
     spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
-    report = RunReport(job="trusted-tmdb", requested_date=args["date"])
+    report = RunReport(job=NAME, requested_date=args["date"])
     for kind in DATASETS:
         report.datasets.append(process_dataset(spark, args, kind, report))
     if all(d.status == "no_input" for d in report.datasets):

@@ -8,7 +8,7 @@ nested types, so the Trusted columns and the parsing agree by construction.
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from .registry import table
+from ..registry import table
 
 IMDB_TITLE_ID = r"^tt\d{7,8}$"
 ISO_DAY = r"^\d{4}-\d{2}-\d{2}$"

@@ -1,4 +1,4 @@
-"""The CSV job: pure transforms on a handful of rows, then every malformed-row kind through the job on a local lake."""
+"""The CSV job (cinelake.trusted_csv.job) through its entry script: every malformed-row kind on a local lake."""
 
 import base64
 import json
@@ -6,105 +6,19 @@ from pathlib import Path
 
 import pytest
 import trusted_csv
-from cinelake import csv_trusted
-from cinelake.errors import HeaderMismatchError, NoInputError, ReportImbalanceError
-from cinelake.registry import table
-from cinelake.report import DatasetCounts, RunReport
-from trusted_fixtures import MOVIES_HEADER, SERIES_HEADER, csv_line, job_argv, prefix, raw_day_dir, write_csv
+from cinelake.errors import HeaderMismatchError, NoInputError
+
+from tests.support.trusted_fixtures import (
+    MOVIES_HEADER,
+    SERIES_HEADER,
+    csv_line,
+    job_argv,
+    prefix,
+    raw_day_dir,
+    write_csv,
+)
 
 DAY = "2024-05-02"
-
-
-def classify(spark, lines: list[str], table_name: str = "trusted_movies"):
-    """Runs the pure transforms over in-memory lines."""
-    raw = spark.createDataFrame([(line, "mem") for line in lines], "value string, source_file string")
-    normalized = csv_trusted.drop_header(csv_trusted.normalize_lines(raw), table_name)
-    return csv_trusted.classify(normalized, table_name, current_year=2026)
-
-
-def test_header_mapping_matches_the_registry():
-    """Every Trusted CSV column comes from a Portuguese header its registry description names (typo included)."""
-    assert csv_trusted.source_header("trusted_movies") == MOVIES_HEADER
-    assert csv_trusted.source_header("trusted_series") == SERIES_HEADER
-    for name in ("trusted_movies", "trusted_series"):
-        for column, source in zip(table(name)["columns"], csv_trusted.source_header(name), strict=True):
-            assert f"`{source}`" in column["description"], (column, source)
-
-
-def test_types_nulls_arrays_crlf_and_bom(spark):
-    header = "\ufeff" + "|".join(MOVIES_HEADER) + "\r"
-    row = csv_line(personagem="\\N", anoFalecimento="\\N", genero="\\N") + "\r"
-    [result] = classify(spark, [header, row]).collect()
-    assert result["reason"] is None
-    assert result["imdb_id"] == "tt0000009"
-    assert result["release_year"] == 1894 and result["num_votes"] == 200 and result["average_rating"] == 5.3
-    assert result["character_name"] is None and result["death_year"] is None and result["genres"] is None
-    assert result["professions"] == ["actress", "writer"]
-    assert result["known_for_titles"] == ["tt0000009", "tt0021535"]
-    assert result["known_for_titles"][-1].endswith("5"), "the CR of CRLF must not stick to the last field"
-
-
-def test_series_have_end_year_and_reject_end_before_start(spark):
-    ok = csv_line(series=True, anoTermino="1899")
-    running = csv_line(series=True, anoTermino="\\N", nomeArtista="Running")
-    bad = csv_line(series=True, anoTermino="1890", nomeArtista="Backwards")
-    rows = {r["artist_name"]: r for r in classify(spark, [ok, running, bad], "trusted_series").collect()}
-    assert rows["Blanche Bayliss"]["end_year"] == 1899 and rows["Blanche Bayliss"]["reason"] is None
-    assert rows["Running"]["end_year"] is None and rows["Running"]["reason"] is None
-    assert rows["Backwards"]["reason"] == "end_before_start"
-
-
-def test_distinct_lines_collapse_exact_duplicates_and_count_copies(spark):
-    lines = [
-        (csv_line(), "a.csv"),
-        (csv_line(), "b.csv"),
-        (csv_line(), "a.csv"),
-        (csv_line(nomeArtista="Other"), "b.csv"),
-    ]
-    frame = spark.createDataFrame(lines, "line string, source_file string")
-    distinct = csv_trusted.distinct_lines(frame, ["a.csv", "b.csv"]).collect()
-    copies = {r["line"].split("|")[10]: (r["copies"], r["source_file"]) for r in distinct}
-    assert copies == {"Blanche Bayliss": (3, "a.csv"), "Other": (1, "b.csv")}
-
-
-def test_quarantine_keeps_every_copy_of_a_refused_line(spark):
-    frame = spark.createDataFrame(
-        [(csv_line(notaMedia="11"), "a.csv", 3)], "line string, source_file string, copies long"
-    )
-    refused = csv_trusted.quarantined_rows(csv_trusted.classify(frame, "trusted_movies"), "2024-05-02").collect()
-    assert [r["reason"] for r in refused] == ["rating_out_of_range"] * 3
-
-
-def test_empty_items_of_a_comma_list_are_not_genres(spark):
-    """`Drama,` is one genre; `,` is none (null, as `\\N`), so Refined gives that title `Unknown` once."""
-    cases = {"trailing": "Drama,", "leading": ",Drama", "doubled": "Drama,,Comedy", "empty": ",", "blank": " , "}
-    lines = [csv_line(genero=genres, nomeArtista=name) for name, genres in cases.items()]
-    rows = {r["artist_name"]: r for r in classify(spark, lines).collect()}
-    assert {name: row["genres"] for name, row in rows.items()} == {
-        "trailing": ["Drama"],
-        "leading": ["Drama"],
-        "doubled": ["Drama", "Comedy"],
-        "empty": None,
-        "blank": None,
-    }
-    assert all(row["reason"] is None for row in rows.values())
-
-
-def test_to_trusted_has_the_registry_columns(spark):
-    trusted = csv_trusted.to_trusted(classify(spark, [csv_line()]), "trusted_movies")
-    assert [(f.name, f.dataType.simpleString()) for f in trusted.schema] == [
-        (c["name"], c["type"].replace(" ", "")) for c in table("trusted_movies")["columns"]
-    ]
-
-
-def test_report_refuses_unbalanced_counts(spark, tmp_path):
-    report = RunReport(job="trusted-csv", requested_date=DAY)
-    report.datasets.append(DatasetCounts(dataset="movies", day=DAY, raw=10, trusted=8, quarantined=1))
-    with pytest.raises(ReportImbalanceError, match="raw 10 != trusted 8"):
-        report.write_and_check(spark, tmp_path.as_uri() + "/", "_system/reports/trusted-csv/")
-    written = list(tmp_path.glob(f"_system/reports/trusted-csv/dt={DAY}/run-*.json"))
-    assert len(written) == 1 and json.loads(written[0].read_text())["balanced"] is False
-
 
 # (expected reason, Raw line): each line is refused for exactly that reason.
 MALFORMED_MOVIES = [
@@ -129,16 +43,22 @@ MALFORMED_MOVIES = [
     ("bad_artist_category", csv_line(generoArtista="director", nomeArtista="Director")),
     ("invalid_known_for_title", csv_line(titulosMaisConhecidos="tt0000009,nm0001", nomeArtista="Bad known for")),
 ]
+
 MALFORMED_SERIES = [("end_before_start", csv_line(series=True, anoTermino="1890", nomeArtista="Ended early"))]
+
 GOOD_MOVIES = [
     csv_line(),
     csv_line(),  # exact duplicate
     csv_line(nomeArtista="Null fields", personagem="\\N", anoNascimento="\\N", anoFalecimento="\\N", genero="\\N"),
 ]
+
 GOOD_SERIES = [csv_line(series=True), csv_line(series=True, anoTermino="\\N", nomeArtista="Still running")]
+
 # Lines given as bytes, written as they are: a genuine U+FFFD in valid UTF-8 (a valid row), and Latin-1 (not UTF-8).
 GENUINE_REPLACEMENT_CHARACTER = csv_line(nomeArtista="Real \ufffd name").encode("utf-8")
+
 LATIN1_LINE = csv_line(nomeArtista="José Latin", personagem="Ângela").encode("latin-1")
+
 BYTES_MOVIES = [GENUINE_REPLACEMENT_CHARACTER, LATIN1_LINE]
 
 

@@ -5,8 +5,8 @@ from datetime import date
 
 import duckdb
 import pytest
-from cinelake.catalog import duckdb_type, quote, view_sql
 from cinelake.registry import registry, table
+from local.catalog import duckdb_type, quote, view_sql
 from sqlglot import exp
 
 M = 500  # The prior weight of the Bayesian rating, as docs/data-model.md states it.

@@ -5,7 +5,7 @@ import json
 import subprocess
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 MOVIE_FIELDS = {
     "id": "tt0000009",

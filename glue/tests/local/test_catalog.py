@@ -7,11 +7,12 @@ from pathlib import Path
 import duckdb
 import pytest
 import sqlglot
-from cinelake.catalog import CatalogError, build_catalog, default_out, duckdb_type, quote
 from cinelake.registry import registry
-from test_views import con as crafted_refined  # noqa: F401  (the crafted Refined tables, reused as a fixture)
+from local.catalog import CatalogError, build_catalog, default_out, duckdb_type, quote
 
-GLUE_DIR = Path(__file__).resolve().parents[1]
+from tests.local.test_views import con as crafted_refined  # noqa: F401  (the crafted Refined tables, reused as a fixture)
+
+GLUE_DIR = Path(__file__).resolve().parents[2]
 
 
 def write_table(con, definition: dict, lake_dir, select_sql: str) -> None:
@@ -112,7 +113,7 @@ def test_views_use_absolute_paths(catalog, lake):
 def test_cli_prints_where_the_database_is(lake, tmp_path):
     out = tmp_path / "elsewhere" / "lake.duckdb"
     result = subprocess.run(
-        [sys.executable, "-m", "cinelake.catalog", "--lake-dir", str(lake), "--out", str(out)],
+        [sys.executable, "-m", "local.catalog", "--lake-dir", str(lake), "--out", str(out)],
         capture_output=True,
         text=True,
         check=True,

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from .registry import table
+from ..registry import table
 
 NULL_MARKERS = ("\\N", "")
 """IMDb's null marker `\\N`; an empty field is treated the same (no column has a meaningful empty string)."""

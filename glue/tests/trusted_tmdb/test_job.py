@@ -1,4 +1,5 @@
-"""The TMDB job: document shapes, every malformed file/record kind, latest-record dedupe and partition reruns."""
+"""The TMDB job (cinelake.trusted_tmdb.job) through its entry script: every malformed file/record kind,
+latest-record dedupe and partition reruns."""
 
 import json
 import os
@@ -6,11 +7,12 @@ from pathlib import Path
 
 import pytest
 import trusted_tmdb
-from cinelake import tmdb_trusted
-from tmdb_fixtures import movie, series
-from trusted_fixtures import job_argv, prefix, raw_day_dir
+
+from tests.support.tmdb_fixtures import movie, series
+from tests.support.trusted_fixtures import job_argv, prefix, raw_day_dir
 
 DAY = "2024-05-03"
+
 JOB = "trusted-tmdb"
 
 # (expected reason, file content): each file holds one good movie (id 900+i) and one bad record, or is bad itself.
@@ -29,6 +31,7 @@ MALFORMED_RECORDS = [
     ("negative_value", movie(19, runtime=-90)),
     ("vote_average_out_of_range", movie(20, vote_average=11.5)),
 ]
+
 MALFORMED_FILES = [
     ("invalid_json", '[{"id": 1, "title": "cut off'),
     ("empty_file", ""),
@@ -155,20 +158,6 @@ def test_rerun_replaces_exactly_its_partition(spark, tmdb_run):
     assert sorted(trusted(spark, lake, "trusted_tmdb_movies")) == [77]
     assert spark.read.parquet(str(other_day)).count() == 1, "another day's partition is left alone"
     assert quarantine(spark, lake, "quarantine_tmdb_movies") == [], "the day's quarantine is replaced too"
-
-
-def test_document_shapes(spark):
-    docs = [
-        ("array", json.dumps([movie(1), movie(2)])),
-        ("results", json.dumps({"page": 1, "results": [movie(3)]})),
-        ("single", json.dumps(movie(4))),
-        ("empty", "[]"),
-    ]
-    files = spark.createDataFrame([(n, 0, d) for n, d in docs], "source_file string, modified long, value string")
-    records, refused = tmdb_trusted.split_documents(files)
-    found = sorted((r["source_file"], r["position"]) for r in records.collect())
-    assert found == [("array", 0), ("array", 1), ("results", 0), ("single", 0)]
-    assert refused.count() == 0
 
 
 def test_nothing_collected_yet_is_not_an_error(spark, tmp_path):

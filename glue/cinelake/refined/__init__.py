@@ -1,0 +1,1 @@
+"""The refined job: Trusted tables -> the Refined star schema (transforms pure, job the wiring)."""

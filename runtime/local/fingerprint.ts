@@ -5,17 +5,17 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import { createHash } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, resolve, sep } from "node:path";
 import { GLUE_SHARED_PACKAGE, JOBS, type JobName } from "../../lake/jobs";
 import { listObjectEntries } from "./mirror";
 
 const REPO_ROOT = resolve(__dirname, "..", "..");
 
-/** The files of a job's code: its entry script and every file of the shared package, sorted. */
+/** The files of a job's code: its entry script and every file of the shared package (subpackages too), sorted. */
 export function codeFiles(job: JobName): string[] {
   const packageDir = join(REPO_ROOT, GLUE_SHARED_PACKAGE);
-  const shared = readdirSync(packageDir)
-    .filter((name) => name.endsWith(".py") || name.endsWith(".json"))
+  const shared = readdirSync(packageDir, { recursive: true, encoding: "utf8" })
+    .filter((name) => (name.endsWith(".py") || name.endsWith(".json")) && !name.split(sep).includes("__pycache__"))
     .sort()
     .map((name) => join(packageDir, name));
   return [join(REPO_ROOT, JOBS[job].script), ...shared];

@@ -1,11 +1,58 @@
 /**
- * Pure helpers that turn the typed registry (lake/tables.ts) into what the Glue Data Catalog and Athena expect:
+ * Pure helpers that turn a typed table registry (the movies lake's is lake/tables.ts) into what the Glue Data Catalog and Athena expect:
  * Glue columns, Parquet storage, partition projection parameters, and the encoding Athena uses for views stored as
  * Glue tables (see docs/athena-views.md). No Pulumi resources here, so every rule is testable on plain values.
  */
-import type { Column, TableDef, ViewDef } from "../lake/tables";
 import { ConfigError } from "./naming";
 import { parseDay } from "../lake/paths";
+
+/** The zone a cataloged table belongs to: one Glue database each. */
+export const CatalogZone = {
+  /** Typed, clean tables read from the Raw files. */
+  Trusted: "trusted",
+  /** The modelled tables (e.g. a star schema) and the views over them. */
+  Refined: "refined",
+} as const;
+/** A zone (a named enum in the package schema). */
+export type CatalogZone = (typeof CatalogZone)[keyof typeof CatalogZone];
+
+/** One column of a cataloged table or view (a `Column` of lake/tables.ts is one). */
+export interface CatalogColumn {
+  /** Lowercase snake_case name, as Glue, Athena and Spark see it. */
+  name: string;
+  /** The Hive/Glue type, e.g. `string`, `bigint`, `array<string>`, `struct<id:int,name:string>`. */
+  type: string;
+  /** What the column holds, in one sentence (the Glue column comment, at most 255 characters). */
+  description: string;
+}
+
+/** A table to catalog: an external Parquet table under a prefix of the lake bucket (a `TableDef` of lake/tables.ts is one). */
+export interface CatalogTableDef {
+  /** Lowercase snake_case table name, unique across the tables and views. */
+  name: string;
+  /** Which zone's Glue database holds it. */
+  zone: CatalogZone;
+  /** What one row is (the grain), then anything else worth knowing. */
+  description: string;
+  /** The table's prefix in the bucket, relative and ending in `/` (e.g. `Trusted/Local/Parquet/Movies/`). */
+  location: string;
+  /** The data columns, in file order. */
+  columns: CatalogColumn[];
+  /** Hive-style partition columns (e.g. `dt`), not stored in the files; `[]` for none. */
+  partitionKeys: CatalogColumn[];
+}
+
+/** An analysis view: Athena (Trino) SQL over the Refined tables, unqualified (a `ViewDef` of lake/tables.ts is one). */
+export interface CatalogViewDef {
+  /** Lowercase snake_case view name. */
+  name: string;
+  /** The question the view answers and its grain. */
+  description: string;
+  /** The view's SELECT in Athena's dialect; a view whose SQL is still empty is skipped with a warning. */
+  sql: string;
+  /** The columns the SELECT returns, in order. */
+  columns: CatalogColumn[];
+}
 
 /** Thrown when a registry type is not a Hive type this library can carry to Glue and Athena. */
 export class HiveTypeError extends Error {
@@ -153,7 +200,7 @@ export function checkCatalogName(name: string, what: string): string {
     throw new ConfigError(
       what,
       `"${name}" is not a lowercase snake_case name of at most 255 characters`,
-      "rename it in lake/tables.ts (Glue lowercases names, so anything else would not match the files)",
+      "rename it in the table registry (Glue lowercases names, so anything else would not match the files)",
     );
   return name;
 }
@@ -169,7 +216,7 @@ export interface GlueColumn {
 }
 
 /** Converts registry columns to Glue columns, refusing bad names, unknown types and comments Glue would reject. */
-export function glueColumns(columns: readonly Column[], owner: string): GlueColumn[] {
+export function glueColumns(columns: readonly CatalogColumn[], owner: string): GlueColumn[] {
   const seen = new Set<string>();
   return columns.map((column) => {
     const what = `${owner}.${column.name}`;
@@ -186,7 +233,7 @@ export function glueColumns(columns: readonly Column[], owner: string): GlueColu
       throw new ConfigError(
         `column ${what}`,
         `its description has ${column.description.length} characters, over Glue's comment limit of ${MAX_COLUMN_COMMENT}`,
-        "shorten the description in lake/tables.ts",
+        "shorten the description in the table registry",
       );
     return { name: column.name, type: column.type, comment: column.description };
   });
@@ -205,7 +252,7 @@ export const DT_PARTITION_KEY = "dt";
 export const DEFAULT_PROJECTION_START = "2020-01-01";
 
 /** The `s3://bucket/prefix` location of a table (the registry's location ends in `/`). */
-export function tableLocation(bucketName: string, table: Pick<TableDef, "location">): string {
+export function tableLocation(bucketName: string, table: Pick<CatalogTableDef, "location">): string {
   return `s3://${bucketName}/${table.location}`;
 }
 
@@ -215,7 +262,7 @@ export function tableLocation(bucketName: string, table: Pick<TableDef, "locatio
  * `startDate` to now; any other key needs its `projection.<key>.*` settings in `extra` (there is no way to guess them).
  */
 export function partitionProjectionParameters(
-  table: TableDef,
+  table: CatalogTableDef,
   bucketName: string,
   options: { startDate?: string; extra?: Readonly<Record<string, string>> } = {},
 ): Record<string, string> {
@@ -268,9 +315,9 @@ export interface PrestoViewDefinition {
 const PRESTO_VIEW = /^\/\* Presto View: ([A-Za-z0-9+/=]+) \*\/$/;
 
 /** The definition Athena would store for a registry view living in database `schema`. */
-export function prestoViewDefinition(view: ViewDef, schema: string): PrestoViewDefinition {
+export function prestoViewDefinition(view: CatalogViewDef, schema: string): PrestoViewDefinition {
   if (view.sql.trim() === "")
-    throw new ConfigError(`view ${view.name}`, "has no SQL", "write its SELECT in lake/tables/views.ts");
+    throw new ConfigError(`view ${view.name}`, "has no SQL", "write its SELECT in the view registry");
   return {
     originalSql: view.sql,
     catalog: ATHENA_CATALOG,

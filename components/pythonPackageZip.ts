@@ -1,13 +1,20 @@
 /**
- * Builds the zip that ships the shared Python package to Glue (`--extra-py-files`): the package folder at the zip's
- * root (`cinelake/__init__.py`, ...) so Python's zipimport finds it. The bytes are deterministic (sorted entries, fixed
- * timestamps), so an unchanged package never shows up as a diff in `pulumi preview`.
+ * Builds the zip that ships a Python package to Glue (`--extra-py-files`): the package folder at the zip's root
+ * (`cinelake/__init__.py`, `cinelake/refined/job.py`, `cinelake/registry.json`, ...) so Python's zipimport finds it,
+ * subpackages and data files included, bytecode caches and hidden files left out. The bytes are deterministic (sorted
+ * entries, fixed timestamps), so an unchanged package never shows up as a diff in `pulumi preview`.
+ *
+ * Why not `pulumi.asset.AssetArchive`/`FileArchive` as the S3 object's `source`: pulumi-aws maps `BucketObjectv2.source`
+ * as a file asset (the Terraform bridge's `FileAsset` translation, without an archive format), so the engine never
+ * writes a zip for it: the provider refuses an archive there instead of zipping it, whatever the key's extension.
+ * Only archive-typed inputs (a Lambda's `code`) get Pulumi's zip. Hence this writer, a page of code on Node's own
+ * deflate and CRC-32 (`zlib.crc32`).
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, relative, sep } from "node:path";
-import { deflateRawSync } from "node:zlib";
+import { crc32, deflateRawSync } from "node:zlib";
 
 /** One file to put in a zip: its path inside the archive (with `/`) and its bytes. */
 export interface ZipEntry {
@@ -15,19 +22,6 @@ export interface ZipEntry {
   path: string;
   /** The file's content. */
   data: Buffer;
-}
-
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-/** The CRC-32 a zip records for each file (computed here because zlib.crc32 needs Node >= 20.15). */
-export function crc32(data: Buffer): number {
-  let crc = 0xffffffff;
-  for (const byte of data) crc = (CRC_TABLE[(crc ^ byte) & 0xff] as number) ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
 }
 
 // MS-DOS date of 1980-01-01 and time 00:00: the earliest a zip can record, used for every entry so bytes never drift.

@@ -1,11 +1,14 @@
 /**
- * StarSchema: the lake's catalog, built from the typed registry (lake/tables.ts). Glue databases for the Trusted
- * and Refined zones, one external Parquet table per registry table (partition projection for `dt`, so no crawler),
- * the analysis views as Glue views in Athena's own encoding (present right after `pulumi up`), an Athena workgroup
- * whose encrypted results stay in the lake, and optionally a Glue workflow running the Trusted jobs, then Refined.
+ * StarSchema: a lake's catalog, built from the table and view registry it is given (the movies lake's is
+ * lake/tables.ts). Glue databases for the Trusted and Refined zones, one external Parquet table per registry table
+ * (partition projection for `dt`, so no crawler), the analysis views as Glue views in Athena's own encoding (present
+ * right after `pulumi up`), an Athena workgroup whose encrypted results stay in the lake, and optionally a Glue
+ * workflow running the Trusted jobs, then Refined. Every physical name starts with the name prefix, so a second lake
+ * in the same stack and account takes its own (`books_<stack>_trusted`, `books-<stack>`).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { componentOptions, componentType, lakeComponentSettings, type LakeComponentArgs } from "./component";
 import type { LakeBucketRef } from "./dataLakeBucket";
 import {
   PARQUET_STORAGE,
@@ -16,37 +19,37 @@ import {
   partitionProjectionParameters,
   prestoViewDefinition,
   tableLocation,
+  type CatalogTableDef,
+  type CatalogViewDef,
+  type CatalogZone,
 } from "./glueCatalog";
 import { SYSTEM_PREFIXES } from "../lake/paths";
-import { ConfigError, NAME_LIMITS, catalogName, checkStackName, physicalName } from "./naming";
+import { ConfigError, DEFAULT_NAME_PREFIX, NAME_LIMITS, catalogName, physicalName } from "./naming";
 import { childOptions } from "./resourceOptions";
 import { checkCron } from "./schedule";
 import type { GlueJobRef } from "./sparkJob";
-import { TABLES, VIEWS, type TableDef, type ViewDef } from "../lake/tables";
 
 /**
  * The Glue workflow of the lake's jobs: every Trusted job (in parallel), then the Refined job once all succeeded. Give
- * those SparkJobs no `trigger` of their own, or they would also run outside the workflow.
+ * those SparkJobs no `schedule` or `startAfter` of their own, or they would also run outside the workflow.
  */
 export interface PipelineArgs {
-  /** The Trusted jobs (e.g. the `trusted-csv` and `trusted-tmdb` SparkJobs). */
+  /** The Trusted jobs, started together (e.g. SparkJobs, or `{ jobName }` of any Glue job). */
   trusted: GlueJobRef[];
-  /** The Refined job (the `refined` SparkJob). */
+  /** The Refined job, started once every Trusted job succeeded. */
   refined: GlueJobRef;
   /** Start the workflow on this Glue cron schedule (e.g. `cron(0 7 * * ? *)`); on demand when absent. */
   schedule?: string;
 }
 
 /** The arguments of a {@link StarSchema}. */
-export interface StarSchemaArgs {
+export interface StarSchemaArgs extends LakeComponentArgs {
   /** The lake bucket (DataLakeBucket's outputs): table locations and Athena results live in it. */
   bucket: LakeBucketRef;
-  /** The student or environment the names carry; defaults to the Pulumi stack name. */
-  stackName?: string;
-  /** The tables to catalog; default the whole registry. */
-  tables?: readonly TableDef[];
-  /** The analysis views; default the registry's (a view without SQL yet is skipped with a warning). */
-  views?: readonly ViewDef[];
+  /** The tables to catalog (the movies lake passes lake/tables.ts's `TABLES`). */
+  tables: CatalogTableDef[];
+  /** The analysis views, created in the Refined database (a view without SQL yet is skipped with a warning); none by default. */
+  views?: CatalogViewDef[];
   /** The first day `dt` partitions are projected from (`YYYY-MM-DD`); default 2020-01-01. */
   projectionStartDate?: string;
   /** Projection settings for partition keys other than `dt`, per table: `{ table: { "projection.k.type": ... } }`. */
@@ -57,20 +60,21 @@ export interface StarSchemaArgs {
   bytesScannedCutoffPerQuery?: number;
   /** Run the Trusted jobs then the Refined job in a Glue workflow; none by default. */
   pipeline?: PipelineArgs;
-  /** Tags for every resource. */
-  tags?: Record<string, string>;
 }
 
 /** Athena's smallest per-query scan limit (10 MB). */
 export const MIN_BYTES_SCANNED_CUTOFF = 10_000_000;
 
-/** The Glue database names of a stack's zones: `cinelake_<stack>_trusted` and `cinelake_<stack>_refined`. */
-export function databaseNames(stackName: string): Record<TableDef["zone"], string> {
-  return { trusted: catalogName(stackName, ["trusted"]), refined: catalogName(stackName, ["refined"]) };
+/** The Glue database names of a stack's zones: `<prefix>_<stack>_trusted` and `<prefix>_<stack>_refined`. */
+export function databaseNames(stackName: string, namePrefix = DEFAULT_NAME_PREFIX): Record<CatalogZone, string> {
+  return {
+    trusted: catalogName(stackName, ["trusted"], namePrefix),
+    refined: catalogName(stackName, ["refined"], namePrefix),
+  };
 }
 
 /** Checks the tables and views the component is given: unique lowercase names, locations that are prefixes. */
-function checkRegistry(tables: readonly TableDef[], views: readonly ViewDef[]): void {
+function checkRegistry(tables: readonly CatalogTableDef[], views: readonly CatalogViewDef[]): void {
   const names = new Set<string>();
   for (const item of [...tables, ...views]) {
     checkCatalogName(item.name, `table ${item.name}`);
@@ -81,18 +85,21 @@ function checkRegistry(tables: readonly TableDef[], views: readonly ViewDef[]): 
   for (const table of tables)
     if (!table.location.endsWith("/") || table.location.startsWith("/"))
       throw new ConfigError(`table ${table.name}`, `location "${table.location}" is not a prefix`, "use lakePaths");
+    else if (!["trusted", "refined"].includes(table.zone))
+      throw new ConfigError(`table ${table.name}`, `zone "${table.zone}" is not a zone`, 'use "trusted" or "refined"');
 }
 
-/** The checked arguments of a StarSchema: its stack, tables, the views to create and those still without SQL. */
-export function checkStarSchemaArgs(args: StarSchemaArgs): {
-  stackName: string;
-  tables: readonly TableDef[];
-  views: readonly ViewDef[];
+/** The checked arguments of a StarSchema: the common settings, its tables, the views to create and those without SQL. */
+export function checkStarSchemaArgs(args: StarSchemaArgs): ReturnType<typeof lakeComponentSettings> & {
+  tables: readonly CatalogTableDef[];
+  views: readonly CatalogViewDef[];
   pending: string[];
 } {
-  const stackName = checkStackName(args.stackName ?? pulumi.getStack());
-  const tables = args.tables ?? TABLES;
-  const allViews = args.views ?? VIEWS;
+  const common = lakeComponentSettings(args);
+  if (!Array.isArray(args.tables))
+    throw new ConfigError("tables", "is missing", "pass the registry's tables, e.g. tables: [...TABLES]");
+  const tables = args.tables;
+  const allViews = args.views ?? [];
   checkRegistry(tables, allViews);
   for (const item of [...tables, ...allViews]) glueColumns(item.columns, item.name);
   for (const table of tables) {
@@ -119,7 +126,7 @@ export function checkStarSchemaArgs(args: StarSchemaArgs): {
   }
   const views = allViews.filter((view) => view.sql.trim() !== "");
   const pending = allViews.filter((view) => view.sql.trim() === "").map((view) => view.name);
-  return { stackName, tables, views, pending };
+  return { ...common, tables, views, pending };
 }
 
 /** The Glue databases, tables and views of the lake, its Athena workgroup and (optionally) its job workflow. */
@@ -147,19 +154,18 @@ export class StarSchema extends pulumi.ComponentResource {
   /** Creates the databases, tables, views, workgroup and workflow. */
   constructor(name: string, args: StarSchemaArgs, opts?: pulumi.ComponentResourceOptions) {
     // Checked before registering anything, so bad input leaves no half-built component behind.
-    const { stackName, tables, views, pending } = checkStarSchemaArgs(args);
-    super("cinelake:catalog:StarSchema", name, args, opts);
+    const { stackName, namePrefix, tags, tables, views, pending } = checkStarSchemaArgs(args);
+    super(componentType("StarSchema"), name, args, componentOptions("cinelake:catalog:StarSchema", opts));
     if (pending.length) pulumi.log.warn(`views without SQL yet, not created: ${pending.join(", ")}`, this);
-    const projection = (table: TableDef, bucket: string) =>
+    const projection = (table: CatalogTableDef, bucket: string) =>
       partitionProjectionParameters(table, bucket, {
         startDate: args.projectionStartDate,
         extra: args.partitionProjection?.[table.name],
       });
 
     const parent = childOptions(this);
-    const tags = args.tags;
     const bucketName = pulumi.output(args.bucket.bucketName);
-    const dbNames = databaseNames(stackName);
+    const dbNames = databaseNames(stackName, namePrefix);
     const databases = {
       trusted: new aws.glue.CatalogDatabase(
         `${name}-trusted`,
@@ -235,7 +241,7 @@ export class StarSchema extends pulumi.ComponentResource {
     const workgroup = new aws.athena.Workgroup(
       `${name}-workgroup`,
       {
-        name: physicalName(stackName, [], { maxLength: 128 }),
+        name: physicalName(stackName, [], { maxLength: 128, prefix: namePrefix }),
         description: `Athena workgroup of the ${stackName} lake (results in the lake, encrypted, settings enforced).`,
         // Query history is disposable; without this a workgroup that ever ran a query blocks `pulumi destroy`.
         forceDestroy: true,
@@ -264,7 +270,7 @@ export class StarSchema extends pulumi.ComponentResource {
       workflow = new aws.glue.Workflow(
         `${name}-pipeline`,
         {
-          name: physicalName(stackName, ["pipeline"], { maxLength: NAME_LIMITS.glue }),
+          name: physicalName(stackName, ["pipeline"], { maxLength: NAME_LIMITS.glue, prefix: namePrefix }),
           description: "Trusted jobs (in parallel), then the Refined job once every Trusted job succeeded.",
           // Each job replaces its outputs, so two runs of the pipeline at once would race.
           maxConcurrentRuns: 1,
@@ -275,7 +281,7 @@ export class StarSchema extends pulumi.ComponentResource {
       new aws.glue.Trigger(
         `${name}-pipeline-start`,
         {
-          name: physicalName(stackName, ["pipeline", "start"], { maxLength: NAME_LIMITS.glue }),
+          name: physicalName(stackName, ["pipeline", "start"], { maxLength: NAME_LIMITS.glue, prefix: namePrefix }),
           workflowName: workflow.name,
           type: schedule ? "SCHEDULED" : "ON_DEMAND",
           schedule: schedule?.trim(),
@@ -289,7 +295,7 @@ export class StarSchema extends pulumi.ComponentResource {
       new aws.glue.Trigger(
         `${name}-pipeline-refined`,
         {
-          name: physicalName(stackName, ["pipeline", "refined"], { maxLength: NAME_LIMITS.glue }),
+          name: physicalName(stackName, ["pipeline", "refined"], { maxLength: NAME_LIMITS.glue, prefix: namePrefix }),
           workflowName: workflow.name,
           type: "CONDITIONAL",
           startOnCreation: true,

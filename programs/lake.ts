@@ -8,9 +8,10 @@ import { BatchIngestor } from "../components/batchIngestor";
 import { Dashboard } from "../components/dashboard";
 import { DataLakeBucket } from "../components/dataLakeBucket";
 import { LakeAlerts } from "../components/lakeAlerts";
-import type { JobName } from "../lake/jobs";
-import { SparkJob } from "../components/sparkJob";
+import { GLUE_SHARED_PACKAGE, JOBS, jobArguments, type JobName } from "../lake/jobs";
+import { SparkJob, type SparkJobDefinition } from "../components/sparkJob";
 import { StarSchema } from "../components/starSchema";
+import { TABLES, VIEWS } from "../lake/tables";
 import type { LakeConfig } from "./config";
 
 /** What the program builds, for tests and for the stack outputs. */
@@ -63,7 +64,16 @@ export interface LakeOutputs {
   alertTopicArn: pulumi.Output<string>;
 }
 
-const JOB_NAMES: JobName[] = ["trusted-csv", "trusted-tmdb", "refined"];
+/** The lake's Spark jobs, in the order of lake/jobs.ts (the one list of them). */
+const JOB_NAMES = Object.keys(JOBS) as JobName[];
+
+/**
+ * A job of lake/jobs.ts as SparkJob deploys it on a bucket: its script and prefixes, with its default arguments there
+ * (`--lake_root s3://<bucket>/`, `--date latest` and its prefixes). Its Python package is {@link GLUE_SHARED_PACKAGE}.
+ */
+export function lakeSparkJob(job: JobName, bucketName: string): SparkJobDefinition {
+  return { ...JOBS[job], arguments: jobArguments(job, `s3://${bucketName}/`) };
+}
 
 /**
  * Already-built code to deploy instead of bundling the runtime at deploy time (tests use it to check the wiring
@@ -145,7 +155,8 @@ export function buildLake(
         `job-${job}`,
         {
           bucket,
-          job,
+          job: lakeSparkJob(job, bucket.plannedBucketName),
+          packageDir: GLUE_SHARED_PACKAGE,
           stackName,
           workerType: config.glue.workerType,
           numberOfWorkers: config.glue.numberOfWorkers,
@@ -161,6 +172,9 @@ export function buildLake(
     "star-schema",
     {
       bucket,
+      // The movies registry (lake/tables.ts); another lake passes its own.
+      tables: [...TABLES],
+      views: [...VIEWS],
       stackName,
       pipeline: {
         trusted: [sparkJobs["trusted-csv"], sparkJobs["trusted-tmdb"]],

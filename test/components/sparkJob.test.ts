@@ -3,18 +3,20 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { JOBS, jobArguments, type JobName } from "../../lake/jobs";
+import { GLUE_SHARED_PACKAGE, JOBS, jobArguments, type JobName } from "../../lake/jobs";
 import { DATASETS, SYSTEM_PREFIXES, lakeKey } from "../../lake/paths";
 import { generateSample } from "../../runtime/sample/generate";
 import { ConfigError } from "../../components/naming";
 import { TABLES } from "../../lake/tables";
 import { GLUE_4_ONLY_ARGUMENTS, SparkJob, jobScriptKeys, type SparkJobArgs } from "../../components/sparkJob";
+import { lakeSparkJob } from "../../programs/lake";
 import type { PolicyDocument } from "../../components/policy";
 import { checkCron } from "../../components/schedule";
 import { describeDenied, evaluateS3Requests, type RecordedRequest } from "../support/s3Requests";
 import {
   ofType,
   oneOfType,
+  registered,
   parsePolicy,
   plain,
   resetRegistered,
@@ -52,9 +54,18 @@ function listStatements(statements: Statement[]): Statement[] {
 /** Every prefix any job reads or writes, to check a job cannot reach the others'. */
 const ALL_PREFIXES = [...new Set(JOB_NAMES.flatMap((name) => [...JOBS[name].reads, ...JOBS[name].writes]))];
 
-function makeJob(name: string, args: Partial<SparkJobArgs> & { job: JobName }): SparkJob {
-  return new SparkJob(name, { bucket, ...args });
+/** A movies job's SparkJob arguments, as programs/lake.ts passes them, with the given overrides. */
+type MovieJobArgs = Omit<Partial<SparkJobArgs>, "job"> & { job: JobName };
+
+function makeJob(name: string, { job, ...args }: MovieJobArgs): SparkJob {
+  return new SparkJob(name, { bucket, job: lakeSparkJob(job, BUCKET), packageDir: GLUE_SHARED_PACKAGE, ...args });
 }
+
+/** Where a movies job's code lands in the bucket. */
+const scriptKeys = (job: JobName) => {
+  const keys = jobScriptKeys(JOBS[job], GLUE_SHARED_PACKAGE);
+  return { ...keys, packageZip: keys.packageZip! };
+};
 
 /** The recorded Glue job whose logical name starts with the component's name. */
 const glueJob = (name: string) => ofType("aws:glue/job:Job").find((r) => r.name === `${name}-job`)!.inputs;
@@ -75,7 +86,7 @@ describe("SparkJob", () => {
         await valueOf(job.jobName);
         await settle();
         const objects = ofType("aws:s3/bucketObjectv2:BucketObjectv2").map((r) => r.inputs);
-        const keys = jobScriptKeys(jobName);
+        const keys = scriptKeys(jobName);
         const script = objects.find((o) => o.key === keys.script)!;
         const pkg = objects.find((o) => o.key === keys.packageZip)!;
         // Assets reach the mocks as FileAssets whose path is still a promise.
@@ -113,8 +124,8 @@ describe("SparkJob", () => {
           expect(args[`--${name}`], name).to.equal(value);
         expect(args["--lake_root"]).to.equal(`s3://${BUCKET}/`);
         expect(args["--date"]).to.equal("latest");
-        expect(args["--extra-py-files"]).to.equal(`s3://${BUCKET}/${jobScriptKeys(jobName).packageZip}`);
-        expect(args["--TempDir"]).to.equal(`s3://${BUCKET}/${jobScriptKeys(jobName).tempDir}`);
+        expect(args["--extra-py-files"]).to.equal(`s3://${BUCKET}/${scriptKeys(jobName).packageZip}`);
+        expect(args["--TempDir"]).to.equal(`s3://${BUCKET}/${scriptKeys(jobName).tempDir}`);
         expect(args["--job-bookmark-option"]).to.equal("job-bookmark-disable");
         expect(args["--enable-metrics"]).to.equal("true");
         // Glue 5 logs in real time; the Glue 4 continuous-logging flag would be ignored there (deploy finding 7).
@@ -135,7 +146,7 @@ describe("SparkJob", () => {
         const statements = parsePolicy(oneOfType("aws:iam/rolePolicy:RolePolicy").inputs.policy)
           .Statement as Statement[];
         const def = JOBS[jobName];
-        const keys = jobScriptKeys(jobName);
+        const keys = scriptKeys(jobName);
 
         for (const prefix of def.reads) {
           expect(allowsObject(statements, "s3:GetObject", `${prefix}2022/05/02/x`), `read ${prefix}`).to.equal(true);
@@ -156,7 +167,7 @@ describe("SparkJob", () => {
         expect(allowsObject(statements, "s3:PutObject", keys.script)).to.equal(false);
         expect(allowsObject(statements, "s3:PutObject", `${keys.tempDir}spill`)).to.equal(true);
         for (const other of JOB_NAMES.filter((n) => n !== jobName))
-          expect(allowsObject(statements, "s3:GetObject", jobScriptKeys(other).script)).to.equal(false);
+          expect(allowsObject(statements, "s3:GetObject", scriptKeys(other).script)).to.equal(false);
         // Hadoop's folder probes (HEAD on the prefix without its slash and on its ancestors) answer 404, not 403,
         // but only on those exact keys.
         for (const prefix of [...def.reads, ...def.writes]) {
@@ -203,6 +214,40 @@ describe("SparkJob", () => {
       { encoding: "utf8", cwd: mkdtempSync(join(tmpdir(), "zip-import-")), env: { ...process.env, PYTHONPATH: "" } },
     );
     expect(JSON.parse(loaded)).to.deep.equal(TABLES.map((t) => t.name));
+  });
+
+  it("zips the whole package: subpackages and registry.json, no bytecode caches, none of the local-only code", async () => {
+    makeJob("zip-listing", { job: "refined" });
+    await settle();
+    const pkg = ofType("aws:s3/bucketObjectv2:BucketObjectv2").find((r) => String(r.inputs.key).endsWith(".zip"))!;
+    expect(pkg.inputs.key).to.equal("_system/scripts/refined/cinelake.zip");
+    const zipPath = await (pkg.inputs.source as { path: Promise<string> }).path;
+    const names = JSON.parse(
+      execFileSync(
+        "python3",
+        ["-c", "import json, sys, zipfile; print(json.dumps(zipfile.ZipFile(sys.argv[1]).namelist()))", zipPath],
+        { encoding: "utf8" },
+      ),
+    ) as string[];
+    // What the package folder holds, walked apart from the zip writer (git's view: tracked and new files alike).
+    const onDisk = execFileSync(
+      "git",
+      ["ls-files", "--cached", "--others", "--exclude-standard", GLUE_SHARED_PACKAGE],
+      {
+        encoding: "utf8",
+      },
+    )
+      .split("\n")
+      .filter((path) => path !== "" && existsSync(path) && !path.includes("__pycache__"))
+      .map((path) => path.replace(/^glue\//, ""));
+    expect(names).to.have.members(onDisk);
+    expect(names).to.include("cinelake/registry.json");
+    expect(
+      names.filter((name) => /^cinelake\/[a-z_]+\/__init__\.py$/.test(name)).length,
+      "subpackages",
+    ).to.be.greaterThan(0);
+    expect(names.filter((name) => name.includes("__pycache__") || name.endsWith(".pyc"))).to.deep.equal([]);
+    expect(names.every((name) => name.startsWith("cinelake/"))).to.equal(true);
   });
 
   it("runs the real trusted-csv script on local Spark against S3, every request allowed by its role's policy", async function () {
@@ -266,8 +311,8 @@ describe("SparkJob", () => {
   });
 
   it("wires a schedule and an after-success trigger to the right jobs", async () => {
-    const first = makeJob("chain-first", { job: "trusted-tmdb", trigger: { schedule: "cron(0 6 * * ? *)" } });
-    const second = makeJob("chain-second", { job: "refined", trigger: { after: first } });
+    const first = makeJob("chain-first", { job: "trusted-tmdb", schedule: "cron(0 6 * * ? *)" });
+    const second = makeJob("chain-second", { job: "refined", startAfter: first });
     const [firstName, secondName] = [await valueOf(first.jobName), await valueOf(second.jobName)];
     await settle();
     const triggers = ofType("aws:glue/trigger:Trigger").map((r) => plain(r.inputs) as Record<string, unknown>);
@@ -289,6 +334,51 @@ describe("SparkJob", () => {
     await settle();
     expect(ofType("aws:glue/trigger:Trigger")).to.have.length(0);
     expect(await valueOf(job.triggerName)).to.equal(undefined);
+  });
+
+  it("builds every physical name from the name prefix and tags every child with project, stack and the caller's tags", async () => {
+    const job = new SparkJob("books", {
+      bucket,
+      job: {
+        name: "books",
+        script: JOBS.refined.script,
+        arguments: { lake_root: "s3://b/" },
+        reads: ["A/"],
+        writes: ["B/"],
+      },
+      namePrefix: "books",
+      stackName: "alice",
+      schedule: "cron(0 6 * * ? *)",
+      tags: { owner: "library" },
+    });
+    expect(await valueOf(job.jobName)).to.equal("books-alice-books");
+    await settle();
+    expect(oneOfType("aws:iam/role:Role").inputs.name).to.equal("books-alice-books-glue");
+    expect(oneOfType("aws:glue/trigger:Trigger").inputs.name).to.equal("books-alice-books-schedule");
+    expect(oneOfType("cinelake:index:SparkJob").name).to.equal("books");
+    for (const child of registered.filter((r) => r.custom && r.type !== "aws:iam/rolePolicy:RolePolicy"))
+      expect(plain(child.inputs.tags), child.type).to.deep.equal({
+        project: "books",
+        stack: "alice",
+        owner: "library",
+      });
+    // No package given: none uploaded, none on the Glue path.
+    expect(ofType("aws:s3/bucketObjectv2:BucketObjectv2").map((r) => r.inputs.key)).to.deep.equal([
+      `_system/scripts/books/${JOBS.refined.script.split("/").pop()}`,
+    ]);
+    const args = glueJob("books").defaultArguments as Record<string, string>;
+    expect(args).to.not.have.property("--extra-py-files");
+    expect(args["--lake_root"]).to.equal("s3://b/");
+    expect(await valueOf(job.jobArn)).to.equal("arn:aws:glue:us-east-1:123456789012:job/books-alice-books");
+    expect(await valueOf(job.roleName)).to.equal("books-alice-books-glue");
+  });
+
+  it("adds the extra statements to the role's policy", async () => {
+    const extra = { Sid: "Extra", Effect: "Allow", Action: ["glue:GetTable"], Resource: ["*"] };
+    makeJob("extra", { job: "refined", extraPolicyStatements: [extra] });
+    await settle();
+    const statements = parsePolicy(oneOfType("aws:iam/rolePolicy:RolePolicy").inputs.policy).Statement;
+    expect(statements).to.deep.include(extra);
   });
 
   it("passes chosen settings and extra arguments through, and leaves metrics out when turned off", async () => {
@@ -314,6 +404,7 @@ describe("SparkJob", () => {
   });
 
   describe("refuses bad arguments before AWS is called, naming the setting", () => {
+    const csv = lakeSparkJob("trusted-csv", BUCKET);
     const cases: [string, Partial<SparkJobArgs>, string][] = [
       ["one worker", { numberOfWorkers: 1 }, "numberOfWorkers"],
       ["a fractional worker count", { numberOfWorkers: 2.5 }, "numberOfWorkers"],
@@ -322,9 +413,14 @@ describe("SparkJob", () => {
       ["a zero timeout", { timeoutMinutes: 0 }, "timeoutMinutes"],
       ["too many retries", { maxRetries: 11 }, "maxRetries"],
       ["an unknown bookmark option", { bookmark: "on" as never }, "bookmark"],
-      ["a five-field Unix cron", { trigger: { schedule: "0 6 * * *" } }, "trigger.schedule"],
-      ["a cron without ?", { trigger: { schedule: "cron(0 6 * * * *)" } }, "trigger.schedule"],
-      ["a cron minute out of range", { trigger: { schedule: "cron(61 6 * * ? *)" } }, "trigger.schedule"],
+      ["a five-field Unix cron", { schedule: "0 6 * * *" }, "schedule"],
+      ["a cron without ?", { schedule: "cron(0 6 * * * *)" }, "schedule"],
+      ["a cron minute out of range", { schedule: "cron(61 6 * * ? *)" }, "schedule"],
+      [
+        "both a schedule and a job to follow",
+        { schedule: "cron(0 6 * * ? *)", startAfter: { jobName: "x" } },
+        "schedule",
+      ],
       ["a managed argument overridden", { extraArguments: { "--TempDir": "s3://x/" } }, "extraArguments"],
       [
         "Glue 4's continuous-logging flag, which Glue 5 ignores",
@@ -333,21 +429,38 @@ describe("SparkJob", () => {
       ],
       ["a job prefix overridden", { extraArguments: { "--lake_root": "s3://x/" } }, "extraArguments"],
       ["an argument without --", { extraArguments: { conf: "x" } }, "extraArguments"],
-      ["an unknown job", { job: "gold" as never }, "job"],
+      ["a job name with capitals", { job: { ...csv, name: "Gold" } }, "job.name"],
+      ["a job argument written with --", { job: { ...csv, arguments: { "--date": "latest" } } }, "job.arguments"],
+      ["a read prefix without its slash", { job: { ...csv, reads: ["Raw/Local"] } }, "job.reads"],
+      ["an empty write prefix, which would grant the bucket", { job: { ...csv, writes: [""] } }, "job.writes"],
+      ["an entry script that does not exist", { job: { ...csv, script: "glue/nope.py" } }, "job.script"],
+      ["a package folder without __init__.py", { packageDir: "glue" }, "packageDir"],
+      ["a name prefix with a hyphen", { namePrefix: "my-lake" }, "namePrefix"],
+      ["a bad stack name", { stackName: "Alice" }, "stackName"],
+      [
+        "an extra statement without Effect",
+        { extraPolicyStatements: [{ Action: "s3:GetObject" }] },
+        "extraPolicyStatements",
+      ],
     ];
     for (const [label, args, setting] of cases)
       it(label, () => {
-        const build = () => makeJob(`bad-${label}`, { job: "trusted-csv", ...args });
+        const build = () =>
+          new SparkJob(`bad-${label}`, { bucket, job: csv, packageDir: GLUE_SHARED_PACKAGE, ...args });
         expect(build)
           .to.throw(ConfigError)
           .with.property("setting")
           .that.satisfies((s: string) => s.startsWith(setting));
         expect(build).to.throw(/Fix: /);
+        // Checked before super(): nothing at all was registered, not even the component.
+        expect(registered).to.have.length(0);
       });
 
     it("a source tree without the entry script", () => {
       const empty = mkdtempSync(join(tmpdir(), "sparkjob-"));
-      expect(() => makeJob("bad-source", { job: "refined", sourceRoot: empty })).to.throw(ConfigError, /refined\.py/);
+      expect(() => makeJob("bad-source", { job: "refined", sourceRoot: empty }))
+        .to.throw(ConfigError, /refined\.py/)
+        .with.property("setting", "job.script");
     });
   });
 

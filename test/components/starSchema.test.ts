@@ -5,8 +5,18 @@ import { DATASETS, SYSTEM_PREFIXES, datasetPrefix, partitionPrefix } from "../..
 import { ConfigError } from "../../components/naming";
 import { SparkJob } from "../../components/sparkJob";
 import { StarSchema, type StarSchemaArgs } from "../../components/starSchema";
+import { lakeSparkJob } from "../../programs/lake";
 import { TABLES, VIEWS, type TableDef } from "../../lake/tables";
-import { ofType, oneOfType, plain, resetRegistered, settle, useMocks, valueOf } from "../support/pulumiMocks";
+import {
+  ofType,
+  oneOfType,
+  plain,
+  registered,
+  resetRegistered,
+  settle,
+  useMocks,
+  valueOf,
+} from "../support/pulumiMocks";
 
 const BUCKET = "cinelake-test-lake";
 const bucket = { bucketName: BUCKET, bucketArn: `arn:aws:s3:::${BUCKET}` };
@@ -46,7 +56,7 @@ describe("StarSchema", () => {
   describe("from the registry", () => {
     let schema: StarSchema;
     beforeEach(async () => {
-      schema = new StarSchema("lake", { bucket });
+      schema = new StarSchema("lake", { bucket, tables: [...TABLES], views: [...VIEWS] });
       await valueOf(schema.refinedDatabaseName);
       await settle();
     });
@@ -207,7 +217,7 @@ describe("StarSchema", () => {
 
   it("encrypts Athena results with the given KMS key", async () => {
     const key = "arn:aws:kms:us-east-1:123456789012:key/abc";
-    new StarSchema("kms", { bucket, athenaKmsKeyArn: key, bytesScannedCutoffPerQuery: 1e9 });
+    new StarSchema("kms", { bucket, tables: [], athenaKmsKeyArn: key, bytesScannedCutoffPerQuery: 1e9 });
     await settle();
     const configuration = (plain(oneOfType("aws:athena/workgroup:Workgroup").inputs) as Inputs).configuration as Inputs;
     expect((configuration.resultConfiguration as Inputs).encryptionConfiguration).to.deep.equal({
@@ -219,7 +229,7 @@ describe("StarSchema", () => {
 
   it("encrypts Athena results with the lake bucket's KMS key when it has one", async () => {
     const key = "arn:aws:kms:us-east-1:123456789012:key/lake";
-    new StarSchema("lake-kms", { bucket: { ...bucket, kmsKeyArn: key } });
+    new StarSchema("lake-kms", { bucket: { ...bucket, kmsKeyArn: key }, tables: [] });
     await settle();
     const configuration = (plain(oneOfType("aws:athena/workgroup:Workgroup").inputs) as Inputs).configuration as Inputs;
     expect((configuration.resultConfiguration as Inputs).encryptionConfiguration).to.deep.equal({
@@ -229,11 +239,12 @@ describe("StarSchema", () => {
   });
 
   it("runs the Trusted jobs in parallel, then the Refined job once all succeeded, in one workflow", async () => {
-    const csv = new SparkJob("wf-csv", { bucket, job: "trusted-csv" });
-    const tmdb = new SparkJob("wf-tmdb", { bucket, job: "trusted-tmdb" });
-    const refined = new SparkJob("wf-refined", { bucket, job: "refined" });
+    const csv = new SparkJob("wf-csv", { bucket, job: lakeSparkJob("trusted-csv", BUCKET) });
+    const tmdb = new SparkJob("wf-tmdb", { bucket, job: lakeSparkJob("trusted-tmdb", BUCKET) });
+    const refined = new SparkJob("wf-refined", { bucket, job: lakeSparkJob("refined", BUCKET) });
     const schema = new StarSchema("wf", {
       bucket,
+      tables: [],
       pipeline: { trusted: [csv, tmdb], refined, schedule: "cron(0 7 * * ? *)" },
     });
     const workflowName = await valueOf(schema.workflowName);
@@ -272,7 +283,7 @@ describe("StarSchema", () => {
   });
 
   it("starts the workflow on demand when no schedule is given", async () => {
-    new StarSchema("od", { bucket, pipeline: { trusted: [{ jobName: "a" }], refined: { jobName: "b" } } });
+    new StarSchema("od", { bucket, tables: [], pipeline: { trusted: [{ jobName: "a" }], refined: { jobName: "b" } } });
     await settle();
     const start = ofType(TRIGGER)
       .map((r) => plain(r.inputs) as Inputs)
@@ -324,6 +335,35 @@ describe("StarSchema", () => {
     });
   });
 
+  it("builds every physical name from the name prefix, and tags every child", async () => {
+    const schema = new StarSchema("books", {
+      bucket,
+      tables: [dtTable("t_days")],
+      namePrefix: "books",
+      stackName: "alice",
+      tags: { owner: "library" },
+      pipeline: { trusted: [{ jobName: "a" }], refined: { jobName: "b" } },
+    });
+    expect(await valueOf(schema.trustedDatabaseName)).to.equal("books_alice_trusted");
+    expect(await valueOf(schema.refinedDatabaseName)).to.equal("books_alice_refined");
+    expect(await valueOf(schema.workgroupName)).to.equal("books-alice");
+    expect(await valueOf(schema.workflowName)).to.equal("books-alice-pipeline");
+    await settle();
+    expect(ofType(TRIGGER).map((r) => r.inputs.name)).to.have.members([
+      "books-alice-pipeline-start",
+      "books-alice-pipeline-refined",
+    ]);
+    expect(byName("t_days").databaseName).to.equal("books_alice_trusted");
+    expect(oneOfType("cinelake:index:StarSchema").name).to.equal("books");
+    for (const child of registered.filter((r) => r.custom && "tags" in r.inputs))
+      expect(plain(child.inputs.tags), child.type).to.deep.equal({
+        project: "books",
+        stack: "alice",
+        owner: "library",
+      });
+    expect(registered.filter((r) => r.custom && !("tags" in r.inputs)).map((r) => r.type)).to.have.members([TABLE]);
+  });
+
   describe("refuses bad input before AWS is called, naming the setting", () => {
     const base: StarSchemaArgs = { bucket, tables: [dtTable("t_ok")], views: [] };
     const cases: [string, Partial<StarSchemaArgs>, string | RegExp][] = [
@@ -353,6 +393,10 @@ describe("StarSchema", () => {
         "pipeline.schedule",
       ],
       ["a scan limit below Athena's minimum", { bytesScannedCutoffPerQuery: 1000 }, "bytesScannedCutoffPerQuery"],
+      ["no tables", { tables: undefined as never }, "tables"],
+      ["a zone that is not one", { tables: [dtTable("t_z", { zone: "gold" as never })] }, "table t_z"],
+      ["a name prefix with capitals", { namePrefix: "Books" }, "namePrefix"],
+      ["a bad stack name", { stackName: "a" }, "stackName"],
       [
         "a view without columns' types",
         {
@@ -373,6 +417,8 @@ describe("StarSchema", () => {
         const build = () => new StarSchema(`bad-${label}`, { ...base, ...args });
         if (typeof expected === "string") expect(build).to.throw(ConfigError).with.property("setting", expected);
         else expect(build).to.throw(expected);
+        // Checked before super(): nothing at all was registered, not even the component.
+        expect(registered).to.have.length(0);
       });
   });
 });

@@ -2,7 +2,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { ApiIngestor, TitleKind, selectionEnvironment, type ApiIngestorArgs } from "../../components/apiIngestor";
+import {
+  ApiIngestor,
+  LambdaArchitecture,
+  TitleKind,
+  selectionEnvironment,
+  type ApiIngestorArgs,
+} from "../../components/apiIngestor";
 import { DataLakeBucket } from "../../components/dataLakeBucket";
 import { scheduleIntervalSeconds } from "../../components/schedule";
 import { ConfigError } from "../../components/naming";
@@ -277,6 +283,15 @@ describe("ApiIngestor", () => {
       ["a bad base URL", { tmdbBaseUrl: "api.themoviedb.org" }, /^tmdbBaseUrl:/],
       ["a bad stack name", { stackName: "Bob" }, /^stackName:/],
       ["a zero rate limit", { maxRps: 0 }, /^maxRps:/],
+      ["a bad name prefix", { namePrefix: "cine-lake" }, /^namePrefix: "cine-lake" is not a name prefix/],
+      ["an unknown architecture", { architecture: "riscv" as never }, /^architecture: "riscv" is not arm64 or x86_64/],
+      ["a handler without its layer", { layerCode: undefined }, /^code: and layerCode must be given together/],
+      ["a schedule beside scheduleEnabled false", { scheduleEnabled: false, schedule: "rate(2 hours)" }, /^schedule:/],
+      [
+        "a reservation beside reservedConcurrencyEnabled false",
+        { reservedConcurrencyEnabled: false, reservedConcurrency: 1 },
+        /^reservedConcurrency:/,
+      ],
     ];
     for (const [what, overrides, message] of bad)
       it(`refuses ${what}`, async () => {
@@ -296,7 +311,68 @@ describe("ApiIngestor", () => {
         ).to.throw(ConfigError, message);
         await settle(3);
         expect(registered.filter((r) => !r.type.startsWith("cinelake:"))).to.deep.equal([]);
+        // Checked before super(): not even the component is registered.
+        expect(registered).to.deep.equal([]);
       });
+  });
+
+  it("is cinelake:index:ApiIngestor, aliased from cinelake:ingest:ApiIngestor", async () => {
+    build("alice");
+    await settle();
+    const component = oneOfType("cinelake:index:ApiIngestor");
+    expect(component.aliases.map((alias) => alias.type)).to.include("cinelake:ingest:ApiIngestor");
+    expect(oneOfType("aws:lambda/function:Function").inputs.tags).to.deep.equal({
+      project: "cinelake",
+      stack: "alice",
+    });
+  });
+
+  it("names everything after its name prefix, so a second lake's ingestor collides with nothing", async () => {
+    const lake = new DataLakeBucket("books-lake", { stackName: "alice", namePrefix: "books" });
+    const ingestor = new ApiIngestor("books-api", {
+      stackName: "alice",
+      namePrefix: "books",
+      bucket: lake,
+      tmdbToken: pulumi.secret(TOKEN),
+      code: fakeCode(),
+      layerCode: fakeCode(),
+    });
+    await settle();
+    expect(oneOfType("aws:lambda/function:Function").inputs.name).to.equal("books-alice-api-ingestor");
+    expect(oneOfType("aws:iam/role:Role").inputs.name).to.equal("books-alice-api-ingestor");
+    expect(oneOfType("aws:lambda/layerVersion:LayerVersion").inputs.layerName).to.equal(
+      "books-alice-api-ingestor-libs",
+    );
+    expect(oneOfType("aws:sqs/queue:Queue").inputs.name).to.equal("books-alice-api-ingestor-failures");
+    expect(oneOfType("aws:cloudwatch/eventRule:EventRule").inputs.name).to.equal("books-alice-api-ingestor-schedule");
+    expect(oneOfType("aws:cloudwatch/logGroup:LogGroup").inputs.name).to.equal("/aws/lambda/books-alice-api-ingestor");
+    expect(oneOfType("aws:secretsmanager/secret:Secret").inputs.namePrefix).to.equal("books-alice-tmdb-token-");
+    expect(await valueOf(ingestor.logGroupName)).to.equal("/aws/lambda/books-alice-api-ingestor");
+    expect(await valueOf(ingestor.roleName)).to.equal("books-alice-api-ingestor");
+    expect(await valueOf(ingestor.deadLetterQueueArn)).to.match(/:books-alice-api-ingestor-failures$/);
+    expect(JSON.stringify(registered.map((r) => plain(r.inputs)))).not.to.include("cinelake");
+  });
+
+  it("turns the schedule and the reservation off with explicit switches, refusing a value beside a switch that is off", async () => {
+    build("alice", { scheduleEnabled: true, reservedConcurrencyEnabled: true, reservedConcurrency: 2 });
+    await settle();
+    expect(oneOfType("aws:cloudwatch/eventRule:EventRule").inputs.scheduleExpression).to.equal("rate(1 hour)");
+    expect(oneOfType("aws:lambda/function:Function").inputs.reservedConcurrentExecutions).to.equal(2);
+    expect(() => build("alice", { scheduleEnabled: false, schedule: "rate(2 hours)" })).to.throw(
+      ConfigError,
+      /^schedule: is set while scheduleEnabled is false\. Fix: set only one of them/,
+    );
+    expect(() => build("alice", { reservedConcurrencyEnabled: false, reservedConcurrency: 1 })).to.throw(
+      ConfigError,
+      /^reservedConcurrency: is set while reservedConcurrencyEnabled is false/,
+    );
+  });
+
+  it("takes the Lambda architecture as an enum", async () => {
+    build("alice", { architecture: LambdaArchitecture.X86_64 });
+    await settle();
+    expect(oneOfType("aws:lambda/function:Function").inputs.architectures).to.deep.equal(["x86_64"]);
+    expect(oneOfType("aws:lambda/layerVersion:LayerVersion").inputs.compatibleArchitectures).to.deep.equal(["x86_64"]);
   });
 
   it("parses schedule intervals and selection environments", () => {

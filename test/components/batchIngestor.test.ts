@@ -197,11 +197,70 @@ describe("BatchIngestor", () => {
     expect(await valueOf(ingestor.imageUri)).to.match(/cinelake-alice-batch-ingestor:latest$/);
   });
 
+  it("is cinelake:index:BatchIngestor, aliased from cinelake:ingest:BatchIngestor", async () => {
+    build("alice");
+    await settle();
+    const component = oneOfType("cinelake:index:BatchIngestor");
+    expect(component.aliases.map((alias) => alias.type)).to.include("cinelake:ingest:BatchIngestor");
+    expect(oneOfType("aws:ecr/repository:Repository").inputs.tags).to.deep.equal({
+      project: "cinelake",
+      stack: "alice",
+    });
+  });
+
+  it("names everything after its name prefix, so a second lake's ingestor collides with nothing", async () => {
+    const lake = new DataLakeBucket("books-lake", { stackName: "alice", namePrefix: "books" });
+    const ingestor = new BatchIngestor("books-batch", {
+      stackName: "alice",
+      namePrefix: "books",
+      bucket: lake,
+      image: { context: "/ctx", dockerfile: "/ctx/Dockerfile" },
+    });
+    await settle();
+    expect(oneOfType("aws:ecr/repository:Repository").inputs.name).to.equal("books-alice-batch-ingestor");
+    expect(oneOfType("aws:iam/role:Role").inputs.name).to.equal("books-alice-batch-ingestor");
+    expect(oneOfType("aws:iam/policy:Policy").inputs.name).to.equal("books-alice-batch-ingestor");
+    expect(await valueOf(ingestor.repositoryName)).to.equal("books-alice-batch-ingestor");
+    expect(await valueOf(ingestor.roleName)).to.equal("books-alice-batch-ingestor");
+    expect(JSON.stringify(registered.map((r) => plain(r.inputs)))).not.to.include("cinelake");
+  });
+
+  it("exposes the repository's name and ARN, and no role when the policy goes to an existing one", async () => {
+    const { ingestor } = build("alice", { attachToRoleName: "students" });
+    await settle();
+    expect(await valueOf(ingestor.repositoryArn)).to.match(
+      /^arn:aws:ecr:.*:repository\/cinelake-alice-batch-ingestor$/,
+    );
+    expect(await valueOf(ingestor.roleArn)).to.equal(undefined);
+    expect(await valueOf(ingestor.roleName)).to.equal(undefined);
+  });
+
+  it("lets the new role trust the given principals", async () => {
+    build("alice", { trustedPrincipalArns: ["arn:aws:iam::123456789012:role/ci"] });
+    await settle();
+    expect(
+      JSON.parse(String(oneOfType("aws:iam/role:Role").inputs.assumeRolePolicy)).Statement[0].Principal,
+    ).to.deep.equal({
+      AWS: ["arn:aws:iam::123456789012:role/ci"],
+    });
+  });
+
   const bad: [string, Partial<BatchIngestorArgs>, RegExp][] = [
     ["no specs", { specs: [] }, /^specs: is empty/],
     ["an unknown spec", { specs: ["Episodes" as never] }, /^specs: "Episodes" is not a batch dataset/],
     ["an unsupported platform", { platform: "windows/amd64" }, /^platform: "windows\/amd64"/],
     ["a bad stack name", { stackName: "x" }, /^stackName: "x" has 1 characters/],
+    ["a bad name prefix", { namePrefix: "Books" }, /^namePrefix: "Books" is not a name prefix/],
+    [
+      "both an existing role and user",
+      { attachToRoleName: "r", attachToUserName: "u" },
+      /^attachToRoleName: and attachToUserName are both set/,
+    ],
+    [
+      "trusted principals for an existing role",
+      { attachToRoleName: "r", trustedPrincipalArns: ["arn:aws:iam::123456789012:root"] },
+      /^trustedPrincipalArns: is set, but no role is created/,
+    ],
   ];
   for (const [what, overrides, message] of bad)
     it(`refuses ${what} before registering any AWS resource`, async () => {
@@ -213,5 +272,7 @@ describe("BatchIngestor", () => {
       ).to.throw(ConfigError, message);
       await settle(3);
       expect(registered.filter((r) => !r.type.startsWith("cinelake:"))).to.deep.equal([]);
+      // Checked before super(): not even the component is registered.
+      expect(registered).to.deep.equal([]);
     });
 });

@@ -16,7 +16,17 @@ import { ConfigError } from "../../components/naming";
 import { viewByName } from "../../lake/tables";
 import { DASHBOARD, dashboardDatasets, validateVisuals, visualColumns, type DashboardDef } from "../../lake/visuals";
 import { previewStack } from "../../programs/preview/stack";
-import { oneOfType, ofType, parsePolicy, plain, resetRegistered, settle, useMocks } from "../support/pulumiMocks";
+import {
+  oneOfType,
+  ofType,
+  parsePolicy,
+  plain,
+  registered,
+  resetRegistered,
+  settle,
+  useMocks,
+  valueOf,
+} from "../support/pulumiMocks";
 
 const PRINCIPAL = "arn:aws:quicksight:us-east-1:123456789012:user/default/alice";
 const BUCKET_ARN = "arn:aws:s3:::cinelake-alice-lake";
@@ -361,6 +371,92 @@ describe("Dashboard component", () => {
       /viewTables: has no Glue table for view v_financials/,
     );
   });
+
+  it("is cinelake:index:Dashboard, aliased from cinelake:dashboard:Dashboard, its children tagged project and stack", async () => {
+    build({ tags: { course: "de-101" } });
+    await settle();
+    const component = oneOfType("cinelake:index:Dashboard");
+    expect(component.aliases.map((alias) => alias.type)).to.include("cinelake:dashboard:Dashboard");
+    expect(oneOfType("aws:iam/role:Role").inputs.tags).to.deep.equal({
+      project: "cinelake",
+      stack: "alice",
+      course: "de-101",
+    });
+    expect(plain(oneOfType("aws-native:quicksight:Dashboard").inputs.tags)).to.deep.include.members([
+      { key: "project", value: "cinelake" },
+      { key: "stack", value: "alice" },
+    ]);
+  });
+
+  it("names everything after its name prefix, so a second lake's dashboard collides with nothing", async () => {
+    const dashboard = build({
+      namePrefix: "books",
+      bucket: { bucketName: "books-alice-lake", bucketArn: "arn:aws:s3:::books-alice-lake" },
+    });
+    await settle();
+    expect(oneOfType("aws-native:quicksight:Dashboard").inputs.dashboardId).to.equal("books-alice-dashboard");
+    expect(oneOfType("aws-native:quicksight:Analysis").inputs.analysisId).to.equal("books-alice-analysis");
+    expect(oneOfType("aws-native:quicksight:DataSource").inputs.dataSourceId).to.equal("books-alice-athena");
+    for (const ds of ofType("aws-native:quicksight:DataSet"))
+      expect(ds.inputs.dataSetId).to.match(/^books-alice-ds-v-/);
+    expect(oneOfType("aws:iam/role:Role").inputs.name).to.equal("books-alice-quicksight-athena");
+    expect(await valueOf(dashboard.roleName)).to.equal("books-alice-quicksight-athena");
+    expect(await valueOf(dashboard.dataSourceId)).to.equal("books-alice-athena");
+    expect(await valueOf(dashboard.analysisId)).to.equal("books-alice-analysis");
+    // Only the registry's own names remain (the view tables' database here is the movies lake's stand-in).
+    const text = JSON.stringify(ofType("aws-native:quicksight:DataSet").map((r) => plain(r.inputs.dataSetId)));
+    expect(text).not.to.include("cinelake");
+  });
+
+  it("reads the bucket and its KMS key from the bucket reference", async () => {
+    const key = "arn:aws:kms:us-east-1:123456789012:key/abcd";
+    build({ bucket: { bucketName: "cinelake-alice-lake", bucketArn: BUCKET_ARN, kmsKeyArn: key } });
+    await settle();
+    const policy = parsePolicy(oneOfType("aws:iam/rolePolicy:RolePolicy").inputs.policy);
+    const kms = policy.Statement.filter((s) => [s.Action].flat().includes("kms:Decrypt"));
+    expect(kms.flatMap((s) => [s.Resource].flat())).to.deep.equal([key]);
+  });
+
+  it("takes the principal as an output too (e.g. a QuickSight user of the same program), checking it once known", async () => {
+    build({ principalArn: pulumi.output(PRINCIPAL), checkSubscription: false });
+    await settle();
+    const permissions = plain(oneOfType("aws-native:quicksight:Dashboard").inputs.permissions) as {
+      principal: string;
+    }[];
+    expect(permissions.map((p) => p.principal)).to.deep.equal([PRINCIPAL]);
+    const { error } = await settled(
+      build({ principalArn: pulumi.output("arn:aws:iam::123456789012:user/alice"), checkSubscription: false })
+        .dataSourceArn,
+    );
+    expect(error?.message).to.match(/principalArn: .*not a QuickSight user or group ARN/);
+  });
+
+  for (const [what, overrides, message] of [
+    ["a bad principal", { principalArn: "alice" }, /^principalArn:/],
+    ["a missing view table", { viewTables: {} }, /^viewTables: has no Glue table for view/],
+    ["a bad name prefix", { namePrefix: "Books" }, /^namePrefix: "Books" is not a name prefix/],
+    [
+      "a dashboard without visuals",
+      { dashboard: { title: "t", lead: "l", kpis: [], filters: [] } },
+      /^dashboard: has no list "visuals"/,
+    ],
+  ] as [string, Partial<DashboardArgs>, RegExp][])
+    it(`refuses ${what} before registering anything`, async () => {
+      const tables = viewTables();
+      await settle(3);
+      resetRegistered();
+      const args: DashboardArgs = {
+        stackName: "alice",
+        workgroupName: "cinelake-alice",
+        refinedDatabaseName: DATABASE,
+        viewTables: tables,
+        bucket: { bucketName: "cinelake-alice-lake", bucketArn: BUCKET_ARN },
+        principalArn: PRINCIPAL,
+      };
+      expect(() => new Dashboard("bad", { ...args, ...overrides })).to.throw(ConfigError, message);
+      await settle(3);
+      expect(registered).to.deep.equal([]);
+    });
 
   it("needs every dataset's ARN to build the definition", () => {
     expect(() => quickSightDefinition(DASHBOARD, {})).to.throw(/no dataset ARN for view v_title_summary/);

@@ -131,6 +131,60 @@ describe("DataLakeBucket", () => {
     expect(await valueOf(lake.bucketName)).to.equal("movies-erin-123456789012-lake");
   });
 
+  it("is cinelake:index:DataLakeBucket, aliased from cinelake:storage:DataLakeBucket so stacks see no replacement", async () => {
+    new DataLakeBucket("lake", { stackName: "alice" });
+    await settle();
+    const component = oneOfType("cinelake:index:DataLakeBucket");
+    expect(component.aliases.map((alias) => alias.type)).to.include("cinelake:storage:DataLakeBucket");
+    expect(ofType("cinelake:storage:DataLakeBucket")).to.deep.equal([]);
+  });
+
+  it("defaults the stack name to the Pulumi stack's, and tags every taggable child with project, stack and the caller's", async () => {
+    const lake = new DataLakeBucket("lake", { tags: { course: "de-101" } });
+    await settle();
+    expect(lake.plannedBucketName).to.equal("cinelake-alice-lake");
+    expect(oneOfType(`${S3}bucket:Bucket`).inputs.tags).to.deep.equal({
+      project: "cinelake",
+      stack: "alice",
+      course: "de-101",
+    });
+  });
+
+  it("takes a second lake's name prefix, so it sits beside the first in one stack without a shared name", async () => {
+    const books = new DataLakeBucket("books-lake", { stackName: "alice", namePrefix: "books" });
+    await settle();
+    expect(await valueOf(books.bucketName)).to.equal("books-alice-lake");
+    expect(oneOfType(`${S3}bucket:Bucket`).inputs.tags).to.include({ project: "books" });
+    // Nothing of the books lake carries the movies lake's prefix.
+    expect(JSON.stringify(registered.map((r) => plain(r.inputs)))).not.to.include("cinelake");
+    new DataLakeBucket("lake", { stackName: "alice" });
+    await settle();
+    expect(ofType(`${S3}bucket:Bucket`).map((b) => b.inputs.bucket)).to.deep.equal([
+      "books-alice-lake",
+      "cinelake-alice-lake",
+    ]);
+  });
+
+  it("keeps replaced versions forever only when told to, and refuses a retention beside that switch", async () => {
+    new DataLakeBucket("lake", { stackName: "alice", keepNoncurrentVersions: true });
+    await settle();
+    const rules = plain(oneOfType(`${S3}bucketLifecycleConfiguration:BucketLifecycleConfiguration`).inputs.rules);
+    expect((rules as Record<string, unknown>[]).map((rule) => rule.id)).to.deep.equal([
+      "abort-incomplete-multipart-uploads",
+    ]);
+    resetRegistered();
+    new DataLakeBucket("lake2", { stackName: "alice", keepNoncurrentVersions: false, noncurrentVersionDays: 9 });
+    await settle();
+    expect(
+      plain(ofType(`${S3}bucketLifecycleConfiguration:BucketLifecycleConfiguration`)[0]!.inputs.rules),
+    ).to.deep.include({
+      id: "expire-noncurrent-versions",
+      status: "Enabled",
+      filter: {},
+      noncurrentVersionExpiration: { noncurrentDays: 9 },
+    });
+  });
+
   const bad: [string, DataLakeBucketArgs, RegExp][] = [
     ["a missing stack name", { stackName: "" }, /^stackName: is missing\. Fix: use 2–24 lowercase/],
     ["an uppercase stack name", { stackName: "Alice" }, /^stackName: "Alice" has characters.*Fix:/],
@@ -152,11 +206,23 @@ describe("DataLakeBucket", () => {
     ],
     ["a zero-day abort", { stackName: "alice", abortIncompleteUploadDays: 0 }, /^abortIncompleteUploadDays: 0 is not/],
     ["fractional retention", { stackName: "alice", noncurrentVersionDays: 1.5 }, /^noncurrentVersionDays: 1\.5/],
+    [
+      "a retention beside keepNoncurrentVersions",
+      { stackName: "alice", keepNoncurrentVersions: true, noncurrentVersionDays: 30 },
+      /^noncurrentVersionDays: is set while keepNoncurrentVersions keeps replaced versions forever\. Fix: set only one/,
+    ],
+    [
+      "a hyphenated prefix",
+      { stackName: "alice", namePrefix: "my-lake" },
+      /^namePrefix: "my-lake" is not a name prefix/,
+    ],
   ];
   for (const [what, args, message] of bad)
     it(`refuses ${what} before registering anything`, async () => {
       expect(() => new DataLakeBucket(`bad-${what.replace(/\W/g, "")}`, args)).to.throw(ConfigError, message);
       await settle(5);
       expect(registered.filter((r) => !r.type.startsWith("cinelake:"))).to.deep.equal([]);
+      // Checked before super(): not even the component is registered.
+      expect(registered).to.deep.equal([]);
     });
 });

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { ConfigError } from "../../components/naming";
-import { GLUE_FAILED_STATES, LakeAlerts } from "../../components/lakeAlerts";
+import * as pulumi from "@pulumi/pulumi";
+import { GLUE_FAILED_STATES, LakeAlerts, type LakeAlertsArgs } from "../../components/lakeAlerts";
 import { readLakeConfig, StackConfigError } from "../../programs/config";
 import { readStackFile, stackFilePath } from "../../programs/preview/stack";
 import {
@@ -8,6 +9,7 @@ import {
   oneOfType,
   parsePolicy,
   plain,
+  registered,
   resetRegistered,
   settle,
   useMocks,
@@ -105,6 +107,61 @@ describe("LakeAlerts", () => {
       /glueJobNames: is empty/,
     );
   });
+
+  it("is cinelake:index:LakeAlerts, aliased from cinelake:ops:LakeAlerts, its children tagged project and stack", async () => {
+    build();
+    await settle();
+    const component = oneOfType("cinelake:index:LakeAlerts");
+    expect(component.aliases.map((alias) => alias.type)).to.include("cinelake:ops:LakeAlerts");
+    expect(oneOfType("aws:sns/topic:Topic").inputs.tags).to.deep.equal({ project: "cinelake", stack: "alice" });
+  });
+
+  it("names everything after its name prefix, so a second lake's alerts collide with nothing", async () => {
+    const alerts = new LakeAlerts("books-alerts", {
+      stackName: "alice",
+      namePrefix: "books",
+      glueJobNames: ["books-alice-authors"],
+      lambdaFunctionName: "books-alice-api-ingestor",
+      failureQueueName: "books-alice-api-ingestor-failures",
+    });
+    await settle();
+    expect(oneOfType("aws:sns/topic:Topic").inputs).to.include({
+      name: "books-alice-alerts",
+      displayName: "books alice",
+    });
+    expect(oneOfType("aws:cloudwatch/eventRule:EventRule").inputs.name).to.equal("books-alice-glue-failures");
+    expect(ofType("aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => a.inputs.name)).to.deep.equal([
+      "books-alice-api-ingestor-errors",
+      "books-alice-api-ingestor-failures",
+    ]);
+    expect(await valueOf(alerts.alarmArns)).to.have.length(2);
+    expect(await valueOf(alerts.glueRuleArn)).to.match(/books-alice-glue-failures$/);
+    expect(JSON.stringify(registered.map((r) => plain(r.inputs)))).not.to.include("cinelake");
+  });
+
+  it("takes the address as an output too (e.g. another resource's), checking it once known", async () => {
+    new LakeAlerts("alerts", { stackName: "alice", glueJobNames: JOBS, email: pulumi.output("ops@example.com") });
+    await settle();
+    expect(oneOfType("aws:sns/topicSubscription:TopicSubscription").inputs).to.include({
+      protocol: "email",
+      endpoint: "ops@example.com",
+    });
+  });
+
+  for (const [what, args, message] of [
+    ["a bad address", { email: "nope" }, /^email: "nope" is not an e-mail address/],
+    ["no jobs", { glueJobNames: [] }, /^glueJobNames: is empty/],
+    ["a bad name prefix", { namePrefix: "x" }, /^namePrefix: "x" is not a name prefix/],
+    ["a bad stack name", { stackName: "Alice" }, /^stackName: "Alice"/],
+  ] as [string, Partial<LakeAlertsArgs>, RegExp][])
+    it(`refuses ${what} before registering anything`, async () => {
+      expect(() => new LakeAlerts("bad", { stackName: "alice", glueJobNames: JOBS, ...args })).to.throw(
+        ConfigError,
+        message,
+      );
+      await settle(3);
+      expect(registered).to.deep.equal([]);
+    });
 
   it("takes the address from cinelake:alertEmail, refusing a bad one with the fix", () => {
     const dev = readStackFile(stackFilePath("dev")).values;

@@ -24,7 +24,7 @@ import { buildCatalog } from "./catalog";
 import { exitOnSignals } from "./children";
 import { ensureDirectory } from "./folders";
 import { acquireFolderLeases, type FolderLease } from "./lease";
-import { runJob } from "./job";
+import { JobDriver } from "./jobDriver";
 import { jobFingerprint } from "./fingerprint";
 import { mirrorBucketToFolder, restoreFolderToBucket } from "./mirror";
 import { findMissingPrerequisites } from "./prerequisites";
@@ -351,30 +351,44 @@ export async function runDemo(
     });
 
     const stamps = (await loadJson<Record<string, string>>(client, DEMO_BUCKET, JOB_STAMPS_KEY)) ?? {};
-    for (const job of ["trusted-csv", "trusted-tmdb", "refined"] as const)
-      await stage(results, job, async () => {
-        // The CSV job loads the day the files landed under; TMDB files are dated by their collection day (today, when
-        // the ApiIngestor ran), so that job and Refined take the latest day they find.
-        const date = job === "trusted-csv" ? options.date : "latest";
-        const fingerprint = await jobFingerprint(client, DEMO_BUCKET, job, date);
-        if (!options.force && stamps[job] === fingerprint)
+    // One Python process and one JVM for the three jobs (issue 12 #3), started by the first job that runs.
+    const driver = new JobDriver();
+    try {
+      for (const job of ["trusted-csv", "trusted-tmdb", "refined"] as const)
+        await stage(results, job, async () => {
+          // The CSV job loads the day the files landed under; TMDB files are dated by their collection day (today,
+          // when the ApiIngestor ran), so that job and Refined take the latest day they find.
+          const date = job === "trusted-csv" ? options.date : "latest";
+          const fingerprint = await jobFingerprint(client, DEMO_BUCKET, job, date);
+          if (!options.force && stamps[job] === fingerprint)
+            return {
+              status: "skipped",
+              counts: {},
+              summary: "inputs and code unchanged since its last successful run (--force reruns it)",
+            };
+          // The job's report is summarised below and stored in the lake; its log goes to the demo's log file.
+          const outcome = await driver.run({
+            job,
+            bucket: DEMO_BUCKET,
+            date,
+            echo: false,
+            log,
+            verbose: options.verbose,
+          });
+          stamps[job] = fingerprint;
+          await saveJson(client, DEMO_BUCKET, JOB_STAMPS_KEY, stamps);
+          await keep();
           return {
-            status: "skipped",
-            counts: {},
-            summary: "inputs and code unchanged since its last successful run (--force reruns it)",
+            status: "ok",
+            counts: outcome.counts,
+            peakRssMb: outcome.peakRssMb,
+            pid: outcome.pid,
+            summary: formatCounts(outcome.counts),
           };
-        // The job's report is summarised below and stored in the lake; its log goes to the demo's log file.
-        const outcome = await runJob({ job, bucket: DEMO_BUCKET, date, echo: false, log, verbose: options.verbose });
-        stamps[job] = fingerprint;
-        await saveJson(client, DEMO_BUCKET, JOB_STAMPS_KEY, stamps);
-        await keep();
-        return {
-          status: "ok",
-          counts: outcome.counts,
-          peakRssMb: outcome.peakRssMb,
-          summary: formatCounts(outcome.counts),
-        };
-      });
+        });
+    } finally {
+      await driver.stop();
+    }
 
     await stage(results, "mirror", async () => {
       const mirrored = await mirrorBucketToFolder(client, DEMO_BUCKET, lakeDir, LAKE_PREFIXES);

@@ -30,28 +30,47 @@ export interface LoggedStream {
   close(): Promise<void>;
 }
 
+/** A log file being written to (and copied to the terminal when verbose), keeping its last 64 kB in memory. */
+export interface LogSink {
+  write(chunk: Buffer | string): void;
+  /** The last lines written (for the error message of a failed run). */
+  tail(): string;
+  /** Resolves once everything written is on disk. */
+  close(): Promise<void>;
+}
+
+/** Opens `path` for appending (creating its folder); what is written is copied to stderr when `verbose`. */
+export function logSink(path: string, verbose = false): LogSink {
+  ensureDirectory(dirname(path));
+  const file = createWriteStream(path, { flags: "a" });
+  let tail = "";
+  return {
+    write(chunk) {
+      file.write(chunk);
+      tail = (tail + chunk.toString()).slice(-65_536);
+      if (verbose) process.stderr.write(chunk);
+    },
+    tail: () => tail,
+    close: () => new Promise<void>((resolveClose) => file.end(resolveClose)),
+  };
+}
+
 /**
  * Appends everything `stream` emits to `path` (creating its folder), copies it to stderr when `verbose`, and keeps
  * the last 64 kB in memory.
  */
 export function logStream(stream: Readable, path: string, verbose = false): LoggedStream {
-  ensureDirectory(dirname(path));
-  const file = createWriteStream(path, { flags: "a" });
-  let tail = "";
-  stream.on("data", (chunk: Buffer) => {
-    file.write(chunk);
-    tail = (tail + chunk.toString()).slice(-65_536);
-    if (verbose) process.stderr.write(chunk);
-  });
+  const sink = logSink(path, verbose);
+  stream.on("data", (chunk: Buffer) => sink.write(chunk));
   const ended = new Promise<void>((resolveEnd) => {
     stream.once("end", resolveEnd);
     stream.once("close", resolveEnd);
   });
   return {
-    tail: () => tail,
+    tail: sink.tail,
     close: async () => {
       await ended;
-      await new Promise<void>((resolveClose) => file.end(resolveClose));
+      await sink.close();
     },
   };
 }

@@ -13,6 +13,8 @@ export interface StageResult {
   durationMs: number;
   /** Peak resident memory in MB: the demo process's own during the stage plus its child processes' (Spark). */
   peakRssMb?: number;
+  /** The pid of the Python process that ran the stage's Spark job (the demo's jobs share one, issue 12 #3). */
+  pid?: number;
   /** Named counts, e.g. `{ rows: 1000, files: 2, quarantined: 3 }`. */
   counts: Record<string, number>;
   /** One line saying what happened. */

@@ -98,6 +98,11 @@ describe("npm run demo (end to end, small sample)", function () {
       "catalog",
     ]);
     for (const stage of report.stages) expect(stage.status, stage.stage).to.equal("ok");
+    // The three Spark jobs ran in one Python process (and so one JVM), which ended with the demo (issue 12 #3).
+    const pids = ["trusted-csv", "trusted-tmdb", "refined"].map((name) => stageOf(report, name).pid);
+    expect(pids[0]).to.be.a("number");
+    expect(pids).to.deep.equal([pids[0], pids[0], pids[0]]);
+    expect(commandLine(pids[0] as number), "the jobs' driver outlived the demo").to.equal("");
     expect(first.stdout).to.include("cinelake local run succeeded");
     expect(first.stdout).to.include("no TMDB_TOKEN set: using the local TMDB stand-in");
   });
@@ -210,7 +215,7 @@ describe("npm run demo (end to end, small sample)", function () {
     const reasons = failed.stderr.split("\n").filter((line) => line.startsWith("✗"));
     expect(reasons, failed.stderr.slice(-2000)).to.have.length(1);
     expect(reasons[0]).to.match(
-      /^✗ stage "trusted-csv" failed: job trusted-csv failed \(exit 1\): \S.+ \(full log: \S+demo-\S+\.log\)$/,
+      /^✗ stage "trusted-csv" failed: job trusted-csv failed: cinelake trusted-csv: \S.+ \(full log: \S+demo-\S+\.log\)$/,
     );
     const noise = `${failed.stdout}\n${failed.stderr}`.split("\n").filter((line) => TOOL_NOISE.test(line));
     expect(noise).to.deep.equal([]);

@@ -50,7 +50,7 @@ export const TYPES = {
   policyAttachment: "aws:iam/policyAttachment:PolicyAttachment",
   lambdaFunction: "aws:lambda/function:Function",
   stack: "pulumi:pulumi:Stack",
-  lakeComponent: "cinelake:storage:DataLakeBucket",
+  lakeComponent: "cinelake:index:DataLakeBucket",
 } as const;
 
 /** The lake bucket's physical name, as components/naming.ts builds it: `cinelake-<stack>[-<suffix>]-lake`. */

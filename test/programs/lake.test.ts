@@ -281,13 +281,13 @@ describe("the stack program", () => {
     it("composes the six components", () => {
       const components = built.resources.filter((r) => r.type.startsWith("cinelake:")).map((r) => r.type);
       expect(new Set(components)).to.include.members([
-        "cinelake:storage:DataLakeBucket",
-        "cinelake:ingest:BatchIngestor",
-        "cinelake:ingest:ApiIngestor",
-        "cinelake:catalog:StarSchema",
-        "cinelake:dashboard:Dashboard",
+        "cinelake:index:DataLakeBucket",
+        "cinelake:index:BatchIngestor",
+        "cinelake:index:ApiIngestor",
+        "cinelake:index:StarSchema",
+        "cinelake:index:Dashboard",
       ]);
-      expect(components.filter((type) => /SparkJob$/.test(type))).to.have.length(3);
+      expect(components.filter((type) => type === "cinelake:index:SparkJob")).to.have.length(3);
     });
 
     it("exports the bucket, the docker run line, the Lambda, the Glue jobs, the workgroup and the dashboard", () => {

@@ -93,7 +93,7 @@ describe("S3 requests evaluated against the registered policies (iam-simulate)",
       it(`${stack}: ${job} may create, probe and remove the _$folder$ markers of its outputs, and no other (finding 4)`, async () => {
         const policies = await registeredPolicies(job, stack);
         const def = JOBS[job];
-        const markers = folderMarkerKeys([...def.writes, jobScriptKeys(job).tempDir]);
+        const markers = folderMarkerKeys([...def.writes, jobScriptKeys(def).tempDir]);
         // Synthetic: Glue's s3:// (EMRFS) writes these markers when it creates an output folder and deletes them with
         // it; local Spark's s3a writes none, so the recorded Spark run cannot show them.
         const requests = markers.flatMap((key) => [

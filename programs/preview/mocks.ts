@@ -26,6 +26,29 @@ export interface RegisteredResource {
   deleteBeforeReplace: boolean;
   /** The outputs the mocks answered with (inputs plus a realistic `arn`, `id`, ...). */
   state: Record<string, unknown>;
+  /**
+   * The aliases the engine received (a former type, name or parent, or a former URN): what lets `pulumi up` move an
+   * existing resource to its new URN instead of replacing it.
+   */
+  aliases: RegisteredAlias[];
+}
+
+/** One alias as the engine receives it: a whole former URN, or the parts of it that changed. */
+export interface RegisteredAlias {
+  /** A former URN, when the alias was given as one. */
+  urn?: string;
+  /** The former type token (e.g. `cinelake:storage:DataLakeBucket`), when it changed. */
+  type?: string;
+  /** The former logical name, when it changed. */
+  name?: string;
+  /** The former parent's URN, when it changed. */
+  parentUrn?: string;
+}
+
+/** The part of the engine's Alias message the recorder reads (a URN, or a spec of the changed parts). */
+interface AliasMessage {
+  getUrn(): string;
+  getSpec(): { getType(): string; getName(): string; getParenturn(): string } | undefined;
 }
 
 /** The part of the engine's RegisterResourceRequest the recorder reads. */
@@ -37,6 +60,21 @@ interface RegisterRequest {
   getDependenciesList(): string[];
   getDeletebeforereplace(): boolean;
   getPropertydependenciesMap(): { forEach(visit: (value: { getUrnsList(): string[] }) => void): void };
+  getAliasesList(): AliasMessage[];
+  getAliasurnsList(): string[];
+}
+
+/** The aliases of a request, with empty fields left out. */
+function requestAliases(request: RegisterRequest | undefined): RegisteredAlias[] {
+  if (!request) return [];
+  // The SDK sends structured aliases when the monitor supports them (the mock monitor does), URNs otherwise.
+  const structured = request.getAliasesList().map((alias): RegisteredAlias => {
+    const spec = alias.getSpec();
+    if (!spec) return { urn: alias.getUrn() };
+    const parts = { type: spec.getType(), name: spec.getName(), parentUrn: spec.getParenturn() };
+    return Object.fromEntries(Object.entries(parts).filter(([, value]) => value !== "")) as RegisteredAlias;
+  });
+  return [...structured, ...request.getAliasurnsList().map((urn) => ({ urn }))];
 }
 
 /** The parts of Pulumi's mock monitor the recorder uses. */
@@ -163,6 +201,7 @@ export async function useMocks(
           dependencies: [...dependencies],
           deleteBeforeReplace: request?.getDeletebeforereplace() ?? false,
           state: plain(state) as Record<string, unknown>,
+          aliases: requestAliases(request),
         });
         return {
           // Like AWS, a resource with an explicit name (bucket, role, ...) is identified by it.

@@ -25,6 +25,7 @@ function resource(type: string, name: string, inputs: Record<string, unknown>): 
     custom: true,
     dependencies: [],
     deleteBeforeReplace: false,
+    aliases: [],
     state: { ...inputs, name, arn: `arn:aws:iam::123456789012:policy/${name}` },
   };
 }

@@ -13,6 +13,7 @@ import { componentOptions, componentType, lakeComponentSettings, type LakeCompon
 import type { LakeBucketRef, PolicyStatementArg } from "./dataLakeBucket";
 import { checkCron } from "./schedule";
 import { SYSTEM_PREFIXES } from "../lake/paths";
+import { GLUE_ARGUMENTS } from "../lake/jobs";
 import { ConfigError, NAME_LIMITS, physicalName } from "./naming";
 import { childOptions } from "./resourceOptions";
 import { checkPolicyPrefix, s3PrefixPolicy, serviceTrustPolicy, type PolicyStatement } from "./policy";
@@ -252,6 +253,14 @@ function checkExtraArguments(args: Pick<SparkJobArgs, "job" | "extraArguments">)
         `extraArguments["${key}"]`,
         "is managed by SparkJob",
         "use the matching SparkJob argument or job.arguments instead (or override it per run)",
+      );
+    // The cinelake jobs refuse any argument that is neither theirs nor Glue's own (glue/cinelake/args.py): refusing
+    // it here fails `pulumi preview` instead of the first run.
+    if (!GLUE_ARGUMENTS.includes(key.slice(2)))
+      throw new ConfigError(
+        `extraArguments["${key}"]`,
+        "is not one of AWS Glue's own job parameters (GLUE_ARGUMENTS in lake/jobs.ts)",
+        "pass a script argument in job.arguments instead, or add a new Glue parameter to GLUE_ARGUMENTS",
       );
   }
 }

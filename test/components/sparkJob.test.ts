@@ -429,6 +429,11 @@ describe("SparkJob", () => {
       ],
       ["a job prefix overridden", { extraArguments: { "--lake_root": "s3://x/" } }, "extraArguments"],
       ["an argument without --", { extraArguments: { conf: "x" } }, "extraArguments"],
+      [
+        "an argument Glue does not know (the jobs would refuse it at run time)",
+        { extraArguments: { "--my_flag": "x" } },
+        "extraArguments",
+      ],
       ["a job name with capitals", { job: { ...csv, name: "Gold" } }, "job.name"],
       ["a job argument written with --", { job: { ...csv, arguments: { "--date": "latest" } } }, "job.arguments"],
       ["a read prefix without its slash", { job: { ...csv, reads: ["Raw/Local"] } }, "job.reads"],

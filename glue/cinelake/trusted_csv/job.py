@@ -6,6 +6,7 @@ table with that day's snapshot). The quarantine keeps one folder per day (`dt=YY
 """
 
 from pyspark import StorageLevel
+from pyspark.sql import Observation
 from pyspark.sql import functions as F
 
 from .. import lake
@@ -55,7 +56,9 @@ def process_dataset(spark, args: dict, dataset: str, report: RunReport) -> Datas
         raw = spark.read.text(files).select("value", F.col("_metadata.file_path").alias("source_file"))
         lines = transforms.drop_header(transforms.normalize_lines(raw), table_name)
         distinct = transforms.distinct_lines(lines, files)
-        classified = transforms.classify(distinct, table_name).persist(StorageLevel.MEMORY_AND_DISK)
+        # The Raw CSV is read, deduplicated and classified once: the summary below fills the cache and both writes
+        # read from it. Only what an output needs of each line is kept (transforms.keep_for_outputs).
+        classified = cache_adaptively(spark, transforms.keep_for_outputs(transforms.classify(distinct, table_name)))
         summary = classified.groupBy("reason").agg(F.sum("copies").alias("rows"), F.count(F.lit(1)).alias("distinct"))
         summary_rows = summary.collect()
         by_reason = {row["reason"]: row["rows"] for row in summary_rows}
@@ -65,26 +68,58 @@ def process_dataset(spark, args: dict, dataset: str, report: RunReport) -> Datas
     # Each distinct valid line is written once; its other copies are the exact duplicates.
     counts.duplicates = counts.extra["valid"] - valid_distinct
 
+    # The written counts are observed on the rows as the writes emit them (Spark's Observation: metrics of the write
+    # itself, no second pass and no re-reading of the output), so the reconciliation still checks what was written.
     trusted_uri = lake.join(root, args[trusted_arg])
     with report.step(f"{dataset}: write Trusted Parquet"), storage_errors(trusted_uri, "write"):
-        valid = transforms.valid_rows(classified)
-        transforms.to_trusted(valid, table_name).write.mode("overwrite").parquet(trusted_uri)
+        written_trusted = Observation(f"{NAME}-{dataset}-trusted")
+        trusted = transforms.to_trusted(transforms.valid_rows(classified), table_name)
+        trusted.observe(written_trusted, F.count(F.lit(1)).alias("rows")).write.mode("overwrite").parquet(trusted_uri)
 
     quarantine_uri = lake.join(root, args[quarantine_arg], f"dt={day}/")
     with report.step(f"{dataset}: write quarantine"), storage_errors(quarantine_uri, "write"):
-        quarantine = transforms.quarantined_rows(classified, day).coalesce(1)
-        quarantine.write.mode("overwrite").json(quarantine_uri)
+        written_quarantine = Observation(f"{NAME}-{dataset}-quarantine")
+        quarantine = transforms.quarantined_rows(classified, day)
+        observed = quarantine.observe(written_quarantine, *count_by_reason(transforms.REASONS))
+        observed.coalesce(1).write.mode("overwrite").json(quarantine_uri)
 
-    with report.step(f"{dataset}: count written outputs"), storage_errors(trusted_uri):
-        # Counted from what landed in the lake, not from the plan, so the reconciliation checks the writes too.
-        counts.trusted = spark.read.parquet(trusted_uri).count()
-        written = spark.read.schema("reason string").json(quarantine_uri)
-        counts.quarantined_by_reason = {r["reason"]: r["count"] for r in written.groupBy("reason").count().collect()}
-        counts.quarantined = sum(counts.quarantined_by_reason.values())
+    counts.trusted = written_trusted.get["rows"]
+    counts.quarantined_by_reason = reasons_seen(written_quarantine.get)
+    counts.quarantined = written_quarantine.get["rows"]
     if counts.quarantined_by_reason != by_reason:
         counts.extra["classified_by_reason"] = by_reason
     classified.unpersist()
     return counts
+
+
+def cache_adaptively(spark, frame):
+    """Persists a DataFrame whose partitions adaptive execution may coalesce to fit the data (few, on small data).
+
+    Spark keeps a cached plan's partitioning as first planned unless told otherwise, so the cache (and every file
+    written from it) would have spark.sql.shuffle.partitions pieces however small the day. Set only while the cache is
+    planned (persist plans it at once), then restored: nothing is left behind for the next job of a shared session.
+    """
+    key = "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning"
+    before = spark.conf.get(key)
+    spark.conf.set(key, "true")
+    try:
+        return frame.persist(StorageLevel.MEMORY_AND_DISK)
+    finally:
+        spark.conf.set(key, before)
+
+
+def count_by_reason(reasons: tuple[str, ...]) -> list:
+    """Aggregates for an Observation: all rows, and the rows of each reason (a fixed list: observations cannot group).
+
+    A reason outside the list is in `rows` but in no per-reason count, so the report would not balance: loud, not lost.
+    """
+    reason = F.col("reason")
+    return [F.count(F.lit(1)).alias("rows")] + [F.count(F.when(reason == r, 1)).alias(r) for r in reasons]
+
+
+def reasons_seen(observed: dict) -> dict[str, int]:
+    """The per-reason counts of an Observation made with count_by_reason, without the reasons that did not occur."""
+    return {reason: n for reason, n in observed.items() if reason != "rows" and n}
 
 
 def run(spark, args: dict) -> RunReport:

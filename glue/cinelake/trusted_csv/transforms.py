@@ -274,6 +274,25 @@ def classify(lines: DataFrame, table_name: str, current_year: int | None = None)
     )
 
 
+def keep_for_outputs(classified: DataFrame) -> DataFrame:
+    """Classified lines narrowed to what their output needs: a valid line's typed columns, a refused line's text.
+
+    The same rows and columns, with nulls where no output reads the value: a valid line's bytes, text and file go
+    nowhere (Trusted holds the typed columns), a refused line's typed columns are not meaningful. Cached, this is
+    about a third of the classified lines' size.
+    """
+    refused = F.col("reason").isNotNull()
+
+    def kept(name: str) -> Column:
+        if name in ("raw", "line", "source_file"):
+            return F.when(refused, F.col(name)).alias(name)
+        if name in ("copies", "reason", "detail"):
+            return F.col(name)
+        return F.when(~refused, F.col(name)).alias(name)
+
+    return classified.select(*[kept(c) for c in classified.columns])
+
+
 def valid_rows(classified: DataFrame) -> DataFrame:
     """The lines that passed every check."""
     return classified.where(F.col("reason").isNull())

@@ -6,8 +6,10 @@ quarantine folder, and leaves every other day alone.
 """
 
 import sys
+from collections import Counter
 
 from pyspark import StorageLevel
+from pyspark.sql import Observation
 from pyspark.sql import functions as F
 
 from .. import lake
@@ -48,20 +50,28 @@ def process_dataset(spark, args: dict, kind: str, report: RunReport) -> DatasetC
 
     raw_uri = lake.join(root, lake.day_prefix(args[raw_arg], day))
     with report.step(f"{kind}: read, parse and check"), storage_errors(raw_uri):
-        documents = read_documents(spark, files)
-        records, refused = transforms.split_documents(documents)
-        refused = refused.unionByName(transforms.empty_files(spark, files, documents))
-        parsed = transforms.parse_records(records, kind).persist(StorageLevel.MEMORY_AND_DISK)
-        by_reason = {row["reason"]: row["count"] for row in parsed.groupBy("reason").count().collect()}
+        # The documents are read and parsed once: the summary fills the cache, both writes read from it, and the
+        # files it saw tell the empty ones (which the text reader returns no row for).
+        entries = transforms.shape_documents(read_documents(spark, files))
+        classified = transforms.classify_entries(entries, kind).persist(StorageLevel.MEMORY_AND_DISK)
+        summary = classified.groupBy("entry", "reason", "source_file").count().collect()
+        by_reason = Counter()
+        for row in summary:
+            if row["entry"] == "record":
+                by_reason[row["reason"]] += row["count"]
+        by_reason = dict(by_reason)
+        seen = {row["source_file"] for row in summary}
     counts.raw = sum(by_reason.values())
     counts.extra["valid"] = by_reason.pop(None, 0)
 
+    # Written counts are observed on the rows the writes emit (Spark's Observation), not re-read from the lake.
     trusted_root = lake.join(root, args[trusted_arg])
     partition_uri = lake.join(trusted_root, f"dt={day}/")
     step = f"{kind}: keep the latest record per id and write the partition"
     with report.step(step), storage_errors(partition_uri, "write"):
-        latest = transforms.latest_per_id(parsed.where(F.col("reason").isNull()))
-        trusted = transforms.to_trusted(latest, kind, day)
+        written_trusted = Observation(f"{NAME}-{kind}-trusted")
+        latest = transforms.latest_per_id(transforms.valid_records(classified))
+        trusted = transforms.to_trusted(latest, kind, day).observe(written_trusted, F.count(F.lit(1)).alias("rows"))
         if counts.extra["valid"] == 0:
             # Dynamic overwrite with no rows would leave a stale partition behind: remove it explicitly.
             lake.delete(spark, partition_uri)
@@ -70,24 +80,39 @@ def process_dataset(spark, args: dict, kind: str, report: RunReport) -> DatasetC
 
     quarantine_uri = lake.join(root, args[quarantine_arg], f"dt={day}/")
     with report.step(f"{kind}: write quarantine"), storage_errors(quarantine_uri, "write"):
-        quarantine = transforms.quarantined_records(parsed, day).unionByName(transforms.quarantined_files(refused, day))
-        quarantine.coalesce(1).write.mode("overwrite").json(quarantine_uri)
+        written_quarantine = Observation(f"{NAME}-{kind}-quarantine")
+        empty = transforms.quarantined_files(transforms.empty_files(spark, files, seen), day)
+        quarantine = transforms.quarantined_records(classified, day).unionByName(empty)
+        observed = quarantine.observe(written_quarantine, *_count_by_reason())
+        observed.coalesce(1).write.mode("overwrite").json(quarantine_uri)
 
-    with report.step(f"{kind}: count written outputs"), storage_errors(partition_uri):
-        counts.trusted = spark.read.parquet(partition_uri).count() if counts.extra["valid"] else 0
-        written = spark.read.schema("reason string, position int").json(quarantine_uri)
-        by_kind = written.groupBy(F.col("position").isNull().alias("is_file"), "reason").count().collect()
-        counts.quarantined_by_reason = {r["reason"]: r["count"] for r in by_kind if not r["is_file"]}
-        counts.quarantined = sum(counts.quarantined_by_reason.values())
-        files_refused = {r["reason"]: r["count"] for r in by_kind if r["is_file"]}
-        distinct_ids = latest.count()
+    distinct_ids = written_trusted.get["rows"] if counts.extra["valid"] else 0
+    written = written_quarantine.get
+    counts.trusted = distinct_ids
+    counts.quarantined_by_reason = {r: written[r] for r in transforms.RECORD_REASONS if written[r]}
+    counts.quarantined = written["records"]
+    files_refused = {r: written[f"file {r}"] for r in transforms.FILE_REASONS if written[f"file {r}"]}
     counts.duplicates = counts.extra["valid"] - distinct_ids
     counts.extra["files"] = len(files)
     counts.extra["files_quarantined_by_reason"] = files_refused
     if counts.quarantined_by_reason != by_reason:
         counts.extra["classified_by_reason"] = by_reason
-    parsed.unpersist()
+    classified.unpersist()
     return counts
+
+
+def _count_by_reason() -> list:
+    """Aggregates for the quarantine's Observation: its records, and its records and files per reason.
+
+    Records have a position, refused files none. Observations cannot group, hence the fixed lists of reasons: a record
+    refused for a reason outside the list is counted in `records` only, so the report would not balance (loud).
+    """
+    reason, is_record = F.col("reason"), F.col("position").isNotNull()
+    return (
+        [F.count(F.when(is_record, 1)).alias("records")]
+        + [F.count(F.when(is_record & (reason == r), 1)).alias(r) for r in transforms.RECORD_REASONS]
+        + [F.count(F.when(~is_record & (reason == r), 1)).alias(f"file {r}") for r in transforms.FILE_REASONS]
+    )
 
 
 def run(spark, args: dict) -> RunReport:

@@ -102,11 +102,12 @@ def raw_schema(kind: str) -> str:
     return _ddl(fields | {CORRUPT: "string"})
 
 
-def split_documents(files: DataFrame) -> tuple[DataFrame, DataFrame]:
-    """Whole files (`source_file`, `modified`, `value`) -> (records, refused files).
+def shape_documents(files: DataFrame) -> DataFrame:
+    """Whole files (`source_file`, `modified`, `value`) -> one row per record, refused file or file without records.
 
-    records: `source_file`, `modified`, `position` (0-based in the file), `record` (the record's JSON text).
-    refused files: `source_file`, `reason`, `detail`, `record` (the whole document).
+    `entry` tells them apart: `record` (`position` 0-based in the file, `record` its JSON text), `file` (a refused
+    document: `file_reason`, `file_detail`, `document` the whole text) or `none` (a document holding no record, such as
+    `[]`: no output, but the file was read). One pass over the documents gives records and refused files alike.
     """
     text = F.trim(F.col("value"))
     as_array = F.from_json(F.col("value"), "array<string>")
@@ -120,16 +121,43 @@ def split_documents(files: DataFrame) -> tuple[DataFrame, DataFrame]:
         # get_json_object returns null for malformed JSON; a parseable document has some root.
         F.get_json_object(F.concat(F.lit('{"root":'), text, F.lit("}")), "$.root").isNotNull().alias("parses"),
     )
-    refused = shaped.where(F.col("records").isNull()).select(
+    refused = F.col("records").isNull()
+    parses = F.col("parses")
+    return shaped.select(
         "source_file",
-        F.when(F.col("parses"), "unrecognised_document").otherwise("invalid_json").alias("reason"),
-        F.when(F.col("parses"), "neither an array, an object with `results`, nor a detail object with `id`")
-        .otherwise("not parseable as JSON")
-        .alias("detail"),
-        F.col("value").alias("record"),
+        "modified",
+        F.when(refused, F.lit("file"))
+        .when(F.size("records") == 0, F.lit("none"))
+        .otherwise(F.lit("record"))
+        .alias("entry"),
+        F.when(refused, F.when(parses, "unrecognised_document").otherwise("invalid_json")).alias("file_reason"),
+        F.when(
+            refused,
+            F.when(parses, "neither an array, an object with `results`, nor a detail object with `id`").otherwise(
+                "not parseable as JSON"
+            ),
+        ).alias("file_detail"),
+        F.when(refused, F.col("value")).alias("document"),
+        # One (null) item for a refused file and none for an empty array: the outer explode keeps both as a row.
+        F.posexplode_outer(F.when(refused, F.array(F.lit(None).cast("string"))).otherwise(F.col("records"))).alias(
+            "position", "record"
+        ),
     )
-    records = shaped.where(F.col("records").isNotNull()).select(
-        "source_file", "modified", F.posexplode("records").alias("position", "record")
+
+
+def split_documents(files: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """Whole files (`source_file`, `modified`, `value`) -> (records, refused files).
+
+    records: `source_file`, `modified`, `position` (0-based in the file), `record` (the record's JSON text).
+    refused files: `source_file`, `reason`, `detail`, `record` (the whole document).
+    """
+    entries = shape_documents(files)
+    records = entries.where(F.col("entry") == "record").select("source_file", "modified", "position", "record")
+    refused = entries.where(F.col("entry") == "file").select(
+        "source_file",
+        F.col("file_reason").alias("reason"),
+        F.col("file_detail").alias("detail"),
+        F.col("document").alias("record"),
     )
     return records, refused
 
@@ -285,9 +313,36 @@ def quarantined_records(parsed: DataFrame, day: str) -> DataFrame:
     )
 
 
-def empty_files(spark, listed: list[str], read: DataFrame) -> DataFrame:
+def classify_entries(entries: DataFrame, kind: str) -> DataFrame:
+    """shape_documents' rows -> every entry with `reason`/`detail` (null when valid), narrowed for the outputs.
+
+    Records are checked by parse_records; a refused file keeps its file reason and its whole document as `record`
+    (position null, as quarantined_files shapes it); a file without records has no reason and is no valid record.
+    Only what an output reads is kept: the parsed record `r` of a valid record, the text of a refused entry.
+    """
+    parsed = parse_records(entries, kind)
+    entry = F.col("entry")
+    reason = F.when(entry == "file", F.col("file_reason")).when(entry == "record", F.col("reason"))
+    detail = F.when(entry == "file", F.col("file_detail")).when(entry == "record", F.col("detail"))
+    return parsed.select(
+        "source_file",
+        "modified",
+        "entry",
+        F.when(entry == "record", F.col("position")).alias("position"),
+        reason.alias("reason"),
+        detail.alias("detail"),
+        F.when(reason.isNotNull(), F.coalesce("document", "record")).alias("record"),
+        F.when((entry == "record") & reason.isNull(), F.col("r")).alias("r"),
+    )
+
+
+def valid_records(classified: DataFrame) -> DataFrame:
+    """The records that passed every check (classify_entries' rows)."""
+    return classified.where((F.col("entry") == "record") & F.col("reason").isNull())
+
+
+def empty_files(spark, listed: list[str], seen: set[str]) -> DataFrame:
     """Refused-file rows for the listed files the text reader returned nothing for (empty files yield no row)."""
-    seen = {row["source_file"] for row in read.select("source_file").distinct().collect()}
     missing = [(uri, "empty_file", "the file is empty", "") for uri in listed if uri not in seen]
     return spark.createDataFrame(missing, "source_file string, reason string, detail string, record string")
 

@@ -11,19 +11,20 @@ import { CHECKPOINT_PREFIX } from "../runtime/api-ingestor/checkpoint";
 import { LEASE_KEY } from "../runtime/api-ingestor/lease";
 import { API_INGESTOR_ENV, LAMBDA_HANDLER, buildLayer, bundleHandler } from "../runtime/api-ingestor/packaging";
 import { componentOptions, componentType, lakeComponentSettings, type LakeComponentArgs } from "./component";
-import type { LakeBucketRef, PolicyStatementArg } from "./dataLakeBucket";
+import type { LakeBucketRef } from "./dataLakeBucket";
 import { scheduleIntervalSeconds } from "./schedule";
 import { DATASETS, datasetPrefix } from "../lake/paths";
 import { ConfigError, NAME_LIMITS, physicalName } from "./naming";
 import { childOptions } from "./resourceOptions";
 import {
+  extraStatements,
   logsStatement,
   policyDocument,
   s3PrefixPolicyStatements,
   secretReadStatement,
   serviceTrustPolicy,
   sqsSendStatement,
-  type PolicyStatement,
+  type PolicyStatementArg,
 } from "./policy";
 
 /** The Lambda runtime: Node 24, the active LTS (AWS offers it since November 2025). */
@@ -335,7 +336,7 @@ export class ApiIngestor extends pulumi.ComponentResource {
             logsStatement(logGroupArn),
             secretReadStatement(secretArn),
             sqsSendStatement(queueArn),
-            ...(extras as unknown as PolicyStatement[]),
+            ...extraStatements(extras),
           ]),
         ),
       );

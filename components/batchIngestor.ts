@@ -7,11 +7,17 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { prepareImageContext } from "../runtime/batch-ingestor/build";
 import { componentOptions, componentType, lakeComponentSettings, type LakeComponentArgs } from "./component";
-import type { LakeBucketRef, PolicyStatementArg } from "./dataLakeBucket";
+import type { LakeBucketRef } from "./dataLakeBucket";
 import { DATASETS, datasetPrefix, type DatasetLocation } from "../lake/paths";
 import { ConfigError, NAME_LIMITS, physicalName } from "./naming";
 import { childOptions } from "./resourceOptions";
-import { policyDocument, principalTrustPolicy, s3PrefixPolicyStatements, type PolicyStatement } from "./policy";
+import {
+  extraStatements,
+  policyDocument,
+  principalTrustPolicy,
+  s3PrefixPolicyStatements,
+  type PolicyStatementArg,
+} from "./policy";
 
 /** A dataset the container loads: the CSV spec it reads, and the Raw prefix it writes. */
 export enum BatchSpec {
@@ -225,7 +231,7 @@ export class BatchIngestor extends pulumi.ComponentResource {
               Action: ["s3:DeleteObjectVersion"],
               Resource: prefixes.map((prefix) => `${bucketArn}/${prefix}*`),
             },
-            ...(extras as unknown as PolicyStatement[]),
+            ...extraStatements(extras),
           ]),
         ),
       );

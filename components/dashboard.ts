@@ -17,10 +17,10 @@ import {
   nativeTags,
   type LakeComponentArgs,
 } from "./component";
-import type { LakeBucketRef, PolicyStatementArg } from "./dataLakeBucket";
+import type { LakeBucketRef } from "./dataLakeBucket";
 import { datasetColumns, datasetSql, physicalTableId, quickSightDefinition } from "./dashboardDefinition";
 import { ConfigError, physicalName } from "./naming";
-import { policyJson, serviceTrustPolicy, type PolicyStatement } from "./policy";
+import { extraStatements, policyJson, serviceTrustPolicy, type PolicyStatementArg } from "./policy";
 import {
   OWNER_ACTIONS,
   checkedPrincipal,
@@ -171,7 +171,7 @@ export class Dashboard extends pulumi.ComponentResource {
         role: role.name,
         policy: pulumi
           .all([statements, pulumi.output(args.extraPolicyStatements ?? [])])
-          .apply(([base, extra]) => policyJson([...base, ...(extra as unknown as PolicyStatement[])])),
+          .apply(([base, extra]) => policyJson([...base, ...extraStatements(extra)])),
       },
       parent,
     );

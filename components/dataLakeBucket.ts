@@ -7,7 +7,7 @@ import { datasetPrefix, lakeKey, s3Uri, type DatasetLocation, type LakePath, typ
 import { componentOptions, componentType, lakeComponentSettings, type LakeComponentArgs } from "./component";
 import { ConfigError, DEFAULT_NAME_PREFIX, lakeBucketName } from "./naming";
 import { childOptions } from "./resourceOptions";
-import { denyInsecureTransportStatement, policyDocument, type PolicyStatement } from "./policy";
+import { denyInsecureTransportStatement, extraStatements, policyDocument, type PolicyStatementArg } from "./policy";
 
 /** What a component needs to know about the lake bucket; a {@link DataLakeBucket} satisfies it. */
 export interface LakeBucketRef {
@@ -18,14 +18,6 @@ export interface LakeBucketRef {
   /** The KMS key encrypting the bucket, when it is not SSE-S3. */
   kmsKeyArn?: pulumi.Input<string | undefined>;
 }
-
-/**
- * An extra IAM statement a reuser adds to a component's policy (`Sid`, `Effect`, `Action`, `Resource`, ...), in the
- * form of policy.ts's `PolicyStatement`. Typed as a plain object so Pulumi's schema inference (and so every Pulumi
- * language) can pass one; IAM checks it when the policy is applied.
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the schema's "object of any values"
-export type PolicyStatementArg = Record<string, any>;
 
 /** The arguments of a {@link DataLakeBucket}. */
 export interface DataLakeBucketArgs extends LakeComponentArgs {
@@ -174,9 +166,7 @@ export class DataLakeBucket extends pulumi.ComponentResource implements LakeBuck
         policy: pulumi
           .all([this.bucket.arn, pulumi.output(args.extraPolicyStatements ?? [])])
           .apply(([arn, extras]) =>
-            JSON.stringify(
-              policyDocument([denyInsecureTransportStatement(arn), ...(extras as unknown as PolicyStatement[])]),
-            ),
+            JSON.stringify(policyDocument([denyInsecureTransportStatement(arn), ...extraStatements(extras)])),
           ),
       },
       // With blockPublicPolicy on first, a mistakenly public extra statement is refused rather than briefly applied.

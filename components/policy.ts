@@ -21,6 +21,19 @@ export interface PolicyStatement {
   Condition?: Record<string, Record<string, string | string[] | boolean>>;
 }
 
+/**
+ * An extra IAM statement a reuser adds to a component's policy (`Sid`, `Effect`, `Action`, `Resource`, ...), in the
+ * form of {@link PolicyStatement}. Typed as a plain object so Pulumi's schema inference (and so every Pulumi language)
+ * can pass one; IAM checks it when the policy is applied.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the schema's "object of any values"
+export type PolicyStatementArg = Record<string, any>;
+
+/** A reuser's extra statements as policy statements: the one place their loose schema type meets the strict one. */
+export function extraStatements(extras: readonly PolicyStatementArg[] | undefined): PolicyStatement[] {
+  return [...(extras ?? [])] as PolicyStatement[];
+}
+
 /** A whole IAM policy document. */
 export interface PolicyDocument {
   /** Always `2012-10-17`. */
@@ -188,10 +201,10 @@ export function policyJson(statements: pulumi.Input<pulumi.Input<PolicyStatement
 export function s3PrefixPolicy(
   bucketArn: pulumi.Input<string>,
   access: Omit<PrefixAccess, "kmsKeyArn"> & { kmsKeyArn?: pulumi.Input<string | undefined> },
-  extraStatements: pulumi.Input<PolicyStatement>[] = [],
+  extra: pulumi.Input<PolicyStatement>[] = [],
 ): pulumi.Output<string> {
   return pulumi
-    .all([bucketArn, access.kmsKeyArn, pulumi.output(extraStatements)])
+    .all([bucketArn, access.kmsKeyArn, pulumi.output(extra)])
     .apply(([arn, kmsKeyArn, extras]) =>
       JSON.stringify(
         policyDocument([

@@ -10,13 +10,19 @@ import { basename, resolve } from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { componentOptions, componentType, lakeComponentSettings, type LakeComponentArgs } from "./component";
-import type { LakeBucketRef, PolicyStatementArg } from "./dataLakeBucket";
+import type { LakeBucketRef } from "./dataLakeBucket";
 import { checkCron } from "./schedule";
 import { SYSTEM_PREFIXES } from "../lake/paths";
 import { GLUE_ARGUMENTS } from "../lake/jobs";
 import { ConfigError, NAME_LIMITS, physicalName } from "./naming";
 import { childOptions } from "./resourceOptions";
-import { checkPolicyPrefix, s3PrefixPolicy, serviceTrustPolicy, type PolicyStatement } from "./policy";
+import {
+  checkPolicyPrefix,
+  s3PrefixPolicy,
+  serviceTrustPolicy,
+  type PolicyStatement,
+  type PolicyStatementArg,
+} from "./policy";
 import { writePackageZip } from "./pythonPackageZip";
 
 /** Anything that names a Glue job, e.g. a {@link SparkJob}. */

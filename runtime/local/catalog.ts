@@ -7,9 +7,10 @@
  * over that folder by glue/local/catalog.py (the same code the Python tests exercise).
  */
 import { dirname, join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { TABLES } from "../../lake/tables";
 import { GLUE_SHARED_PACKAGE } from "../../lake/jobs";
+import { checkBucketName } from "../../lake/names";
+import { UsageError, exitCodeOf, parseFlags } from "../shared/flags";
 import { makeS3Client } from "../shared/s3Client";
 import { exitOnSignals, spawnOwned } from "./children";
 import { acquireFolderLease } from "./lease";
@@ -23,22 +24,29 @@ export type CatalogTarget = ({ bucket: string } | { lakeDir: string }) & { out?:
 
 const USAGE = "usage: npm run catalog -- (--bucket B | --lake-dir DIR) [--out FILE]";
 
-/** Parses the command line; throws a message naming what is wrong. */
+/** Parses the command line; throws a UsageError naming what is wrong. */
 export function parseCatalogArgs(argv: string[]): CatalogTarget {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { bucket: { type: "string" }, "lake-dir": { type: "string" }, out: { type: "string" } },
-  });
-  if (positionals.length > 0) throw new Error(`unexpected argument(s) ${positionals.join(" ")}\n${USAGE}`);
-  if (!values.bucket === !values["lake-dir"]) throw new Error(`give exactly one of --bucket or --lake-dir\n${USAGE}`);
+  const { values, positionals } = parseFlags(
+    {
+      args: argv,
+      allowPositionals: true,
+      options: { bucket: { type: "string" }, "lake-dir": { type: "string" }, out: { type: "string" } },
+    },
+    USAGE,
+  );
+  if (positionals.length > 0) throw new UsageError(`unexpected argument(s) ${positionals.join(" ")}: ${USAGE}`);
+  if (!values.bucket === !values["lake-dir"])
+    throw new UsageError(`give exactly one of --bucket B or --lake-dir DIR: ${USAGE}`);
   const out = values.out ? { out: resolve(values.out) } : {};
   return values.bucket ? { bucket: values.bucket, ...out } : { lakeDir: resolve(values["lake-dir"] as string), ...out };
 }
 
-/** The local folder a bucket is mirrored into (its parent then holds the default catalog.duckdb). */
+/**
+ * The local folder a bucket is mirrored into (its parent then holds the default catalog.duckdb). The name is checked
+ * with S3's rule first: it becomes part of a path, so it may not carry `/` or `..`.
+ */
 export function mirrorFolder(bucket: string, root = REPO_ROOT): string {
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new Error(`--bucket "${bucket}" is not a valid name`);
+  checkBucketName(bucket, "--bucket", "give the lake bucket's name, e.g. --bucket cinelake-alice-lake");
   return join(root, ".lake", "catalog", bucket, "lake");
 }
 
@@ -118,6 +126,7 @@ if (require.main === module) {
     .then((path) => console.log(`catalog: ${path}`))
     .catch((error: unknown) => {
       console.error(`catalog: ${error instanceof Error ? error.message : String(error)}`);
-      process.exit(1);
+      // 2 for a wrong command line or --bucket (rerunning unchanged cannot help), 1 for a failed build.
+      process.exit(exitCodeOf(error));
     });
 }

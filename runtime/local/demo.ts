@@ -9,16 +9,16 @@ import { loadJson, saveJson } from "../api-ingestor/checkpoint";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
-import { parseArgs } from "node:util";
-import { SYSTEM_PREFIXES, parseDay, reportPrefix, todayUtc } from "../../lake/paths";
+import { SYSTEM_PREFIXES, reportPrefix, todayUtc } from "../../lake/paths";
 import { TABLES, VIEWS } from "../../lake/tables";
 import { ingestBatch } from "../batch-ingestor/ingest";
 import { runApiIngestion } from "../api-ingestor/ingest";
-import { DEFAULT_TMDB_BASE_URL } from "../api-ingestor/env";
+import { DEFAULT_TMDB_BASE_URL, checkCsvDate } from "../api-ingestor/env";
 import { catalogFromBucket } from "../tmdb-standin/catalog";
 import { startTmdbStandin, type TmdbStandin } from "../tmdb-standin/server";
 import { generateSample, type SampleScale } from "../sample/generate";
 import { startDashboardPreview } from "../dashboard-preview/server";
+import { choiceSetting, exitCodeOf, numberSetting, parseFlags } from "../shared/flags";
 import { makeS3Client } from "../shared/s3Client";
 import { buildCatalog } from "./catalog";
 import { exitOnSignals } from "./children";
@@ -69,9 +69,12 @@ const USAGE =
   "usage: npm run demo -- [--no-serve] [--port P] [--scale small|full] [--titles N] [--seed S] [--date YYYY-MM-DD]\n" +
   "                       [--tmdb-limit N] [--home DIR] [--force] [--verbose]";
 
-/** Parses the demo's command line; throws a message with the usage on a bad flag. */
+/**
+ * Parses the demo's command line; throws a UsageError (an unknown flag, a flag without its value) or a ConfigError (a
+ * bad value), one line naming the flag and the fix.
+ */
 export function parseDemoArgs(argv: string[]): DemoOptions {
-  const { values } = parseArgs({
+  const { values } = parseFlags({
     args: argv,
     options: {
       "no-serve": { type: "boolean" },
@@ -86,24 +89,18 @@ export function parseDemoArgs(argv: string[]): DemoOptions {
       verbose: { type: "boolean" },
     },
   });
-  const integer = (name: string, text: string | undefined, fallback: number, min: number) => {
-    if (text === undefined) return fallback;
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < min)
-      throw new Error(`--${name} must be an integer >= ${min}, not "${text}"`);
-    return value;
-  };
-  const scale = (values.scale ?? "small") as SampleScale;
-  if (scale !== "small" && scale !== "full") throw new Error(`--scale must be small or full, not "${values.scale}"`);
+  const scale = choiceSetting<SampleScale>("--scale", values.scale, ["small", "full"]) ?? "small";
   return {
     home: resolve(values.home ?? ".lake"),
     scale,
-    titles: values.titles === undefined ? undefined : integer("titles", values.titles, 0, 1),
-    seed: integer("seed", values.seed, 42, 0),
-    date: values.date === undefined ? todayUtc() : (parseDay(values.date), values.date),
-    tmdbLimit: integer("tmdb-limit", values["tmdb-limit"], scale === "full" ? 2000 : 1000, 0),
+    titles: numberSetting("--titles", values.titles, { min: 1, example: 1000 }),
+    seed: numberSetting("--seed", values.seed, { example: 42 }) ?? 42,
+    date: checkCsvDate(values.date, "--date") ?? todayUtc(),
+    tmdbLimit:
+      numberSetting("--tmdb-limit", values["tmdb-limit"], { example: 100 }) ?? (scale === "full" ? 2000 : 1000),
     serve: !values["no-serve"],
-    port: integer("port", values.port, 8080, 0),
+    // 0 asks the system for a free port.
+    port: numberSetting("--port", values.port, { max: 65535, example: 8080 }) ?? 8080,
     force: Boolean(values.force),
     verbose: Boolean(values.verbose),
   };
@@ -443,7 +440,7 @@ async function main(): Promise<void> {
     options = parseDemoArgs(process.argv.slice(2));
   } catch (error) {
     console.error(`${(error as Error).message}\n${USAGE}`);
-    process.exit(2);
+    process.exit(exitCodeOf(error));
   }
   // Ctrl-C, SIGTERM, SIGHUP: one line, then an exit that ends the child processes and releases the leases.
   const removeSignalHandlers = exitOnSignals(stoppedLine);

@@ -7,9 +7,11 @@
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
 import { GLUE_SHARED_PACKAGE, JOBS, jobArguments, type JobName } from "../../lake/jobs";
+import { checkBucketName } from "../../lake/names";
 import { parseDay } from "../../lake/paths";
+import { checkCsvDate } from "../api-ingestor/env";
+import { UsageError, exitCodeOf, parseFlags } from "../shared/flags";
 import { exitOnSignals, spawnOwned } from "./children";
 import { acquireFolderLease } from "./lease";
 import { REPO_LOG_DIR, displayPath, failureLine, logFile, logStream, type LoggedStream } from "./processLog";
@@ -26,11 +28,13 @@ export interface JobCommand {
   env: Record<string, string>;
 }
 
-/** The lake root a job is given: `s3a://bucket/` or `file:///abs/dir/`. */
+/**
+ * The lake root a job is given: `s3a://bucket/` or `file:///abs/dir/`. A bucket S3 would refuse is refused here (a
+ * ConfigError naming --bucket), before Spark starts.
+ */
 export function lakeRoot(target: JobTarget): string {
   if ("bucket" in target) {
-    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(target.bucket))
-      throw new Error(`--bucket "${target.bucket}" is not a valid S3 bucket name`);
+    checkBucketName(target.bucket, "--bucket", "give the lake bucket's name, e.g. --bucket cinelake-alice-lake");
     return `s3a://${target.bucket}/`;
   }
   const url = pathToFileURL(resolve(target.lakeDir)).href;
@@ -57,28 +61,37 @@ export function jobCommand(
   return { command: env.PYTHON ?? "python3", args, env: { PYTHONPATH: pythonPath, SPARK_LOCAL_IP: sparkLocalIp } };
 }
 
+/** The command line's usage line. */
+const USAGE =
+  "usage: npm run job -- <trusted-csv|trusted-tmdb|refined> (--bucket B | --lake-dir DIR) [--date D] [--verbose]";
+
 /**
  * Parses the command line: the job name, the target, the date and `verbose` (only present when `--verbose` is given);
- * throws a message naming what is wrong.
+ * throws a UsageError (a wrong command line) or a ConfigError (a bad --date), naming what is wrong.
  */
 export function parseJobArgs(argv: string[]): { name: JobName; target: JobTarget; date: string; verbose?: true } {
-  const usage =
-    "usage: npm run job -- <trusted-csv|trusted-tmdb|refined> (--bucket B | --lake-dir DIR) [--date D] [--verbose]";
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      bucket: { type: "string" },
-      "lake-dir": { type: "string" },
-      date: { type: "string" },
-      verbose: { type: "boolean" },
+  const { values, positionals } = parseFlags(
+    {
+      args: argv,
+      allowPositionals: true,
+      options: {
+        bucket: { type: "string" },
+        "lake-dir": { type: "string" },
+        date: { type: "string" },
+        verbose: { type: "boolean" },
+      },
     },
-  });
+    USAGE,
+  );
   const [name] = positionals;
-  if (positionals.length !== 1 || !name || !(name in JOBS)) throw new Error(usage);
-  if (!values.bucket === !values["lake-dir"]) throw new Error(`give exactly one of --bucket or --lake-dir\n${usage}`);
+  if (positionals.length !== 1 || !name || !(name in JOBS)) throw new UsageError(USAGE);
+  if (!values.bucket === !values["lake-dir"])
+    throw new UsageError(`give exactly one of --bucket B or --lake-dir DIR: ${USAGE}`);
   const target: JobTarget = values.bucket ? { bucket: values.bucket } : { lakeDir: values["lake-dir"] as string };
-  const parsed = { name: name as JobName, target, date: values.date ?? "latest" };
+  // `latest` is the jobs' word for the newest day with input; any other --date is a lake day (empty: the default, as
+  // in ingest:api).
+  const date = values.date === "latest" ? "latest" : (checkCsvDate(values.date, "--date") ?? "latest");
+  const parsed = { name: name as JobName, target, date };
   return values.verbose ? { ...parsed, verbose: true } : parsed;
 }
 
@@ -274,6 +287,7 @@ async function main(): Promise<void> {
 if (require.main === module) {
   main().catch((error: unknown) => {
     console.error(`job: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
+    // 2 for a wrong command line or setting (rerunning unchanged cannot help), 1 for a failed run.
+    process.exit(exitCodeOf(error));
   });
 }

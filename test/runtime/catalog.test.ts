@@ -9,7 +9,9 @@ import { join } from "node:path";
 import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { expect } from "chai";
+import { ConfigError } from "../../lake/errors";
 import { TABLES, tableByName } from "../../lake/tables";
+import { UsageError } from "../../runtime/shared/flags";
 import { makeS3Client } from "../../runtime/shared/s3Client";
 import { startS3Server, type LocalS3Server } from "../../runtime/local/s3Server";
 import { catalogPrefixes, mirrorFolder, parseCatalogArgs, runCatalog } from "../../runtime/local/catalog";
@@ -67,7 +69,11 @@ describe("local catalog (npm run catalog)", () => {
     });
     expect(() => parseCatalogArgs(["--bucket", "a", "--lake-dir", "b"])).to.throw(/exactly one/);
     expect(() => parseCatalogArgs([])).to.throw(/usage/);
-    expect(() => mirrorFolder("Bad_Bucket")).to.throw(/not a valid name/);
+    expect(() => parseCatalogArgs(["--lake-dir", "/tmp/x", "extra"])).to.throw(UsageError, /unexpected argument/);
+    expect(() => parseCatalogArgs(["--bucket"])).to.throw(UsageError, /--bucket.*usage: npm run catalog/);
+    expect(() => mirrorFolder("Bad_Bucket")).to.throw(ConfigError, /^--bucket: the bucket name "Bad_Bucket" has/);
+    // The name becomes part of a path: nothing that could leave the catalog folder gets through.
+    expect(() => mirrorFolder("../up")).to.throw(ConfigError, /^--bucket: the bucket name "\.\.\/up"/);
   });
 
   it("mirrors only the registry tables' prefixes", () => {

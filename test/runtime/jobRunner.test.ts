@@ -4,9 +4,11 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { expect } from "chai";
+import { ConfigError } from "../../lake/errors";
 import { JOBS } from "../../lake/jobs";
 import { DATASETS, lakeKey, reportPrefix } from "../../lake/paths";
 import { jobCommand, lakeRoot, lastJsonObject, parseJobArgs, reportCounts, treeMemory } from "../../runtime/local/job";
+import { UsageError } from "../../runtime/shared/flags";
 
 const ROOT = join(__dirname, "..", "..");
 
@@ -45,14 +47,31 @@ describe("local job runner", () => {
 
   it("turns a local folder into a file:// lake root and refuses bad buckets, dates and jobs", () => {
     expect(lakeRoot({ lakeDir: "/tmp/some lake" })).to.equal("file:///tmp/some%20lake/");
-    expect(() => lakeRoot({ bucket: "Bad_Bucket" })).to.throw(/not a valid S3 bucket name/);
+    expect(() => lakeRoot({ bucket: "Bad_Bucket" })).to.throw(
+      ConfigError,
+      /^--bucket: the bucket name "Bad_Bucket" has uppercase letters.*\. Fix: give the lake bucket's name/,
+    );
     expect(() => jobCommand("trusted-csv", { bucket: "lake" }, "2024-02-30")).to.throw(/not a real calendar day/);
-    expect(() => parseJobArgs(["nope", "--bucket", "b"])).to.throw(/usage/);
-    expect(() => parseJobArgs(["refined", "--bucket", "b", "--lake-dir", "d"])).to.throw(/exactly one/);
+    expect(() => parseJobArgs(["nope", "--bucket", "b"])).to.throw(UsageError, /usage/);
+    expect(() => parseJobArgs(["refined", "--bucket", "b", "--lake-dir", "d"])).to.throw(UsageError, /exactly one/);
+    expect(() => parseJobArgs(["refined", "--lake-dir", "d", "--nope"])).to.throw(
+      UsageError,
+      /^Unknown option '--nope': usage: npm run job/,
+    );
+    expect(() => parseJobArgs(["refined", "--lake-dir", "d", "--date", "2024-02-30"])).to.throw(
+      ConfigError,
+      /^--date: date "2024-02-30" is not a real calendar day\. Fix: /,
+    );
     expect(parseJobArgs(["refined", "--lake-dir", "d"])).to.deep.equal({
       name: "refined",
       target: { lakeDir: "d" },
       date: "latest",
+    });
+    expect(parseJobArgs(["refined", "--bucket", "my-lake", "--date", "2024-05-02", "--verbose"])).to.deep.equal({
+      name: "refined",
+      target: { bucket: "my-lake" },
+      date: "2024-05-02",
+      verbose: true,
     });
   });
 

@@ -1,16 +1,21 @@
 /**
  * The local runner's guarantees (issue 13), with the real commands as child processes: folder leases (#2, #12), an
  * unusable folder refused in one line (#3), child processes that die with the command (#9), and the preview's port
- * checked before any work (#16). The whole demo with a kill and a resume is in test/e2e/demo.test.ts.
+ * checked before any work (#16), and the demo's flags, read by the CLIs' one flag parser (a refused flag exits 2). The
+ * whole demo with a kill and a resume is in test/e2e/demo.test.ts.
  */
 import { expect } from "chai";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { hostname, tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { ConfigError } from "../../lake/errors";
+import { todayUtc } from "../../lake/paths";
+import { parseDemoArgs } from "../../runtime/local/demo";
 import { acquireFolderLease, FolderInUse, LOCK_FILE } from "../../runtime/local/lease";
 import { treeMemory } from "../../runtime/local/job";
+import { UsageError } from "../../runtime/shared/flags";
 
 const ROOT = join(__dirname, "..", "..");
 
@@ -77,6 +82,65 @@ async function until(condition: () => boolean, ms: number, what: string): Promis
   }
 }
 
+describe("local runner: the demo's flags", () => {
+  it("reads every flag, with the defaults of a small demo", () => {
+    expect(parseDemoArgs([])).to.deep.equal({
+      home: resolve(".lake"),
+      scale: "small",
+      titles: undefined,
+      seed: 42,
+      date: todayUtc(),
+      tmdbLimit: 1000,
+      serve: true,
+      port: 8080,
+      force: false,
+      verbose: false,
+    });
+    const args = ["--scale", "full", "--titles", "5", "--seed", "0", "--date", "2024-05-02", "--port", "0"];
+    expect(parseDemoArgs([...args, "--home", "/tmp/h", "--no-serve", "--force", "--verbose"])).to.deep.equal({
+      home: "/tmp/h",
+      scale: "full",
+      titles: 5,
+      seed: 0,
+      date: "2024-05-02",
+      tmdbLimit: 2000,
+      serve: false,
+      port: 0,
+      force: true,
+      verbose: true,
+    });
+    expect(parseDemoArgs(["--tmdb-limit", "0"]).tmdbLimit).to.equal(0);
+  });
+
+  it("refuses a bad flag in one line naming it and the fix", () => {
+    const refusals: [string[], RegExp][] = [
+      [["--titles", "0"], /^--titles: "0" is not a whole number of 1 or more\. Fix: give one, e.g\. --titles 1000$/],
+      [["--seed", "-1"], /^Option '--seed' argument is ambiguous$/],
+      [["--seed=-1"], /^--seed: "-1" is not a whole number of 0 or more\. Fix: give one, e.g\. --seed 42$/],
+      [["--tmdb-limit", "ten"], /^--tmdb-limit: "ten" is not a whole number/],
+      [
+        ["--port", "70000"],
+        /^--port: "70000" is not a whole number from 0 to 65535\. Fix: give one, e.g\. --port 8080$/,
+      ],
+      [["--scale", "huge"], /^--scale: "huge" is not one of small, full\. Fix: give one, e.g\. --scale small$/],
+      [["--date", "2024-02-30"], /^--date: date "2024-02-30" is not a real calendar day\. Fix: /],
+      [["--serve"], /^Unknown option '--serve'$/],
+    ];
+    for (const [args, message] of refusals) {
+      const error = (() => {
+        try {
+          parseDemoArgs(args);
+        } catch (thrown) {
+          return thrown as Error;
+        }
+        throw new Error(`${args.join(" ")} was accepted`);
+      })();
+      expect(error, args.join(" ")).to.satisfy((e: Error) => e instanceof UsageError || e instanceof ConfigError);
+      expect(error.message, args.join(" ")).to.match(message);
+    }
+  });
+});
+
 describe("local runner: leases, folders, child processes, the port", function () {
   this.timeout(300_000);
   const scratch = mkdtempSync(join(tmpdir(), "cinelake-runner-"));
@@ -119,6 +183,28 @@ describe("local runner: leases, folders, child processes, the port", function ()
     } finally {
       lease.release();
     }
+  });
+
+  it("ends npm run demo, job and catalog with exit code 2 on a refused flag, in one line before any work", async () => {
+    const [demo, job, catalog] = await Promise.all([
+      within(start("runtime/local/demo.ts", ["--port", "http"]), 30_000),
+      within(start("runtime/local/job.ts", ["refined", "--bucket", "Bad_Bucket"]), 30_000),
+      within(start("runtime/local/catalog.ts", ["--lake-dir"]), 30_000),
+    ]);
+    expect(demo.code, demo.stderr).to.equal(2);
+    expect(ownLines(demo.stderr)[0]).to.equal(
+      '--port: "http" is not a whole number from 0 to 65535. Fix: give one, e.g. --port 8080',
+    );
+    expect(ownLines(demo.stderr)[1]).to.match(/^usage: npm run demo/);
+    expect(demo.stdout).not.to.include("▶");
+    expect(job.code, job.stderr).to.equal(2);
+    expect(ownLines(job.stderr)).to.deep.equal([
+      'job: --bucket: the bucket name "Bad_Bucket" has uppercase letters; S3 bucket names are lowercase. ' +
+        "Fix: give the lake bucket's name, e.g. --bucket cinelake-alice-lake",
+    ]);
+    expect(catalog.code, catalog.stderr).to.equal(2);
+    expect(ownLines(catalog.stderr)).to.have.length(1);
+    expect(ownLines(catalog.stderr)[0]).to.match(/^catalog: Option '--lake-dir <value>' argument missing: usage: /);
   });
 
   it("lets one of two samples written into one folder at once run, and the other say who holds it (issue 13 #12)", async () => {

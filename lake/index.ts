@@ -4,6 +4,7 @@
  * `components/`, `programs/` and `bench/`, and exported to the Glue jobs as `glue/cinelake/registry.json`.
  */
 export * from "./errors";
+export * from "./names";
 export * from "./paths";
 export * from "./tables";
 export * from "./jobs";

@@ -1,15 +1,15 @@
 /**
- * Dashboard: QuickSight over Athena, generated from the visuals registry (lake/visuals.ts). One Athena data
- * source on the StarSchema's workgroup (with its own least-privilege role), one dataset per analysis view, and an
- * analysis and a dashboard whose `definition` comes from dashboardDefinition.ts, built from the same visuals the
- * local preview draws. `@pulumi/aws` does not expose QuickSight's `definition`, so those resources come from
+ * Dashboard: QuickSight over Athena, generated from a visuals definition (the movies lake's is lake/visuals.ts) over
+ * the views it is given (a StarSchema's). One Athena data source on the StarSchema's workgroup (with its own
+ * least-privilege role), one dataset per view the visuals read, and an analysis and a dashboard whose `definition`
+ * comes from dashboardDefinition.ts — for the movies lake built from the same visuals the local preview draws. `@pulumi/aws` does not expose QuickSight's `definition`, so those resources come from
  * `@pulumi/aws-native`. The account-level QuickSight subscription is a prerequisite (docs/quicksight.md), checked,
  * never created here. This file only wires: the definition and the access rules are pure modules beside it.
  */
 import * as aws from "@pulumi/aws";
 import * as awsnative from "@pulumi/aws-native";
 import * as pulumi from "@pulumi/pulumi";
-import { DASHBOARD, dashboardDatasets, validateVisuals, type DashboardDef } from "../lake/visuals";
+import { dashboardDatasets, validateVisuals, type DashboardDef } from "../lake/visuals";
 import {
   componentOptions,
   componentType,
@@ -19,6 +19,7 @@ import {
 } from "./component";
 import type { LakeBucketRef } from "./dataLakeBucket";
 import { datasetColumns, datasetSql, physicalTableId, quickSightDefinition } from "./dashboardDefinition";
+import type { CatalogTableDef, CatalogViewDef } from "./glueCatalog";
 import { ConfigError, physicalName } from "./naming";
 import { extraStatements, policyJson, serviceTrustPolicy, type PolicyStatementArg } from "./policy";
 import {
@@ -37,7 +38,7 @@ export * from "./quickSightAccess";
 /**
  * A dashboard to build, in the shape of lake/visuals.ts's `DashboardDef` (`title`, `lead`, `kpis`, `visuals`,
  * `filters`). Typed loosely so Pulumi's schema inference (and so every Pulumi language) can pass one; the Dashboard
- * checks it against the view registry before anything is created.
+ * checks it against the views it is given before anything is created.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the schema's "any object"; checked at construction
 export type DashboardDefinitionArg = Record<string, any>;
@@ -50,6 +51,16 @@ export interface DashboardArgs extends LakeComponentArgs {
   workgroupName: pulumi.Input<string>;
   /** The StarSchema's Glue database holding the Refined tables and the analysis views. */
   refinedDatabaseName: pulumi.Input<string>;
+  /**
+   * The tables the StarSchema catalogs (the movies lake passes lake/tables.ts's `TABLES`): QuickSight's role may
+   * read the locations of the Refined ones, which the views select from, and nothing else of the lake.
+   */
+  tables: CatalogTableDef[];
+  /**
+   * The views the StarSchema creates (the movies lake passes lake/tables.ts's `VIEWS`): the visuals are checked
+   * against their columns, and each dataset selects every column of its view.
+   */
+  views: CatalogViewDef[];
   /**
    * The Glue table of each analysis view the dashboard reads, by view name (the StarSchema's `viewTables`): each
    * DataSet depends on its view's table, because QuickSight validates the SQL against the view when the DataSet is
@@ -66,13 +77,13 @@ export interface DashboardArgs extends LakeComponentArgs {
    * missing subscription then fails the update with the fix instead of a QuickSight API error halfway through.
    */
   checkSubscription?: boolean;
-  /** The dashboard to build (a `DashboardDef` of lake/visuals.ts); defaults to the registry's `DASHBOARD`. */
-  dashboard?: DashboardDefinitionArg;
+  /** The dashboard to build (a `DashboardDef` of lake/visuals.ts: the movies lake passes its `DASHBOARD`). */
+  dashboard: DashboardDefinitionArg;
   /** Extra IAM statements for the data source's role (e.g. another bucket the views read). */
   extraPolicyStatements?: pulumi.Input<PolicyStatementArg>[];
 }
 
-/** QuickSight over Athena for one stack: data source, datasets, analysis and dashboard from the visuals registry. */
+/** QuickSight over Athena for one stack: data source, datasets, analysis and dashboard from a visuals definition. */
 export class Dashboard extends pulumi.ComponentResource {
   /** The dashboard's id (`cinelake-<stack>-dashboard`). */
   readonly dashboardId: pulumi.Output<string>;
@@ -102,13 +113,14 @@ export class Dashboard extends pulumi.ComponentResource {
     // A plain ARN is checked now; an output (e.g. a QuickSight user created in the same program) once known.
     const principal: QuickSightPrincipal | undefined =
       typeof args.principalArn === "string" ? parseQuickSightPrincipal(args.principalArn) : undefined;
-    const dashboard = checkDashboard(args.dashboard);
+    const views = checkViews(args.tables, args.views);
+    const dashboard = checkDashboard(args.dashboard, views);
     for (const view of dashboardDatasets(dashboard))
       if (!args.viewTables?.[view])
         throw new ConfigError(
           "viewTables",
           `has no Glue table for view ${view}`,
-          "pass the StarSchema's viewTables (a registry view without SQL is not created, so no dataset can read it)",
+          "pass the StarSchema's viewTables (a view without SQL is not created, so no dataset can read it)",
         );
     const names = {
       role: physicalName(stack, ["quicksight-athena"], { prefix }),
@@ -163,6 +175,7 @@ export class Dashboard extends pulumi.ComponentResource {
           region: reg,
           workgroup,
           database,
+          tablePrefixes: args.tables.filter((table) => table.zone === "refined").map((table) => table.location),
         }),
       );
     const policy = new aws.iam.RolePolicy(
@@ -195,6 +208,7 @@ export class Dashboard extends pulumi.ComponentResource {
     const dataSets: Record<string, awsnative.quicksight.DataSet> = {};
     for (const view of dashboardDatasets(dashboard)) {
       const table = args.viewTables[view]!;
+      const columns = views.find((candidate) => candidate.name === view)!.columns;
       dataSets[view] = new awsnative.quicksight.DataSet(
         `${name}-${view}`,
         {
@@ -210,8 +224,8 @@ export class Dashboard extends pulumi.ComponentResource {
                 // The view's own table names the database, so the SQL reads exactly the view the DataSet waits for.
                 sqlQuery: pulumi
                   .all([table.databaseName, table.name])
-                  .apply(([database, viewName]) => datasetSql(database, viewName)),
-                columns: datasetColumns(view),
+                  .apply(([database, viewName]) => datasetSql(database, viewName, columns)),
+                columns: datasetColumns(columns),
               },
             },
           },
@@ -223,7 +237,7 @@ export class Dashboard extends pulumi.ComponentResource {
       );
     }
     this.dataSetArns = pulumi.all(Object.fromEntries(Object.entries(dataSets).map(([view, ds]) => [view, ds.arn])));
-    const definition = this.dataSetArns.apply((arns) => quickSightDefinition(dashboard, arns));
+    const definition = this.dataSetArns.apply((arns) => quickSightDefinition(dashboard, arns, views));
 
     const analysis = new awsnative.quicksight.Analysis(
       `${name}-analysis`,
@@ -281,9 +295,21 @@ export class Dashboard extends pulumi.ComponentResource {
   }
 }
 
-/** The dashboard to build, checked: its shape, then its visuals against the view registry. */
-function checkDashboard(value: DashboardDefinitionArg | undefined): DashboardDef {
-  if (value === undefined) return DASHBOARD;
+/** The views to draw from, checked: lists of named views with columns, and the tables as a list. */
+function checkViews(tables: CatalogTableDef[] | undefined, views: CatalogViewDef[] | undefined): CatalogViewDef[] {
+  if (!Array.isArray(tables))
+    throw new ConfigError("tables", "is missing", "pass the tables the StarSchema catalogs, e.g. tables: [...TABLES]");
+  if (!Array.isArray(views) || views.some((view) => typeof view?.name !== "string" || !Array.isArray(view.columns)))
+    throw new ConfigError(
+      "views",
+      "is not a list of views",
+      "pass the views the StarSchema creates, e.g. views: [...VIEWS]",
+    );
+  return views;
+}
+
+/** The dashboard to build, checked: its shape, then its visuals against the views it draws from. */
+function checkDashboard(value: DashboardDefinitionArg | undefined, views: readonly CatalogViewDef[]): DashboardDef {
   const fix = "pass a DashboardDef of lake/visuals.ts (title, lead, kpis, visuals, filters)";
   if (typeof value !== "object" || value === null) throw new ConfigError("dashboard", "is not an object", fix);
   for (const key of ["title", "lead"])
@@ -291,12 +317,12 @@ function checkDashboard(value: DashboardDefinitionArg | undefined): DashboardDef
   for (const key of ["kpis", "visuals", "filters"])
     if (!Array.isArray(value[key])) throw new ConfigError("dashboard", `has no list "${key}"`, fix);
   const dashboard = value as DashboardDef;
-  const problems = validateVisuals(dashboard);
+  const problems = validateVisuals(dashboard, views);
   if (problems.length)
     throw new ConfigError(
       "dashboard",
       `the visuals do not match the view registry: ${problems.join("; ")}`,
-      "fix lake/visuals.ts",
+      "fix the visuals (the movies lake's are lake/visuals.ts), or pass the views they read",
     );
   return dashboard;
 }

@@ -1,11 +1,12 @@
 /**
- * The QuickSight definition of the dashboard (and of its analysis), generated from the visuals registry
- * (lake/visuals.ts): datasets keyed by view name, one sheet with the title and lead, a dropdown per filter, the KPI
- * tiles and every visual in a grid; plus each dataset's SQL and columns. Pure — no Pulumi resource is created here —
- * so it is tested on its own (test/components/dashboardDefinition.test.ts) and the Dashboard component only wires it.
+ * The QuickSight definition of a dashboard (and of its analysis), generated from a visuals definition (the movies
+ * lake's is lake/visuals.ts) over the views it is given: datasets keyed by view name, one sheet with the title and
+ * lead, a dropdown per filter, the KPI tiles and every visual in a grid; plus each dataset's SQL and columns. Pure — no
+ * Pulumi resource is created here — so it is tested on its own (test/components/dashboardDefinition.test.ts) and the
+ * Dashboard component only wires it.
  */
 import type * as awsnative from "@pulumi/aws-native";
-import { viewByName, type Column } from "../lake/tables";
+import type { CatalogColumn, CatalogViewDef } from "./glueCatalog";
 import {
   dashboardDatasets,
   type Aggregation,
@@ -26,23 +27,26 @@ type InputColumn = awsnative.types.input.quicksight.DataSetInputColumnArgs;
 
 const NUMERIC_TYPES = new Set(["int", "bigint", "double", "smallint", "tinyint", "float"]);
 
-/** The registry column of a view (throws when missing: validateVisuals should have caught it). */
-function columnOf(dataset: string, name: string): Column {
-  const column = viewByName(dataset).columns.find((c) => c.name === name);
+/** A view a dashboard draws from: its name and typed columns (a `CatalogViewDef`, e.g. a `ViewDef` of lake/tables.ts). */
+export type DashboardView = Pick<CatalogViewDef, "name" | "columns">;
+
+/** A column of one of the given views (throws when missing: validateVisuals should have caught it). */
+function columnOf(views: readonly DashboardView[], dataset: string, name: string): CatalogColumn {
+  const column = views.find((view) => view.name === dataset)?.columns.find((c) => c.name === name);
   if (!column) throw new Error(`view ${dataset} has no column ${name}`);
   return column;
 }
 
 /** QuickSight's type for a registry column; booleans arrive as the strings 'true'/'false' (see datasetSql). */
-export function quickSightType(column: Column): "STRING" | "INTEGER" | "DECIMAL" {
+export function quickSightType(column: CatalogColumn): "STRING" | "INTEGER" | "DECIMAL" {
   if (column.type === "int" || column.type === "bigint") return "INTEGER";
   if (NUMERIC_TYPES.has(column.type)) return "DECIMAL";
   return "STRING";
 }
 
-/** The dataset's SQL: every registry column of the view, booleans cast to 'true'/'false' for QuickSight's filters. */
-export function datasetSql(database: string, view: string): string {
-  const columns = viewByName(view).columns.map((c) =>
+/** The dataset's SQL: every column of the view, booleans cast to 'true'/'false' for QuickSight's filters. */
+export function datasetSql(database: string, view: string, viewColumns: readonly CatalogColumn[]): string {
+  const columns = viewColumns.map((c) =>
     c.type === "boolean" ? `CAST("${c.name}" AS varchar) AS "${c.name}"` : `"${c.name}"`,
   );
   return `SELECT ${columns.join(", ")} FROM "${database}"."${view}"`;
@@ -62,9 +66,9 @@ export function physicalTableId(view: string): string {
   return id;
 }
 
-/** The dataset's input columns, from the registry. */
-export function datasetColumns(view: string): InputColumn[] {
-  return viewByName(view).columns.map((c) => ({ name: c.name, type: quickSightType(c) }));
+/** The dataset's input columns, from the view's. */
+export function datasetColumns(viewColumns: readonly CatalogColumn[]): InputColumn[] {
+  return viewColumns.map((c) => ({ name: c.name, type: quickSightType(c) }));
 }
 
 const AGGREGATIONS: Record<Aggregation, "DISTINCT_COUNT" | "SUM" | "AVERAGE" | "MEDIAN" | "MAX"> = {
@@ -80,22 +84,22 @@ export function fieldId(visualId: string, name: string): string {
   return `${visualId}.${name}`;
 }
 
-function dimensionField(visual: VisualDef, column: string): DimensionField {
+function dimensionField(views: readonly DashboardView[], visual: VisualDef, column: string): DimensionField {
   const field = {
     fieldId: fieldId(visual.id, column),
     column: { dataSetIdentifier: visual.dataset, columnName: column },
   };
-  return NUMERIC_TYPES.has(columnOf(visual.dataset, column).type)
+  return NUMERIC_TYPES.has(columnOf(views, visual.dataset, column).type)
     ? { numericalDimensionField: field }
     : { categoricalDimensionField: field };
 }
 
-function measureField(visual: VisualDef, measure: Measure): MeasureField {
+function measureField(views: readonly DashboardView[], visual: VisualDef, measure: Measure): MeasureField {
   const field = {
     fieldId: fieldId(visual.id, measure.id),
     column: { dataSetIdentifier: visual.dataset, columnName: measure.column },
   };
-  if (!NUMERIC_TYPES.has(columnOf(visual.dataset, measure.column).type)) {
+  if (!NUMERIC_TYPES.has(columnOf(views, visual.dataset, measure.column).type)) {
     if (measure.aggregation !== "count_distinct")
       throw new Error(`${visual.id}: ${measure.aggregation} of text column ${measure.column}`);
     return { categoricalMeasureField: { ...field, aggregationFunction: "DISTINCT_COUNT" } };
@@ -110,10 +114,10 @@ function measureField(visual: VisualDef, measure: Measure): MeasureField {
 
 const label = (text: string) => ({ visibility: "VISIBLE" as const, formatText: { plainText: text } });
 
-/** One registry visual as a QuickSight visual. */
-export function quickSightVisual(visual: VisualDef): Visual {
-  const dims = visual.dimensions.map((d) => dimensionField(visual, d.column));
-  const measures = visual.measures.map((m) => measureField(visual, m));
+/** One visual as a QuickSight visual, its field kinds from the types of its view's columns. */
+export function quickSightVisual(visual: VisualDef, views: readonly DashboardView[]): Visual {
+  const dims = visual.dimensions.map((d) => dimensionField(views, visual, d.column));
+  const measures = visual.measures.map((m) => measureField(views, visual, m));
   const [d1, d2] = dims;
   const [m1, m2] = measures;
   const common = { visualId: visual.id, title: label(visual.title), subtitle: label(visual.shows) };
@@ -226,13 +230,13 @@ function kpiVisual(kpi: KpiDef): Visual {
   };
 }
 
-/** The three dashboard filters, each applied to every dataset that has the column (all of them do). */
-function filterGroups(dashboard: DashboardDef, sheetId: string): FilterGroup[] {
+/** The dashboard's filters, each applied to every dataset that has the column (all of them do). */
+function filterGroups(dashboard: DashboardDef, views: readonly DashboardView[], sheetId: string): FilterGroup[] {
   const dataset = dashboardDatasets(dashboard)[0] ?? "";
   const groups: FilterGroup[] = dashboard.filters.map((filter) => {
     const column = { dataSetIdentifier: dataset, columnName: filter.column };
     const filterId = `filter_${filter.column}`;
-    const numeric = NUMERIC_TYPES.has(columnOf(dataset, filter.column).type);
+    const numeric = NUMERIC_TYPES.has(columnOf(views, dataset, filter.column).type);
     return {
       filterGroupId: `group_${filter.column}`,
       crossDataset: "ALL_DATASETS",
@@ -301,17 +305,21 @@ function filterGroups(dashboard: DashboardDef, sheetId: string): FilterGroup[] {
 const escapeXml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 /**
- * The QuickSight definition of a dashboard (also used for the analysis): datasets keyed by view name, one sheet with the
- * title and lead, a dropdown per filter, the KPI tiles and every visual in a grid.
+ * The QuickSight definition of a dashboard (also used for the analysis) over the views it draws from: datasets keyed
+ * by view name, one sheet with the title and lead, a dropdown per filter, the KPI tiles and every visual in a grid.
  */
 export function quickSightDefinition(
   dashboard: DashboardDef,
   datasetArns: Record<string, string>,
+  views: readonly DashboardView[],
 ): QuickSightDefinition {
   const sheetId = "overview";
   const datasets = dashboardDatasets(dashboard);
   for (const dataset of datasets) if (!datasetArns[dataset]) throw new Error(`no dataset ARN for view ${dataset}`);
-  const visuals = [...dashboard.kpis.map(kpiVisual), ...dashboard.visuals.map(quickSightVisual)];
+  const visuals = [
+    ...dashboard.kpis.map(kpiVisual),
+    ...dashboard.visuals.map((visual) => quickSightVisual(visual, views)),
+  ];
   const kpiWidth = Math.floor(36 / Math.max(1, dashboard.kpis.length));
   const elements = [
     { elementId: "lead", elementType: "TEXT_BOX" as const, columnIndex: 0, columnSpan: 36, rowIndex: 0, rowSpan: 4 },
@@ -342,7 +350,7 @@ export function quickSightDefinition(
       name: kpiFieldName(kpi),
       expression: kpiExpression(kpi),
     })),
-    filterGroups: filterGroups(dashboard, sheetId),
+    filterGroups: filterGroups(dashboard, views, sheetId),
     sheets: [
       {
         sheetId,

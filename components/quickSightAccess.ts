@@ -5,8 +5,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { TABLES } from "../lake/tables";
-import { refinedTablePrefix, SYSTEM_PREFIXES } from "../lake/paths";
+import { SYSTEM_PREFIXES } from "../lake/paths";
 import { ConfigError } from "./naming";
 import { s3PrefixPolicyStatements, type PolicyStatement } from "./policy";
 
@@ -104,6 +103,8 @@ export interface QuickSightRoleScope {
   workgroup: string;
   /** The Glue database of the Refined tables and views. */
   database: string;
+  /** The prefixes of the tables the views read (e.g. `Refined/fact_title/`): the only lake data the role may read. */
+  tablePrefixes: string[];
 }
 
 /** The Athena actions QuickSight calls on the workgroup (AWSQuicksightAthenaAccess's, minus the deprecated ones). */
@@ -133,7 +134,7 @@ export const QUICKSIGHT_ATHENA_CATALOG_ACTIONS = [
 export const QUICKSIGHT_ATHENA_UNSCOPED_ACTIONS = ["athena:ListDataCatalogs", "athena:ListWorkGroups"] as const;
 
 /**
- * The statements of the role QuickSight assumes for the Athena data source: read `Refined/<table>/` and read/write
+ * The statements of the role QuickSight assumes for the Athena data source: read the tables' prefixes and read/write
  * Athena's results prefix (plus `s3:GetBucketLocation` on the bucket, which Athena calls to check the output location
  * before running a query), query the stack's workgroup, browse the AwsDataCatalog, read the stack's Glue database,
  * and the two list actions that only exist on `*`. Pure, so policy linters and tests can check it without Pulumi.
@@ -141,10 +142,9 @@ export const QUICKSIGHT_ATHENA_UNSCOPED_ACTIONS = ["athena:ListDataCatalogs", "a
 export function quickSightRoleStatements(scope: QuickSightRoleScope): PolicyStatement[] {
   const partition = /^arn:(aws[a-z-]*):/.exec(scope.bucketArn)?.[1] ?? "aws";
   const { accountId: account, region, workgroup, database } = scope;
-  const refinedPrefixes = TABLES.filter((t) => t.zone === "refined").map((t) => refinedTablePrefix(t.name));
   return [
     ...s3PrefixPolicyStatements(scope.bucketArn, {
-      read: [...refinedPrefixes, SYSTEM_PREFIXES.athenaResults],
+      read: [...scope.tablePrefixes, SYSTEM_PREFIXES.athenaResults],
       write: [SYSTEM_PREFIXES.athenaResults],
       ...(scope.kmsKeyArn ? { kmsKeyArn: scope.kmsKeyArn } : {}),
     }),

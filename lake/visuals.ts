@@ -10,7 +10,7 @@
  * is why those visuals show shares and rankings rather than absolute title counts. `validateVisuals` enforces the rule.
  */
 import { FILTER_COLUMNS } from "./tables/views";
-import { viewByName } from "./tables";
+import { VIEWS } from "./tables";
 
 /** How a measure aggregates its column; the same function exists in DuckDB and QuickSight. */
 export type Aggregation = "count_distinct" | "sum" | "avg" | "median" | "max";
@@ -412,20 +412,26 @@ export function dashboardDatasets(dashboard: DashboardDef = DASHBOARD): string[]
   return [...new Set([...dashboard.kpis.map((k) => k.dataset), ...dashboard.visuals.map((v) => v.dataset)])];
 }
 
+/** A view a dashboard can draw from: its name and columns (a `ViewDef` of ./tables is one, as is another lake's). */
+export interface VisualView {
+  /** The view's name, which visuals and tiles give as their `dataset`. */
+  name: string;
+  /** The view's columns, in order. */
+  columns: readonly { name: string }[];
+}
+
 /**
- * Checks a dashboard against the view registry and the grain rule; returns the problems (empty when valid). Used by
- * the tests, the Dashboard component and the preview, so a wrong field fails before AWS or DuckDB is called.
+ * Checks a dashboard against the views it draws from (the movies registry's `VIEWS` unless another lake passes its
+ * own) and the grain rule; returns the problems (empty when valid). Used by the tests, the Dashboard component and
+ * the preview, so a wrong field fails before AWS or DuckDB is called.
  */
-export function validateVisuals(dashboard: DashboardDef = DASHBOARD): string[] {
+export function validateVisuals(dashboard: DashboardDef = DASHBOARD, views: readonly VisualView[] = VIEWS): string[] {
   const problems: string[] = [];
   const ids = new Set<string>();
   const columnsOf = (dataset: string): Set<string> | undefined => {
-    try {
-      return new Set(viewByName(dataset).columns.map((column) => column.name));
-    } catch {
-      problems.push(`dataset "${dataset}" is not an analysis view of the registry`);
-      return undefined;
-    }
+    const view = views.find((candidate) => candidate.name === dataset);
+    if (!view) problems.push(`dataset "${dataset}" is not an analysis view of the registry`);
+    return view && new Set(view.columns.map((column) => column.name));
   };
   for (const item of [...dashboard.kpis, ...dashboard.visuals]) {
     if (ids.has(item.id)) problems.push(`duplicate id "${item.id}"`);

@@ -12,6 +12,7 @@ import { GLUE_SHARED_PACKAGE, JOBS, jobArguments, type JobName } from "../lake/j
 import { SparkJob, type SparkJobDefinition } from "../components/sparkJob";
 import { StarSchema } from "../components/starSchema";
 import { TABLES, VIEWS } from "../lake/tables";
+import { DASHBOARD } from "../lake/visuals";
 import type { LakeConfig } from "./config";
 
 /** What the program builds, for tests and for the stack outputs. */
@@ -196,6 +197,10 @@ export function buildLake(
             workgroupName: starSchema.workgroupName,
             refinedDatabaseName: starSchema.refinedDatabaseName,
             viewTables: starSchema.viewTables,
+            // The movies registry and its visuals (lake/tables.ts, lake/visuals.ts); another lake passes its own.
+            tables: [...TABLES],
+            views: [...VIEWS],
+            dashboard: DASHBOARD,
             bucket,
             principalArn: config.quicksightPrincipalArn,
             checkSubscription: config.quicksightCheckSubscription,

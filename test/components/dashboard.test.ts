@@ -13,7 +13,7 @@ import {
   type DashboardArgs,
 } from "../../components/dashboard";
 import { ConfigError } from "../../components/naming";
-import { viewByName } from "../../lake/tables";
+import { TABLES, VIEWS, viewByName } from "../../lake/tables";
 import { DASHBOARD, dashboardDatasets, validateVisuals, visualColumns, type DashboardDef } from "../../lake/visuals";
 import { previewStack } from "../../programs/preview/stack";
 import {
@@ -31,6 +31,8 @@ import {
 const PRINCIPAL = "arn:aws:quicksight:us-east-1:123456789012:user/default/alice";
 const BUCKET_ARN = "arn:aws:s3:::cinelake-alice-lake";
 const DATABASE = "cinelake_alice_refined";
+/** The movies lake's registry and visuals, which these tests draw. */
+const MOVIES = { tables: [...TABLES], views: [...VIEWS], dashboard: DASHBOARD };
 
 /** Stand-ins for the StarSchema's view tables (one Glue table per view the dashboard reads). */
 function viewTables(): Record<string, aws.glue.CatalogTable> {
@@ -48,6 +50,7 @@ function build(overrides: Partial<DashboardArgs> = {}): Dashboard {
     workgroupName: "cinelake-alice",
     refinedDatabaseName: DATABASE,
     viewTables: viewTables(),
+    ...MOVIES,
     bucket: { bucketName: "cinelake-alice-lake", bucketArn: BUCKET_ARN },
     principalArn: PRINCIPAL,
     ...overrides,
@@ -343,6 +346,7 @@ describe("Dashboard component", () => {
       region: "cn-north-1",
       workgroup: "cinelake-alice",
       database: DATABASE,
+      tablePrefixes: ["Refined/fact_title/"],
       kmsKeyArn: "arn:aws-cn:kms:cn-north-1:123456789012:key/abc",
     });
     const arns = statements.flatMap((s) => [s.Resource ?? []].flat()).filter((r) => r !== "*");
@@ -435,6 +439,9 @@ describe("Dashboard component", () => {
     ["a bad principal", { principalArn: "alice" }, /^principalArn:/],
     ["a missing view table", { viewTables: {} }, /^viewTables: has no Glue table for view/],
     ["a bad name prefix", { namePrefix: "Books" }, /^namePrefix: "Books" is not a name prefix/],
+    ["views without the visuals' datasets", { views: [] }, /^dashboard: .*is not an analysis view/],
+    ["no views", { views: undefined as unknown as [] }, /^views: is not a list of views/],
+    ["no tables", { tables: undefined as unknown as [] }, /^tables: is missing/],
     [
       "a dashboard without visuals",
       { dashboard: { title: "t", lead: "l", kpis: [], filters: [] } },
@@ -450,6 +457,7 @@ describe("Dashboard component", () => {
         workgroupName: "cinelake-alice",
         refinedDatabaseName: DATABASE,
         viewTables: tables,
+        ...MOVIES,
         bucket: { bucketName: "cinelake-alice-lake", bucketArn: BUCKET_ARN },
         principalArn: PRINCIPAL,
       };
@@ -459,7 +467,7 @@ describe("Dashboard component", () => {
     });
 
   it("needs every dataset's ARN to build the definition", () => {
-    expect(() => quickSightDefinition(DASHBOARD, {})).to.throw(/no dataset ARN for view v_title_summary/);
+    expect(() => quickSightDefinition(DASHBOARD, {}, VIEWS)).to.throw(/no dataset ARN for view v_title_summary/);
   });
 });
 

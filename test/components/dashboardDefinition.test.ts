@@ -42,13 +42,13 @@ describe("Dashboard definition (pure)", () => {
 
   it("selects every registry column of a view from the given database, booleans cast to strings", () => {
     for (const view of VIEWS) {
-      const sql = datasetSql("cinelake_alice_refined", view.name);
+      const sql = datasetSql("cinelake_alice_refined", view.name, view.columns);
       expect(sql, view.name).to.match(new RegExp(`FROM "cinelake_alice_refined"\\."${view.name}"$`));
       for (const column of view.columns)
         expect(sql, `${view.name}.${column.name}`).to.include(
           column.type === "boolean" ? `CAST("${column.name}" AS varchar) AS "${column.name}"` : `"${column.name}"`,
         );
-      expect(datasetColumns(view.name).map((c) => c.name)).to.deep.equal(view.columns.map((c) => c.name));
+      expect(datasetColumns(view.columns).map((c) => c.name)).to.deep.equal(view.columns.map((c) => c.name));
     }
   });
 
@@ -85,7 +85,7 @@ describe("Dashboard definition (pure)", () => {
 
   it("turns each registry visual into one QuickSight visual with its id, title and field ids", () => {
     for (const visual of DASHBOARD.visuals) {
-      const [kind, inner] = Object.entries(quickSightVisual(visual) as Json)[0] as [string, Json];
+      const [kind, inner] = Object.entries(quickSightVisual(visual, VIEWS) as Json)[0] as [string, Json];
       expect(kind, visual.id).to.match(/^(table|barChart|scatterPlot|lineChart)Visual$/);
       expect(inner.visualId).to.equal(visual.id);
       expect(JSON.stringify(inner)).to.include(fieldId(visual.id, visual.measures[0]!.id));
@@ -93,7 +93,7 @@ describe("Dashboard definition (pure)", () => {
   });
 
   it("lays the sheet out: the lead on top, the KPIs across, the visuals two per row", () => {
-    const definition = quickSightDefinition(DASHBOARD, arns(DASHBOARD)) as unknown as Json;
+    const definition = quickSightDefinition(DASHBOARD, arns(DASHBOARD), VIEWS) as unknown as Json;
     const sheet = (definition.sheets as Json[])[0] as Json;
     const layout = (sheet.layouts as Json[])[0] as { configuration: { gridLayout: { elements: Json[] } } };
     const elements = layout.configuration.gridLayout.elements;
@@ -111,7 +111,7 @@ describe("Dashboard definition (pure)", () => {
 
   it("escapes the title and lead in the text box, and adds a dropdown and a filter group per filter", () => {
     const dashboard: DashboardDef = { ...DASHBOARD, title: "Films & <series>", lead: "a > b" };
-    const definition = quickSightDefinition(dashboard, arns(dashboard)) as unknown as Json;
+    const definition = quickSightDefinition(dashboard, arns(dashboard), VIEWS) as unknown as Json;
     const sheet = (definition.sheets as Json[])[0] as { textBoxes: { content: string }[]; filterControls: Json[] };
     expect(sheet.textBoxes[0]!.content).to.include("Films &amp; &lt;series&gt;").and.include("a &gt; b");
     expect(sheet.filterControls).to.have.length(dashboard.filters.length);
@@ -122,8 +122,8 @@ describe("Dashboard definition (pure)", () => {
   });
 
   it("is pure: the same registry gives the same definition", () => {
-    expect(quickSightDefinition(DASHBOARD, arns(DASHBOARD))).to.deep.equal(
-      quickSightDefinition(DASHBOARD, arns(DASHBOARD)),
+    expect(quickSightDefinition(DASHBOARD, arns(DASHBOARD), VIEWS)).to.deep.equal(
+      quickSightDefinition(DASHBOARD, arns(DASHBOARD), VIEWS),
     );
     expect(viewByName(dashboardDatasets(DASHBOARD)[0]!).columns.length).to.be.greaterThan(0);
   });

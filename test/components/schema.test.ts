@@ -390,6 +390,10 @@ describe("the cinelake Pulumi package (schema inferred by Pulumi)", function () 
     expect(typeOf(schema, tables)).to.match(/\[\]$/);
     const table = schema.types[tables?.items?.$ref?.replace("#/types/", "") ?? ""];
     expect(Object.keys(table?.properties ?? {})).to.include.members(["name", "columns"]);
+    // The Dashboard draws from the views it is given (the same registry type), not the movies lake's constants.
+    const dashboard = schema.resources[token("Dashboard")];
+    expect(typeOf(schema, dashboard?.inputProperties.views)).to.match(/\[\]$/);
+    expect(dashboard?.requiredInputs).to.include.members(["tables", "views", "dashboard"]);
   });
 
   describe("what the inference rejects (a fixture package)", function () {

@@ -1,6 +1,6 @@
 /**
  * Reuse in another lake, proven: a tiny books lake (test/support/booksLake.ts) built from the same components as the
- * movies lake — DataLakeBucket, SparkJob, StarSchema — side by side with it in one stack, under the mocks. Every
+ * movies lake — DataLakeBucket, SparkJob, StarSchema, Dashboard — side by side with it in one stack, under the mocks. Every
  * physical name of both lakes is unique, every URN is unique, the books lake's names all carry its own prefix, and
  * the movies lake's names are exactly what they are without it.
  */
@@ -10,7 +10,13 @@ import { readLakeConfig, type ConfigSource } from "../../programs/config";
 import { buildLake } from "../../programs/lake";
 import { readStackFile, stackFilePath } from "../../programs/preview/stack";
 import { decodePrestoView } from "../../components/glueCatalog";
-import { BOOKS_PREFIX, PROLIFIC_AUTHORS_VIEW, buildBooksLake, type BooksLake } from "../support/booksLake";
+import {
+  AUTHORS_TABLE,
+  BOOKS_PREFIX,
+  PROLIFIC_AUTHORS_VIEW,
+  buildBooksLake,
+  type BooksLake,
+} from "../support/booksLake";
 import {
   parsePolicy,
   plain,
@@ -23,6 +29,7 @@ import {
 } from "../support/pulumiMocks";
 
 const STACK = "dev";
+const BOOKS_PRINCIPAL = `arn:aws:quicksight:us-east-1:123456789012:user/default/${STACK}-books`;
 const archive = () => new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset("exports.handler=1") });
 
 /** The dev stack's configuration with the secrets and the QuickSight principal a full build needs. */
@@ -49,9 +56,9 @@ async function build(withBooks: boolean): Promise<{ resources: RegisteredResourc
       apiIngestor: { code: archive(), layerCode: archive() },
     },
   );
-  const books = withBooks ? buildBooksLake(STACK) : undefined;
+  const books = withBooks ? buildBooksLake(STACK, BOOKS_PRINCIPAL) : undefined;
   await valueOf(movies.outputs.bucket);
-  if (books) await valueOf(books.catalog.refinedDatabaseName);
+  if (books) await valueOf(books.dashboard.dashboardArn);
   await settle();
   return { resources: [...registered], books };
 }
@@ -63,6 +70,11 @@ const NAME_INPUTS = ["name", "functionName", "layerName", "dashboardId", "analys
 /** The physical names a resource takes in the account, each as `<type> <name>` (empty for settings and components). */
 function physicalNames(resource: RegisteredResource): string[] {
   if (!resource.custom) return [];
+  // A QuickSight asset is identified by its id; its `name` is only what the console shows, and may repeat.
+  if (resource.type.startsWith("aws-native:quicksight:"))
+    return NAME_INPUTS.filter((key) => key.endsWith("Id") && typeof resource.inputs[key] === "string").map(
+      (key) => `${resource.type} ${String(resource.inputs[key])}`,
+    );
   const inputs = plain(resource.inputs) as Record<string, unknown>;
   const text = (key: string) => (typeof inputs[key] === "string" ? (inputs[key] as string) : undefined);
   const scoped = (() => {
@@ -103,17 +115,22 @@ describe("a second lake (books) beside the movies lake in one stack", () => {
       `${both.find((r) => r.name === "books-lake")!.type} books-lake`,
       "cinelake:index:SparkJob books-job-authors",
       "cinelake:index:StarSchema books-catalog",
+      "cinelake:index:Dashboard books-dashboard",
     ]);
     expect(both.find((r) => r.name === "books-lake")!.type).to.match(/^cinelake:[a-z]+:DataLakeBucket$/);
     const count = (type: string) => both.filter((r) => isBooks(r) && r.type === type).length;
     expect(count("aws:s3/bucket:Bucket"), "bucket").to.equal(1);
     expect(count("aws:glue/job:Job"), "Glue job").to.equal(1);
-    expect(count("aws:iam/role:Role"), "IAM role").to.equal(1);
+    // The job's role, and the one QuickSight assumes for the dashboard's Athena data source.
+    expect(count("aws:iam/role:Role"), "IAM roles").to.equal(2);
     expect(count("aws:glue/catalogDatabase:CatalogDatabase"), "Glue databases").to.equal(2);
     expect(count("aws:glue/catalogTable:CatalogTable"), "Glue tables and view").to.equal(3);
     expect(count("aws:athena/workgroup:Workgroup"), "Athena workgroup").to.equal(1);
     // Only the script: the books job ships no shared package.
     expect(count("aws:s3/bucketObjectv2:BucketObjectv2"), "code objects").to.equal(1);
+    // One visual over the one view: a data source, one dataset, an analysis and a dashboard.
+    for (const kind of ["DataSource", "DataSet", "Analysis", "Dashboard"])
+      expect(count(`aws-native:quicksight:${kind}`), kind).to.equal(1);
   });
 
   it("gives every resource of both lakes its own physical name", () => {
@@ -128,6 +145,10 @@ describe("a second lake (books) beside the movies lake in one stack", () => {
       "aws:glue/job:Job",
       "aws:iam/role:Role",
       "aws:athena/workgroup:Workgroup",
+      "aws-native:quicksight:DataSource",
+      "aws-native:quicksight:DataSet",
+      "aws-native:quicksight:Analysis",
+      "aws-native:quicksight:Dashboard",
     ]) {
       const of = (lake: RegisteredResource[]) => namesOf(lake.filter((r) => r.type === type));
       expect(of(both.filter(isBooks)).length, `books ${type}`).to.be.greaterThan(0);
@@ -163,9 +184,11 @@ describe("a second lake (books) beside the movies lake in one stack", () => {
         .Statement.filter((s) => [s.Action].flat().some((action) => String(action).startsWith("s3:")))
         .flatMap((s) => [s.Resource].flat().map(String));
     const policies = both.filter((r) => r.type === "aws:iam/rolePolicy:RolePolicy");
-    const booksPolicy = policies.filter(isBooks);
-    expect(booksPolicy).to.have.length(1);
-    for (const arn of s3Resources(booksPolicy[0]!)) expect(arn, arn).to.satisfy((a: string) => a.startsWith(booksArn));
+    const booksPolicies = policies.filter(isBooks);
+    // The job's policy and QuickSight's role policy.
+    expect(booksPolicies).to.have.length(2);
+    for (const policy of booksPolicies)
+      for (const arn of s3Resources(policy)) expect(arn, arn).to.satisfy((a: string) => a.startsWith(booksArn));
     for (const policy of policies.filter((r) => !isBooks(r)))
       for (const arn of s3Resources(policy)) expect(arn.startsWith(booksArn), `${policy.name}: ${arn}`).to.equal(false);
   });
@@ -193,5 +216,30 @@ describe("a second lake (books) beside the movies lake in one stack", () => {
       "--refined_authors": "Refined/dim_author/",
     });
     expect(job.tags).to.deep.include({ project: BOOKS_PREFIX, stack: STACK, lake: "books" });
+  });
+
+  it("draws the books visual through the same Dashboard, its QuickSight ids apart from the movies dashboard's", async () => {
+    expect(await valueOf(books.dashboard.dashboardId)).to.equal(`${BOOKS_PREFIX}-${STACK}-dashboard`);
+    const ids = (kind: string, lake: (r: RegisteredResource) => boolean) =>
+      both.filter((r) => r.type === `aws-native:quicksight:${kind}` && lake(r)).flatMap(physicalNames);
+    const movies = (r: RegisteredResource) => !isBooks(r);
+    expect(ids("DataSet", isBooks)).to.deep.equal([
+      `aws-native:quicksight:DataSet ${BOOKS_PREFIX}-${STACK}-ds-v-prolific-authors`,
+    ]);
+    for (const kind of ["DataSource", "DataSet", "Analysis", "Dashboard"])
+      for (const id of ids(kind, isBooks)) expect(ids(kind, movies), id).to.not.include(id);
+    // The definition draws the one visual from the books view's dataset, reading its Refined table only.
+    const dashboard = plain(both.find((r) => r.type === "aws-native:quicksight:Dashboard" && isBooks(r))!.inputs) as {
+      definition: { dataSetIdentifierDeclarations: { identifier: string }[]; sheets: { visuals: unknown[] }[] };
+    };
+    expect(dashboard.definition.dataSetIdentifierDeclarations.map((d) => d.identifier)).to.deep.equal([
+      PROLIFIC_AUTHORS_VIEW.name,
+    ]);
+    expect(dashboard.definition.sheets[0]!.visuals).to.have.length(1);
+    const role = both.find(
+      (r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.name === "books-dashboard-role-policy",
+    )!;
+    const reads = parsePolicy(role.inputs.policy).Statement.find((s) => s.Sid === "ReadPrefixes")!;
+    expect([reads.Resource].flat()).to.include(`arn:aws:s3:::${BOOKS_PREFIX}-${STACK}-lake/${AUTHORS_TABLE.location}*`);
   });
 });

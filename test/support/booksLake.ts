@@ -1,12 +1,13 @@
 /**
  * A second, tiny lake built from the same components as the movies lake: books and authors. Its own registry (one
- * Trusted table, one Refined table, one view), one Spark job (test/support/books/authors_job.py, no shared package)
- * and its own name prefix, `books`, so it can stand beside the movies lake in one stack and account. No dashboard:
- * the Dashboard component checks its visuals against the movies view registry (lake/visuals.ts), so a books visual
- * would be refused. The reuse test (test/components/secondLake.test.ts) builds it under the mocks.
+ * Trusted table, one Refined table, one view), one Spark job (test/support/books/authors_job.py, no shared package),
+ * one visual over its view, and its own name prefix, `books`, so it can stand beside the movies lake in one stack and
+ * account. The reuse test (test/components/secondLake.test.ts) builds it under the mocks.
  */
 import { join } from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
+import type { DashboardDef } from "../../lake/visuals";
+import { Dashboard } from "../../components/dashboard";
 import { DataLakeBucket } from "../../components/dataLakeBucket";
 import type { CatalogTableDef, CatalogViewDef } from "../../components/glueCatalog";
 import { SparkJob, type SparkJobDefinition } from "../../components/sparkJob";
@@ -54,6 +55,29 @@ export const PROLIFIC_AUTHORS_VIEW: CatalogViewDef = {
   columns: [col("author", "string", "Author's name."), col("books", "bigint", "Books in the catalogue.")],
 };
 
+/** The books lake's dashboard: one visual over its one view, no tiles, no filters (the view has no filter columns). */
+export const BOOKS_DASHBOARD: DashboardDef = {
+  title: "Books",
+  lead: "Who wrote the most books of the catalogue.",
+  kpis: [],
+  filters: [],
+  visuals: [
+    {
+      id: "prolific_authors",
+      title: "The most prolific authors",
+      chart: "bar",
+      dataset: PROLIFIC_AUTHORS_VIEW.name,
+      dimensions: [{ column: "author", label: "Author" }],
+      measures: [{ id: "books", column: "books", aggregation: "sum", label: "Books", format: "integer" }],
+      sort: { by: "books", direction: "desc" },
+      limit: 10,
+      shows: "Books in the catalogue per author, for authors with at least three.",
+      finding: (rows) =>
+        rows[0] ? `${String(rows[0].author)} wrote the most books (${String(rows[0].books)}).` : undefined,
+    },
+  ],
+};
+
 /** The books lake's one job, on a bucket: Trusted books to Refined authors. */
 export function authorsJob(bucketName: string): SparkJobDefinition {
   return {
@@ -78,10 +102,16 @@ export interface BooksLake {
   job: SparkJob;
   /** Its catalog: `books_<stack>_trusted` / `_refined`, the view and the `books-<stack>` workgroup. */
   catalog: StarSchema;
+  /** Its dashboard (`books-<stack>-dashboard`), the one visual over the view. */
+  dashboard: Dashboard;
 }
 
-/** Builds the books lake for a stack, from the same components as the movies lake. */
-export function buildBooksLake(stackName: string, opts: pulumi.ComponentResourceOptions = {}): BooksLake {
+/** Builds the books lake for a stack, from the same components as the movies lake; `principalArn` owns the dashboard. */
+export function buildBooksLake(
+  stackName: string,
+  principalArn: string,
+  opts: pulumi.ComponentResourceOptions = {},
+): BooksLake {
   const common = { stackName, namePrefix: BOOKS_PREFIX, tags: { lake: "books" } };
   const bucket = new DataLakeBucket("books-lake", { ...common, forceDestroy: true }, opts);
   const job = new SparkJob("books-job-authors", { ...common, bucket, job: authorsJob(bucket.plannedBucketName) }, opts);
@@ -96,5 +126,22 @@ export function buildBooksLake(stackName: string, opts: pulumi.ComponentResource
     },
     opts,
   );
-  return { bucket, job, catalog };
+  const dashboard = new Dashboard(
+    "books-dashboard",
+    {
+      ...common,
+      bucket,
+      workgroupName: catalog.workgroupName,
+      refinedDatabaseName: catalog.refinedDatabaseName,
+      viewTables: catalog.viewTables,
+      tables: [BOOKS_TABLE, AUTHORS_TABLE],
+      views: [PROLIFIC_AUTHORS_VIEW],
+      dashboard: BOOKS_DASHBOARD,
+      principalArn,
+      // The mocks answer for QuickSight; a real stack checks the subscription (docs/quicksight.md).
+      checkSubscription: false,
+    },
+    opts,
+  );
+  return { bucket, job, catalog, dashboard };
 }

@@ -8,9 +8,16 @@
  */
 import { dirname, resolve } from "node:path";
 import { type ComponentProviderOptions, componentProviderHost } from "@pulumi/pulumi/provider/experimental";
-import { PACKAGE_NAME } from "../components/component";
-import { ApiIngestor, BatchIngestor, Dashboard, DataLakeBucket, SparkJob, StarSchema } from "../components";
-import { LakeAlerts } from "../components/lakeAlerts";
+import {
+  ApiIngestor,
+  BatchIngestor,
+  Dashboard,
+  DataLakeBucket,
+  LakeAlerts,
+  PACKAGE_NAME,
+  SparkJob,
+  StarSchema,
+} from "../components";
 
 export { ApiIngestor, BatchIngestor, Dashboard, DataLakeBucket, LakeAlerts, SparkJob, StarSchema };
 

@@ -211,9 +211,15 @@ def parse_records(records: DataFrame, kind: str) -> DataFrame:
             F.format_string("vote_average %s", r["vote_average"]),
         ),
     ]
-    reason = F.coalesce(*[F.when(failed, F.lit(name)) for failed, name, _ in checks])
-    detail = F.coalesce(*[F.when(failed, text) for failed, _, text in checks])
-    return parsed.withColumn("reason", reason).withColumn("detail", detail)
+    # The index of the first failing check is its own projection, so each check is evaluated once per record (a
+    # reason chain and a detail chain each testing the checks would test them all twice for a valid record).
+    parsed = parsed.withColumn(
+        "_failed", F.coalesce(*[F.when(failed, F.lit(i)) for i, (failed, _, _) in enumerate(checks)])
+    )
+    index = F.col("_failed")
+    reason = F.element_at(F.array(*[F.lit(name) for _, name, _ in checks]), index + 1)
+    detail = F.coalesce(*[F.when(index == i, text) for i, (_, _, text) in enumerate(checks)])
+    return parsed.withColumn("reason", reason).withColumn("detail", detail).drop("_failed")
 
 
 def _zero_to_null(value: Column) -> Column:

@@ -64,6 +64,12 @@ def common_conf() -> dict[str, str]:
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
         # Partition values stay strings (dt), as the registry declares them.
         "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
+        # Adaptive execution (Glue 5.1's default too) sizes each shuffle's partitions from the data actually shuffled,
+        # so small inputs do not pay for a fixed partition count's empty tasks...
+        "spark.sql.adaptive.enabled": "true",
+        "spark.sql.adaptive.coalescePartitions.enabled": "true",
+        # ...also inside cached plans (Refined caches its tables; Spark 3.5 keeps their partitioning fixed otherwise).
+        "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning": "true",
     }
 
 
@@ -88,6 +94,11 @@ def apply_local_s3a(spark, env: dict | None = None) -> None:
         hadoop.set("fs.s3a.aws.credentials.provider", provider)
 
 
+def local_partitions() -> int:
+    """The local shuffle partition count: twice the cores (two on this project's 2-core machines make four)."""
+    return 2 * (os.cpu_count() or 1)
+
+
 def build_session(app_name: str, master: str | None = None, extra_conf: dict | None = None):
     """The job's SparkSession: Glue's on AWS, else local[*] with the s3a jars and settings from the environment."""
     from pyspark.sql import SparkSession
@@ -104,7 +115,13 @@ def build_session(app_name: str, master: str | None = None, extra_conf: dict | N
                 "spark.jars.ivy": str(ivy_dir()),
                 "spark.ui.enabled": "false",
                 "spark.ui.showConsoleProgress": "false",
-                "spark.sql.shuffle.partitions": os.environ.get("CINELAKE_SHUFFLE_PARTITIONS", "8"),
+                # An upper bound that adaptive execution coalesces: twice the cores, so both stay busy on big shuffles.
+                "spark.sql.shuffle.partitions": os.environ.get("CINELAKE_SHUFFLE_PARTITIONS", str(local_partitions())),
+                # One process holds all data: coalesce to the advisory size (64 MB), not to as many partitions as
+                # cores, since each task and stage costs a fixed overhead that dominates at this size.
+                "spark.sql.adaptive.coalescePartitions.parallelismFirst": "false",
+                # Dimensions and small sides up to this size are broadcast instead of shuffled (one process: cheap).
+                "spark.sql.autoBroadcastJoinThreshold": str(64 * 1024 * 1024),
                 "spark.driver.memory": os.environ.get("CINELAKE_DRIVER_MEMORY", "2g"),
             }
         )

@@ -8,14 +8,13 @@ import json
 import time
 from datetime import UTC, datetime
 
-from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from .. import lake
 from ..errors import UpstreamMissingError, storage_errors
 from ..registry import spark_schema
-from .transforms import REFINED_TABLE_NAMES, build_model, check_integrity
+from .transforms import REFINED_TABLE_NAMES, build_model, check_integrity, count_in_one_pass
 
 NAME = "refined"
 """The job's name in lake/jobs.ts; its arguments are that job's in the exported registry (cinelake.args)."""
@@ -45,11 +44,36 @@ def read_tmdb_table(spark, uri: str, name: str) -> DataFrame:
         return spark.read.schema(schema).option("basePath", uri).parquet(uri)
 
 
-def tmdb_counts(tmdb_movies: DataFrame, tmdb_series: DataFrame, dim_title: DataFrame) -> dict[str, int]:
-    """How many TMDB ids were read and how many titles they enriched (the rest are TMDB ids with no CSV title)."""
-    ids = tmdb_movies.select("tmdb_id").distinct().count() + tmdb_series.select("tmdb_id").distinct().count()
-    enriched = dim_title.where("is_tmdb_enriched").count()
-    return {"tmdb_ids_read": ids, "titles_enriched": enriched, "tmdb_ids_without_csv_title": ids - enriched}
+def input_counts(
+    movies: DataFrame, series: DataFrame, tmdb_movies: DataFrame, tmdb_series: DataFrame, dim_title: DataFrame
+) -> tuple[dict[str, DataFrame], dict[str, DataFrame]]:
+    """What the report counts of the inputs, as frames for count_in_one_pass: rows, and distinct ids."""
+    rows_of = {
+        "trusted_movies_rows": movies,
+        "trusted_series_rows": series,
+        "titles_enriched": dim_title.where("is_tmdb_enriched"),
+    }
+    distinct_of = {
+        "trusted_titles": movies.select("imdb_id").unionByName(series.select("imdb_id")),
+        "tmdb_movie_ids": tmdb_movies.select("tmdb_id"),
+        "tmdb_series_ids": tmdb_series.select("tmdb_id"),
+    }
+    return rows_of, distinct_of
+
+
+def inputs_report(counts: dict[str, int]) -> dict[str, int]:
+    """The report's inputs: Trusted rows and titles, TMDB ids read and the titles they enriched (the rest are TMDB ids
+    with no CSV title)."""
+    ids = counts["tmdb_movie_ids"] + counts["tmdb_series_ids"]
+    enriched = counts["titles_enriched"]
+    return {
+        "trusted_movies_rows": counts["trusted_movies_rows"],
+        "trusted_series_rows": counts["trusted_series_rows"],
+        "trusted_titles": counts["trusted_titles"],
+        "tmdb_ids_read": ids,
+        "titles_enriched": enriched,
+        "tmdb_ids_without_csv_title": ids - enriched,
+    }
 
 
 def as_of_day(text: str) -> str:
@@ -70,33 +94,33 @@ def run(spark, args: dict) -> dict:
     tmdb_movies = read_tmdb_table(spark, lake.join(root, args["trusted_tmdb_movies"]), "trusted_tmdb_movies")
     tmdb_series = read_tmdb_table(spark, lake.join(root, args["trusted_tmdb_series"]), "trusted_tmdb_series")
     model = build_model(movies, series, tmdb_movies, tmdb_series, as_of)
-    with storage_errors(None):  # Trusted is read here, at the first action; the error text names the path.
-        for df in model.tables.values():
-            # Kept for the checks and the write, and computed here, so that the durations say where the time goes.
-            df.persist(StorageLevel.MEMORY_AND_DISK).count()
-    durations["build"] = time.perf_counter() - clock
+    try:
+        with storage_errors(None):  # Trusted is read here, at the first action; the error text names the path.
+            # Every table computed once and kept for the checks and the write; the inputs counted in one more job.
+            model.compute()
+            rows_of, distinct_of = input_counts(movies, series, tmdb_movies, tmdb_series, model.tables["dim_title"])
+            counted = count_in_one_pass(rows_of, distinct_of)
+        durations["build"] = time.perf_counter() - clock
 
-    clock = time.perf_counter()
-    counts = check_integrity(model, movies, series)
-    durations["integrity_checks"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        counts = check_integrity(model, movies, series)
+        durations["integrity_checks"] = time.perf_counter() - clock
 
-    clock = time.perf_counter()
-    for name in REFINED_TABLE_NAMES:
-        target = lake.join(root, args["refined_root"], f"{name}/")
-        with storage_errors(target, "write"):
-            model.tables[name].coalesce(FILES_PER_TABLE.get(name, 1)).write.mode("overwrite").parquet(target)
-    durations["write"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        for name in REFINED_TABLE_NAMES:
+            target = lake.join(root, args["refined_root"], f"{name}/")
+            with storage_errors(target, "write"):
+                model.tables[name].coalesce(FILES_PER_TABLE.get(name, 1)).write.mode("overwrite").parquet(target)
+        durations["write"] = time.perf_counter() - clock
+    finally:
+        # The session may run other jobs next (the local runner's one session): leave nothing cached behind.
+        model.release()
 
     report = {
         "job": NAME,
         "requested_date": args["date"],
         "started_at": started.isoformat(timespec="seconds"),
-        "inputs": {
-            "trusted_movies_rows": movies.count(),
-            "trusted_series_rows": series.count(),
-            "trusted_titles": movies.select("imdb_id").unionByName(series.select("imdb_id")).distinct().count(),
-            **tmdb_counts(tmdb_movies, tmdb_series, model.tables["dim_title"]),
-        },
+        "inputs": inputs_report(counted),
         "tables": counts,
         "integrity_checks": "passed",
         "durations_s": {step: round(seconds, 3) for step, seconds in durations.items()},
@@ -106,7 +130,6 @@ def run(spark, args: dict) -> dict:
     uri = lake.join(root, args["report_prefix"], f"dt={day}/run-{stamp}.json")
     lake.write_text(spark, uri, json.dumps(report, indent=2) + "\n")
     report["report_uri"] = uri
-    model.release()
     return report
 
 

@@ -413,10 +413,28 @@ class Model:
     tables: dict[str, DataFrame]
     intermediates: list[DataFrame] = field(default_factory=list)
 
-    def release(self) -> None:
-        """Frees the cached intermediates (and tables) once the model has been written."""
-        for df in [*self.intermediates, *self.tables.values()]:
+    def compute(self) -> "Model":
+        """Computes every table once, each in its own Spark job, and keeps it (memory, then disk) as a short plan.
+
+        A local checkpoint, not persist(): a persisted table keeps its whole lineage as its plan, and every later query
+        over the tables (counts, checks, writes) would then be analysed and re-optimised over all of it, which costs
+        more than the data at this size. Each table's job reads the cached intermediates, so they are computed once."""
+        self.tables = {name: df.localCheckpoint(eager=True) for name, df in self.tables.items()}
+        for df in self.intermediates:
             df.unpersist()
+        return self
+
+    def release(self) -> None:
+        """Frees the cached intermediates and the computed tables once the model has been written (or failed)."""
+        for df in self.intermediates:
+            df.unpersist()
+        for df in self.tables.values():
+            plan = df._jdf.queryExecution().logical()
+            # A local checkpoint's data is an RDD's blocks under its plan (LogicalRDD): free them now, not at GC.
+            if plan.getClass().getSimpleName() == "LogicalRDD":
+                plan.rdd().unpersist(False)
+            else:
+                df.unpersist()
 
 
 def build_model(
@@ -459,48 +477,129 @@ def build_model(
     )
 
 
-def _violations(check: str, offending: DataFrame) -> DataFrame:
-    """The offending rows of one check as (check, example) pairs, so every check can run in one Spark job."""
-    return offending.select(F.lit(check).alias("check"), F.to_json(F.struct(*offending.columns)).alias("example"))
+def count_in_one_pass(rows_of: dict[str, DataFrame], distinct_of: dict[str, DataFrame]) -> dict[str, int]:
+    """The row count of every `rows_of` frame and the number of distinct values (null being one, as in distinct()) of
+    every single-column `distinct_of` frame, all from one Spark job (one action per count would cost a job each)."""
+    streams = [
+        df.select(F.lit(key).alias("key"), F.lit(None).cast("string").alias("item")) for key, df in rows_of.items()
+    ]
+    streams += [
+        df.select(F.lit(key).alias("key"), F.col(df.columns[0]).cast("string").alias("item"))
+        for key, df in distinct_of.items()
+    ]
+    found = (
+        reduce(DataFrame.unionByName, streams)
+        .groupBy("key")
+        .agg(
+            F.count("*").alias("rows"),
+            (F.count_distinct("item") + F.max(F.col("item").isNull().cast("int"))).alias("distinct"),
+        )
+        .collect()
+    )
+    by_key = {r["key"]: r for r in found}
+    counts = {key: by_key[key]["rows"] if key in by_key else 0 for key in rows_of}
+    counts.update({key: by_key[key]["distinct"] if key in by_key else 0 for key in distinct_of})
+    return counts
+
+
+def _slots(columns: list[tuple[str, str]]) -> dict[str, str]:
+    """Where each key column goes in the checks' shared key columns: integral ones in `l<n>`, others in `s<n>`."""
+    placed, longs, strings = {}, 0, 0
+    for name, data_type in columns:
+        if data_type in ("bigint", "int", "smallint", "tinyint"):
+            placed[name], longs = f"l{longs}", longs + 1
+        else:
+            placed[name], strings = f"s{strings}", strings + 1
+    return placed
+
+
+@dataclass
+class _Check:
+    """One integrity check: its message, the key columns it groups by (name -> slot) and whether it is a primary key
+    check (a key held by more than one row) or a reference check (a key referenced but held by no row)."""
+
+    label: str
+    slots: dict[str, str]
+    primary_key: bool
+
+
+def _key_rows(check: _Check, df: DataFrame, columns: list[str], held: bool, all_slots: list[str]) -> DataFrame:
+    """The rows one side of a check contributes: (check, key slots, held, referenced)."""
+    by_slot = {check.slots[name]: F.col(column) for name, column in zip(check.slots, columns, strict=True)}
+    rows = df.select(
+        F.lit(check.label).alias("check"),
+        *[
+            (by_slot[slot] if slot in by_slot else F.lit(None))
+            .cast("bigint" if slot[0] == "l" else "string")
+            .alias(slot)
+            for slot in all_slots
+        ],
+        F.lit(1 if held else 0).alias("held"),
+        F.lit(0 if held else 1).alias("referenced"),
+    )
+    if held and not check.primary_key:
+        # A null key is never a match for a reference (as in a join): it must not count as holding the key.
+        rows = rows.where(reduce(lambda a, b: a & b, [F.col(check.slots[n]).isNotNull() for n in check.slots]))
+    return rows
 
 
 def check_integrity(model: Model, movies: DataFrame, series: DataFrame) -> dict[str, int]:
     """Fails loudly unless every primary key is unique, every foreign key exists in its table, and every Trusted title
     has exactly one dim_title and one fact_title row. Returns the row count of every table.
 
-    All checks and counts run as one Spark job (a union of small aggregates) rather than dozens of tiny ones."""
-    checks: list[DataFrame] = []
+    Every check is the same question, asked of one stream of keys: a check's rows carry its key (in shared typed
+    columns) and whether they hold the key (a table's own rows) or reference it. Grouped by (check, key), a primary
+    key held more than once or a reference to a key nobody holds is a violation; the row counts are the primary key
+    checks' held sums. So all checks and counts are one Spark job of two small shuffles, not dozens of joins."""
+    checks: list[tuple[_Check, DataFrame, list[str], bool]] = []
+    pk_labels: dict[str, str] = {}
     for name, df in model.tables.items():
         definition = table(name)
-        duplicates = df.groupBy(*definition["primaryKey"]).count().where("count > 1")
-        checks.append(_violations(f"{name}: duplicate primary key {definition['primaryKey']}", duplicates))
+        types = dict(df.dtypes)
+        pk = definition["primaryKey"]
+        check = _Check(f"{name}: duplicate primary key {pk}", _slots([(c, types[c]) for c in pk]), True)
+        pk_labels[name] = check.label
+        checks.append((check, df, pk, True))
         for foreign in definition["foreignKeys"]:
             (column,), (ref_column,) = foreign["columns"], foreign["references"]["columns"]
-            target = model.tables[foreign["references"]["table"]].select(F.col(ref_column).alias(column))
-            orphans = df.select(column).where(F.col(column).isNotNull()).join(target, column, "left_anti").distinct()
+            target = model.tables[foreign["references"]["table"]]
             ref = f"{foreign['references']['table']}.{ref_column}"
-            checks.append(_violations(f"{name}.{column}: keys missing from {ref}", orphans))
-    trusted_ids = movies.select("imdb_id").unionByName(series.select("imdb_id")).distinct()
+            check = _Check(f"{name}.{column}: keys missing from {ref}", _slots([(column, types[column])]), False)
+            checks.append((check, df.where(F.col(column).isNotNull()), [column], False))
+            checks.append((check, target, [ref_column], True))
     dim_title_df, fact = model.tables["dim_title"], model.tables["fact_title"]
-    lost = trusted_ids.join(dim_title_df.select("imdb_id"), "imdb_id", "left_anti")
-    checks.append(_violations("Trusted titles missing from dim_title", lost))
-    without_fact = dim_title_df.join(fact, "title_key", "left_anti").select("imdb_id")
-    checks.append(_violations("dim_title rows without a fact_title row", without_fact))
-    counts = [df.select(F.lit(name).alias("table"), F.lit(1).alias("one")) for name, df in model.tables.items()]
+    lost = _Check("Trusted titles missing from dim_title", {"imdb_id": "s0"}, False)
+    checks += [(lost, movies, ["imdb_id"], False), (lost, series, ["imdb_id"], False)]
+    checks.append((lost, dim_title_df, ["imdb_id"], True))
+    without_fact = _Check("dim_title rows without a fact_title row", {"title_key": "l0"}, False)
+    checks += [(without_fact, dim_title_df, ["title_key"], False), (without_fact, fact, ["title_key"], True)]
 
-    found = (
-        reduce(DataFrame.unionByName, checks)
-        .groupBy("check")
-        .agg(F.slice(F.sort_array(F.collect_list("example")), 1, 5).alias("examples"))
+    all_slots = sorted({slot for check, *_ in checks for slot in check.slots.values()})
+    keys = reduce(DataFrame.unionByName, [_key_rows(c, df, cols, held, all_slots) for c, df, cols, held in checks])
+    grouped = keys.groupBy("check", *all_slots).agg(F.sum("held").alias("held"), F.sum("referenced").alias("refs"))
+    unique = {c.label: c for c, *_ in checks}
+    primary = [label for label, c in unique.items() if c.primary_key]
+    broken = F.when(F.col("check").isin(primary), F.col("held") > 1).otherwise(
+        (F.col("refs") > 0) & (F.col("held") == 0)
     )
-    sizes = reduce(DataFrame.unionByName, counts).groupBy("table").count()
-    both = found.select(F.col("check").alias("key"), F.col("examples"), F.lit(None).cast("bigint").alias("n"))
-    both = both.unionByName(
-        sizes.select(F.col("table").alias("key"), F.lit(None).alias("examples"), F.col("count").alias("n"))
+    # The offending key as JSON under its own column names (a duplicate also says how many rows hold it).
+    example = None
+    for label, c in unique.items():
+        fields = [F.col(slot).alias(name) for name, slot in c.slots.items()]
+        value = F.to_json(F.struct(*fields, *([F.col("held").alias("count")] if c.primary_key else [])))
+        example = (
+            F.when(F.col("check") == label, value) if example is None else example.when(F.col("check") == label, value)
+        )
+    rows = (
+        grouped.groupBy("check")
+        .agg(
+            F.sum("held").alias("held"),
+            F.slice(F.sort_array(F.collect_list(F.when(broken, example))), 1, 5).alias("examples"),
+        )
+        .collect()
     )
-    rows = both.collect()
-    failures = [f"{r['key']}, e.g. {r['examples']}" for r in rows if r["examples"] is not None]
+    failures = [f"{r['check']}, e.g. {r['examples']}" for r in rows if r["examples"]]
     if failures:
         raise IntegrityError("Refined model failed its integrity checks: " + "; ".join(sorted(failures)), INTEGRITY_FIX)
-    sized = {r["key"]: r["n"] for r in rows}
-    return {name: sized.get(name, 0) for name in model.tables}
+    held = {r["check"]: r["held"] for r in rows}
+    return {name: held.get(label, 0) for name, label in pk_labels.items()}

@@ -59,37 +59,45 @@ def process_dataset(spark, args: dict, dataset: str, report: RunReport) -> Datas
         # The Raw CSV is read, deduplicated and classified once: the summary below fills the cache and both writes
         # read from it. Only what an output needs of each line is kept (transforms.keep_for_outputs).
         classified = cache_adaptively(spark, transforms.keep_for_outputs(transforms.classify(distinct, table_name)))
-        summary = classified.groupBy("reason").agg(F.sum("copies").alias("rows"), F.count(F.lit(1)).alias("distinct"))
-        summary_rows = summary.collect()
-        by_reason = {row["reason"]: row["rows"] for row in summary_rows}
-        valid_distinct = next((row["distinct"] for row in summary_rows if row["reason"] is None), 0)
-    counts.raw = sum(by_reason.values())
-    counts.extra["valid"] = by_reason.pop(None, 0)
-    # Each distinct valid line is written once; its other copies are the exact duplicates.
-    counts.duplicates = counts.extra["valid"] - valid_distinct
+    try:
+        with report.step(f"{dataset}: read, collapse duplicates, type and classify"), storage_errors(raw_uri):
+            summary = classified.groupBy("reason").agg(
+                F.sum("copies").alias("rows"), F.count(F.lit(1)).alias("distinct")
+            )
+            summary_rows = summary.collect()
+            by_reason = {row["reason"]: row["rows"] for row in summary_rows}
+            valid_distinct = next((row["distinct"] for row in summary_rows if row["reason"] is None), 0)
+        counts.raw = sum(by_reason.values())
+        counts.extra["valid"] = by_reason.pop(None, 0)
+        # Each distinct valid line is written once; its other copies are the exact duplicates.
+        counts.duplicates = counts.extra["valid"] - valid_distinct
 
-    # The written counts are observed on the rows as the writes emit them (Spark's Observation: metrics of the write
-    # itself, no second pass and no re-reading of the output), so the reconciliation still checks what was written.
-    trusted_uri = lake.join(root, args[trusted_arg])
-    with report.step(f"{dataset}: write Trusted Parquet"), storage_errors(trusted_uri, "write"):
-        written_trusted = Observation(f"{NAME}-{dataset}-trusted")
-        trusted = transforms.to_trusted(transforms.valid_rows(classified), table_name)
-        trusted.observe(written_trusted, F.count(F.lit(1)).alias("rows")).write.mode("overwrite").parquet(trusted_uri)
+        # The written counts are observed on the rows as the writes emit them (Spark's Observation: metrics of the write
+        # itself, no second pass and no re-reading of the output), so the reconciliation still checks what was written.
+        trusted_uri = lake.join(root, args[trusted_arg])
+        with report.step(f"{dataset}: write Trusted Parquet"), storage_errors(trusted_uri, "write"):
+            written_trusted = Observation(f"{NAME}-{dataset}-trusted")
+            trusted = transforms.to_trusted(transforms.valid_rows(classified), table_name)
+            trusted.observe(written_trusted, F.count(F.lit(1)).alias("rows")).write.mode("overwrite").parquet(
+                trusted_uri
+            )
 
-    quarantine_uri = lake.join(root, args[quarantine_arg], f"dt={day}/")
-    with report.step(f"{dataset}: write quarantine"), storage_errors(quarantine_uri, "write"):
-        written_quarantine = Observation(f"{NAME}-{dataset}-quarantine")
-        quarantine = transforms.quarantined_rows(classified, day)
-        observed = quarantine.observe(written_quarantine, *count_by_reason(transforms.REASONS))
-        observed.coalesce(1).write.mode("overwrite").json(quarantine_uri)
+        quarantine_uri = lake.join(root, args[quarantine_arg], f"dt={day}/")
+        with report.step(f"{dataset}: write quarantine"), storage_errors(quarantine_uri, "write"):
+            written_quarantine = Observation(f"{NAME}-{dataset}-quarantine")
+            quarantine = transforms.quarantined_rows(classified, day)
+            observed = quarantine.observe(written_quarantine, *count_by_reason(transforms.REASONS))
+            observed.coalesce(1).write.mode("overwrite").json(quarantine_uri)
 
-    counts.trusted = written_trusted.get["rows"]
-    counts.quarantined_by_reason = reasons_seen(written_quarantine.get)
-    counts.quarantined = written_quarantine.get["rows"]
-    if counts.quarantined_by_reason != by_reason:
-        counts.extra["classified_by_reason"] = by_reason
-    classified.unpersist()
-    return counts
+        counts.trusted = written_trusted.get["rows"]
+        counts.quarantined_by_reason = reasons_seen(written_quarantine.get)
+        counts.quarantined = written_quarantine.get["rows"]
+        if counts.quarantined_by_reason != by_reason:
+            counts.extra["classified_by_reason"] = by_reason
+        return counts
+    finally:
+        # The cache is the job's own: gone before the next dataset or job of a shared session.
+        classified.unpersist()
 
 
 def cache_adaptively(spark, frame):

@@ -54,51 +54,55 @@ def process_dataset(spark, args: dict, kind: str, report: RunReport) -> DatasetC
         # files it saw tell the empty ones (which the text reader returns no row for).
         entries = transforms.shape_documents(read_documents(spark, files))
         classified = transforms.classify_entries(entries, kind).persist(StorageLevel.MEMORY_AND_DISK)
-        summary = classified.groupBy("entry", "reason", "source_file").count().collect()
-        by_reason = Counter()
-        for row in summary:
-            if row["entry"] == "record":
-                by_reason[row["reason"]] += row["count"]
-        by_reason = dict(by_reason)
-        seen = {row["source_file"] for row in summary}
-    counts.raw = sum(by_reason.values())
-    counts.extra["valid"] = by_reason.pop(None, 0)
+    try:
+        with report.step(f"{kind}: read, parse and check"), storage_errors(raw_uri):
+            summary = classified.groupBy("entry", "reason", "source_file").count().collect()
+            by_reason = Counter()
+            for row in summary:
+                if row["entry"] == "record":
+                    by_reason[row["reason"]] += row["count"]
+            by_reason = dict(by_reason)
+            seen = {row["source_file"] for row in summary}
+        counts.raw = sum(by_reason.values())
+        counts.extra["valid"] = by_reason.pop(None, 0)
 
-    # Written counts are observed on the rows the writes emit (Spark's Observation), not re-read from the lake.
-    trusted_root = lake.join(root, args[trusted_arg])
-    partition_uri = lake.join(trusted_root, f"dt={day}/")
-    step = f"{kind}: keep the latest record per id and write the partition"
-    with report.step(step), storage_errors(partition_uri, "write"):
-        written_trusted = Observation(f"{NAME}-{kind}-trusted")
-        latest = transforms.latest_per_id(transforms.valid_records(classified))
-        trusted = transforms.to_trusted(latest, kind, day).observe(written_trusted, F.count(F.lit(1)).alias("rows"))
-        if counts.extra["valid"] == 0:
-            # Dynamic overwrite with no rows would leave a stale partition behind: remove it explicitly.
-            lake.delete(spark, partition_uri)
-        else:
-            trusted.write.mode("overwrite").partitionBy("dt").parquet(trusted_root)
+        # Written counts are observed on the rows the writes emit (Spark's Observation), not re-read from the lake.
+        trusted_root = lake.join(root, args[trusted_arg])
+        partition_uri = lake.join(trusted_root, f"dt={day}/")
+        step = f"{kind}: keep the latest record per id and write the partition"
+        with report.step(step), storage_errors(partition_uri, "write"):
+            written_trusted = Observation(f"{NAME}-{kind}-trusted")
+            latest = transforms.latest_per_id(transforms.valid_records(classified))
+            trusted = transforms.to_trusted(latest, kind, day).observe(written_trusted, F.count(F.lit(1)).alias("rows"))
+            if counts.extra["valid"] == 0:
+                # Dynamic overwrite with no rows would leave a stale partition behind: remove it explicitly.
+                lake.delete(spark, partition_uri)
+            else:
+                trusted.write.mode("overwrite").partitionBy("dt").parquet(trusted_root)
 
-    quarantine_uri = lake.join(root, args[quarantine_arg], f"dt={day}/")
-    with report.step(f"{kind}: write quarantine"), storage_errors(quarantine_uri, "write"):
-        written_quarantine = Observation(f"{NAME}-{kind}-quarantine")
-        empty = transforms.quarantined_files(transforms.empty_files(spark, files, seen), day)
-        quarantine = transforms.quarantined_records(classified, day).unionByName(empty)
-        observed = quarantine.observe(written_quarantine, *_count_by_reason())
-        observed.coalesce(1).write.mode("overwrite").json(quarantine_uri)
+        quarantine_uri = lake.join(root, args[quarantine_arg], f"dt={day}/")
+        with report.step(f"{kind}: write quarantine"), storage_errors(quarantine_uri, "write"):
+            written_quarantine = Observation(f"{NAME}-{kind}-quarantine")
+            empty = transforms.quarantined_files(transforms.empty_files(spark, files, seen), day)
+            quarantine = transforms.quarantined_records(classified, day).unionByName(empty)
+            observed = quarantine.observe(written_quarantine, *_count_by_reason())
+            observed.coalesce(1).write.mode("overwrite").json(quarantine_uri)
 
-    distinct_ids = written_trusted.get["rows"] if counts.extra["valid"] else 0
-    written = written_quarantine.get
-    counts.trusted = distinct_ids
-    counts.quarantined_by_reason = {r: written[r] for r in transforms.RECORD_REASONS if written[r]}
-    counts.quarantined = written["records"]
-    files_refused = {r: written[f"file {r}"] for r in transforms.FILE_REASONS if written[f"file {r}"]}
-    counts.duplicates = counts.extra["valid"] - distinct_ids
-    counts.extra["files"] = len(files)
-    counts.extra["files_quarantined_by_reason"] = files_refused
-    if counts.quarantined_by_reason != by_reason:
-        counts.extra["classified_by_reason"] = by_reason
-    classified.unpersist()
-    return counts
+        distinct_ids = written_trusted.get["rows"] if counts.extra["valid"] else 0
+        written = written_quarantine.get
+        counts.trusted = distinct_ids
+        counts.quarantined_by_reason = {r: written[r] for r in transforms.RECORD_REASONS if written[r]}
+        counts.quarantined = written["records"]
+        files_refused = {r: written[f"file {r}"] for r in transforms.FILE_REASONS if written[f"file {r}"]}
+        counts.duplicates = counts.extra["valid"] - distinct_ids
+        counts.extra["files"] = len(files)
+        counts.extra["files_quarantined_by_reason"] = files_refused
+        if counts.quarantined_by_reason != by_reason:
+            counts.extra["classified_by_reason"] = by_reason
+        return counts
+    finally:
+        # The cache is the job's own: gone before the next dataset or job of a shared session.
+        classified.unpersist()
 
 
 def _count_by_reason() -> list:

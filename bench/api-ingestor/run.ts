@@ -6,14 +6,14 @@
  *
  *   npx tsx bench/api-ingestor/run.ts [--ids 2000] [--baseline-ids 100] [--latency-ms 200] [--rate 40] [--connections 20]
  */
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { datasetPrefix } from "../../lake/paths";
 import { RAW_TMDB } from "../../runtime/api-ingestor/checkpoint";
 import { runApiIngestion } from "../../runtime/api-ingestor/ingest";
 import { seedRawCsvs } from "../../runtime/api-ingestor/localLake";
 import { startS3Server } from "../../runtime/local/s3Server";
 import { exitCodeOf, numberSetting, parseFlags } from "../../runtime/shared/flags";
-import { makeS3Client } from "../../runtime/shared/s3Client";
+import { listAllObjects, makeS3Client, readObjectText } from "../../runtime/shared/s3Client";
 import { catalogFromDir } from "../../runtime/tmdb-standin/catalog";
 import { startTmdbStandin } from "../../runtime/tmdb-standin/server";
 
@@ -40,29 +40,18 @@ interface Measured {
 async function rawRecordCounts(s3: S3Client, bucket: string): Promise<{ counts: Map<string, number>; files: number }> {
   const counts = new Map<string, number>();
   let files = 0;
-  for (const dataset of Object.values(RAW_TMDB)) {
-    let token: string | undefined;
-    do {
-      const page = await s3.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: datasetPrefix(dataset), ContinuationToken: token }),
-      );
-      for (const object of page.Contents ?? []) {
-        files += 1;
-        const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }));
-        const records = JSON.parse(
-          await (body.Body as { transformToString(): Promise<string> }).transformToString(),
-        ) as {
-          imdb_id?: string;
-          external_ids?: { imdb_id?: string };
-        }[];
-        for (const record of records) {
-          const id = record.imdb_id ?? record.external_ids?.imdb_id ?? "?";
-          counts.set(id, (counts.get(id) ?? 0) + 1);
-        }
+  for (const dataset of Object.values(RAW_TMDB))
+    for await (const object of listAllObjects(s3, bucket, datasetPrefix(dataset))) {
+      files += 1;
+      const records = JSON.parse(await readObjectText(s3, bucket, object.Key ?? "")) as {
+        imdb_id?: string;
+        external_ids?: { imdb_id?: string };
+      }[];
+      for (const record of records) {
+        const id = record.imdb_id ?? record.external_ids?.imdb_id ?? "?";
+        counts.set(id, (counts.get(id) ?? 0) + 1);
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-  }
+    }
   return { counts, files };
 }
 

@@ -4,13 +4,8 @@
  * checkpoint with a listing of the Raw TMDB prefixes (a file the checkpoint misses is adopted, a file that is gone
  * is forgotten). So a process killed between writing a file and saving the checkpoint loses and duplicates nothing.
  */
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { listAllObjects } from "../shared/s3Client";
 import { DATASETS, SYSTEM_PREFIXES, datasetPrefix } from "../../lake/paths";
 import type { SelectedTitle, TitleKind } from "./selection";
 
@@ -173,12 +168,8 @@ export async function saveJson(s3: S3Client, bucket: string, key: string, value:
 /** Every `.json` key under a prefix. */
 export async function listJsonKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
   const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const object of page.Contents ?? []) if (object.Key?.endsWith(".json")) keys.push(object.Key);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  for await (const object of listAllObjects(s3, bucket, prefix))
+    if (object.Key?.endsWith(".json")) keys.push(object.Key);
   return keys;
 }
 

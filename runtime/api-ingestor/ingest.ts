@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import type { Readable } from "node:stream";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { listAllObjects } from "../shared/s3Client";
 import { DATASETS, datasetPrefix, lakeKey, parseLakeKey, s3Uri, todayUtc, type LakePath } from "../../lake/paths";
 import { linesOf } from "./csv";
 import { DEFAULT_FILE_LIMITS, FileBatcher, type FileBatch, type FileLimits } from "./batcher";
@@ -106,22 +107,15 @@ const RAW_CSV = { movies: DATASETS.rawMoviesCsv, series: DATASETS.rawSeriesCsv }
 async function findLatestCsvDate(s3: S3Client, bucket: string): Promise<string | undefined> {
   const dates: string[] = [];
   for (const kind of ["movies", "series"] as TitleKind[]) {
-    let token: string | undefined;
-    do {
-      const page = await s3.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: datasetPrefix(RAW_CSV[kind]), ContinuationToken: token }),
-      );
-      for (const object of page.Contents ?? []) {
-        let path: LakePath;
-        try {
-          path = parseLakeKey(object.Key ?? "");
-        } catch {
-          continue; // Not a file of the convention (e.g. a stray upload, an impossible day): not ours to pick.
-        }
-        if (path.file === CSV_FILE[kind]) dates.push(path.date);
+    for await (const object of listAllObjects(s3, bucket, datasetPrefix(RAW_CSV[kind]))) {
+      let path: LakePath;
+      try {
+        path = parseLakeKey(object.Key ?? "");
+      } catch {
+        continue; // Not a file of the convention (e.g. a stray upload, an impossible day): not ours to pick.
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+      if (path.file === CSV_FILE[kind]) dates.push(path.date);
+    }
   }
   return dates.sort().at(-1);
 }

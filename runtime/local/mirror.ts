@@ -14,13 +14,8 @@
  *   stopped at any point leaves either the old tree or the new one, never a mixture of two runs' part files; the next
  *   mirror or restore finishes or rolls back a swap that was under way.
  */
-import {
-  GetObjectCommand,
-  GetObjectTaggingCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from "@aws-sdk/client-s3";
+import { GetObjectCommand, GetObjectTaggingCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { listAllObjects } from "../shared/s3Client";
 import { Upload } from "@aws-sdk/lib-storage";
 import { createHash } from "node:crypto";
 import {
@@ -98,13 +93,8 @@ export async function listObjectEntries(
   prefix: string,
 ): Promise<Map<string, ObjectEntry>> {
   const objects = new Map<string, ObjectEntry>();
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const object of page.Contents ?? [])
-      if (object.Key) objects.set(object.Key, { size: object.Size ?? 0, etag: object.ETag ?? "" });
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  for await (const object of listAllObjects(s3, bucket, prefix))
+    if (object.Key) objects.set(object.Key, { size: object.Size ?? 0, etag: object.ETag ?? "" });
   return objects;
 }
 
@@ -268,6 +258,15 @@ function linkInto(source: string, target: string): void {
 }
 
 /**
+ * What a mirror and a restore start with: an earlier run's swap finished or rolled back, the attributes kept with the
+ * files, and an empty summary.
+ */
+function beginTransfer(root: string): { summary: MirrorSummary; attributes: Record<string, KeptObject> } {
+  recoverMirror(root);
+  return { summary: { copied: 0, unchanged: 0, removed: 0, bytes: 0 }, attributes: readAttributes(root) };
+}
+
+/**
  * Makes the folder equal the bucket under each prefix: objects whose content the folder lacks are downloaded, files
  * the bucket no longer has are removed, and each prefix that changed is replaced as a whole (see the module's doc).
  */
@@ -277,10 +276,8 @@ export async function mirrorBucketToFolder(
   root: string,
   prefixes: string[],
 ): Promise<MirrorSummary> {
-  const summary: MirrorSummary = { copied: 0, unchanged: 0, removed: 0, bytes: 0 };
   ensureDirectory(root);
-  recoverMirror(root);
-  const attributes = readAttributes(root);
+  const { summary, attributes } = beginTransfer(root);
   for (const prefix of prefixes) {
     const remote = await listObjectEntries(s3, bucket, prefix);
     const local = listFiles(root, prefix);
@@ -348,9 +345,7 @@ export async function restoreFolderToBucket(
   root: string,
   prefixes: string[],
 ): Promise<MirrorSummary> {
-  const summary: MirrorSummary = { copied: 0, unchanged: 0, removed: 0, bytes: 0 };
-  recoverMirror(root);
-  const attributes = readAttributes(root);
+  const { summary, attributes } = beginTransfer(root);
   for (const prefix of prefixes) {
     const remote = await listObjectEntries(s3, bucket, prefix);
     for (const [key, size] of listFiles(root, prefix)) {

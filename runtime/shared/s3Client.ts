@@ -1,7 +1,7 @@
 /**
  * One place that builds the S3 client for every runtime part, so AWS and any S3 API server (moto, MinIO) behave alike.
  */
-import { S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, S3Client, type _Object } from "@aws-sdk/client-s3";
 
 /** The S3 endpoint a custom S3 API server is reached at, from the standard AWS environment, if any. */
 export function customS3Endpoint(env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -38,4 +38,20 @@ export function makeS3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
         }
       : {}),
   });
+}
+
+/** Every object under a prefix, page after page (ListObjectsV2 returns at most 1,000 a call). */
+export async function* listAllObjects(s3: S3Client, bucket: string, prefix: string): AsyncGenerator<_Object> {
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    yield* page.Contents ?? [];
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+}
+
+/** An object's body as text. */
+export async function readObjectText(s3: S3Client, bucket: string, key: string): Promise<string> {
+  const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return (body.Body as { transformToString(): Promise<string> }).transformToString();
 }

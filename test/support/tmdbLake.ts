@@ -5,11 +5,11 @@
  * the Raw TMDB zone against the stand-in's catalog (the oracle the tests and the fault suite count with).
  */
 import { join } from "node:path";
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import { HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { datasetPrefix } from "../../lake/paths";
 import { IDS_METADATA, RAW_TMDB } from "../../runtime/api-ingestor/checkpoint";
 import { seedRawCsvs, type SeededLake } from "../../runtime/api-ingestor/localLake";
-import { makeS3Client } from "../../runtime/shared/s3Client";
+import { listAllObjects, makeS3Client, readObjectText } from "../../runtime/shared/s3Client";
 import { catalogFromDir, type Catalog } from "../../runtime/tmdb-standin/catalog";
 import { isKnown } from "../../runtime/tmdb-standin/records";
 import { startTmdbStandin, type TmdbStandin, type TmdbStandinOptions } from "../../runtime/tmdb-standin/server";
@@ -113,39 +113,31 @@ export async function auditRaw(s3: S3Client, bucket: string, catalog: Catalog): 
   let files = 0;
   let records = 0;
   const ids = new Set(catalog.titles().map((title) => title.imdbId));
-  for (const dataset of Object.values(RAW_TMDB)) {
-    let token: string | undefined;
-    do {
-      const page = await s3.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: datasetPrefix(dataset), ContinuationToken: token }),
-      );
-      for (const object of page.Contents ?? []) {
-        files += 1;
-        const key = object.Key as string;
-        const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-        const listed = new Set((head.Metadata?.[IDS_METADATA] ?? "").split(","));
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(await (body.Body as { transformToString(): Promise<string> }).transformToString());
-        } catch {
-          corrupted.push(`${key}: not JSON`);
-          continue;
-        }
-        if (!Array.isArray(parsed)) {
-          corrupted.push(`${key}: not an array`);
-          continue;
-        }
-        for (const record of parsed as { imdb_id?: string; external_ids?: { imdb_id?: string } }[]) {
-          records += 1;
-          const id = record?.imdb_id ?? record?.external_ids?.imdb_id;
-          if (!id || !ids.has(id) || !listed.has(id)) corrupted.push(`${key}: record ${String(id)}`);
-          if (id) counts.set(id, (counts.get(id) ?? 0) + 1);
-        }
+  for (const dataset of Object.values(RAW_TMDB))
+    for await (const object of listAllObjects(s3, bucket, datasetPrefix(dataset))) {
+      files += 1;
+      const key = object.Key as string;
+      const text = await readObjectText(s3, bucket, key);
+      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      const listed = new Set((head.Metadata?.[IDS_METADATA] ?? "").split(","));
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        corrupted.push(`${key}: not JSON`);
+        continue;
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-  }
+      if (!Array.isArray(parsed)) {
+        corrupted.push(`${key}: not an array`);
+        continue;
+      }
+      for (const record of parsed as { imdb_id?: string; external_ids?: { imdb_id?: string } }[]) {
+        records += 1;
+        const id = record?.imdb_id ?? record?.external_ids?.imdb_id;
+        if (!id || !ids.has(id) || !listed.has(id)) corrupted.push(`${key}: record ${String(id)}`);
+        if (id) counts.set(id, (counts.get(id) ?? 0) + 1);
+      }
+    }
   return {
     files,
     records,

@@ -43,26 +43,18 @@ export function checkAlertEmail(email: string, setting = "email"): string {
  * named source (`aws:SourceArn`), so no other rule or alarm of the account can post to the topic.
  */
 export function alertTopicStatements(topicArn: string, ruleArn: string, alarmArns: string[]): PolicyStatement[] {
-  const statements: PolicyStatement[] = [
-    {
-      Sid: "GlueFailures",
-      Effect: "Allow",
-      Principal: { Service: "events.amazonaws.com" },
-      Action: "sns:Publish",
-      Resource: topicArn,
-      Condition: { ArnEquals: { "aws:SourceArn": ruleArn } },
-    },
+  const publishFrom = (Sid: string, service: string, sources: string | string[]): PolicyStatement => ({
+    Sid,
+    Effect: "Allow",
+    Principal: { Service: service },
+    Action: "sns:Publish",
+    Resource: topicArn,
+    Condition: { ArnEquals: { "aws:SourceArn": sources } },
+  });
+  return [
+    publishFrom("GlueFailures", "events.amazonaws.com", ruleArn),
+    ...(alarmArns.length ? [publishFrom("Alarms", "cloudwatch.amazonaws.com", alarmArns)] : []),
   ];
-  if (alarmArns.length)
-    statements.push({
-      Sid: "Alarms",
-      Effect: "Allow",
-      Principal: { Service: "cloudwatch.amazonaws.com" },
-      Action: "sns:Publish",
-      Resource: topicArn,
-      Condition: { ArnEquals: { "aws:SourceArn": alarmArns } },
-    });
-  return statements;
 }
 
 /** The stack's alert topic and what publishes to it. */

@@ -30,6 +30,26 @@ const DOS_TIME = 0;
 // Bit 11: file names are UTF-8.
 const UTF8_FLAG = 0x0800;
 
+/**
+ * Writes the fields a local file header and a central directory record share, in the same order in both (from
+ * "version needed" to the name's length), at `at`: version 2.0, UTF-8 names, deflate, the fixed date, CRC and sizes.
+ */
+function writeEntryFields(
+  header: Buffer,
+  at: number,
+  fields: { crc: number; compressedSize: number; size: number; nameLength: number },
+): void {
+  header.writeUInt16LE(20, at);
+  header.writeUInt16LE(UTF8_FLAG, at + 2);
+  header.writeUInt16LE(8, at + 4);
+  header.writeUInt16LE(DOS_TIME, at + 6);
+  header.writeUInt16LE(DOS_DATE, at + 8);
+  header.writeUInt32LE(fields.crc, at + 10);
+  header.writeUInt32LE(fields.compressedSize, at + 14);
+  header.writeUInt32LE(fields.size, at + 18);
+  header.writeUInt16LE(fields.nameLength, at + 22);
+}
+
 /** A deflated zip archive of the entries, in the order given (no zip64: the package is a few kilobytes). */
 export function zipEntries(entries: readonly ZipEntry[]): Buffer {
   const locals: Buffer[] = [];
@@ -39,30 +59,16 @@ export function zipEntries(entries: readonly ZipEntry[]): Buffer {
     const name = Buffer.from(entry.path, "utf8");
     const compressed = deflateRawSync(entry.data, { level: 9 });
     const crc = crc32(entry.data);
+    const fields = { crc, compressedSize: compressed.length, size: entry.data.length, nameLength: name.length };
+    // Local file header: signature, the shared fields, no extra field (the buffer starts zeroed).
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(UTF8_FLAG, 6);
-    local.writeUInt16LE(8, 8);
-    local.writeUInt16LE(DOS_TIME, 10);
-    local.writeUInt16LE(DOS_DATE, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(compressed.length, 18);
-    local.writeUInt32LE(entry.data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    local.writeUInt16LE(0, 28);
+    writeEntryFields(local, 4, fields);
+    // Central directory record: signature, "version made by" 2.0, the shared fields, the local header's offset.
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(UTF8_FLAG, 8);
-    central.writeUInt16LE(8, 10);
-    central.writeUInt16LE(DOS_TIME, 12);
-    central.writeUInt16LE(DOS_DATE, 14);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(compressed.length, 20);
-    central.writeUInt32LE(entry.data.length, 24);
-    central.writeUInt16LE(name.length, 28);
+    writeEntryFields(central, 6, fields);
     central.writeUInt32LE(offset, 42);
     locals.push(local, name, compressed);
     centrals.push(central, name);

@@ -30,21 +30,27 @@ export interface IamDocument {
   policy: PolicyDocument;
 }
 
+/** The types whose `policy` input is a resource policy (who may use that resource). */
+const RESOURCE_POLICY_TYPES = [
+  "aws:s3/bucketPolicy:BucketPolicy",
+  "aws:sqs/queue:Queue",
+  "aws:sqs/queuePolicy:QueuePolicy",
+  "aws:sns/topic:Topic",
+  "aws:sns/topicPolicy:TopicPolicy",
+  "aws:secretsmanager/secretPolicy:SecretPolicy",
+  "aws:kms/key:Key",
+  "aws:ecr/repositoryPolicy:RepositoryPolicy",
+];
+
 /** Where IAM documents live, by resource type and input, and how AWS uses them. */
 const DOCUMENT_INPUTS: { type: string; property: string; kind: IamDocumentKind }[] = [
   { type: "aws:iam/role:Role", property: "assumeRolePolicy", kind: "trust" },
-  { type: "aws:iam/rolePolicy:RolePolicy", property: "policy", kind: "identity" },
-  { type: "aws:iam/policy:Policy", property: "policy", kind: "identity" },
-  { type: "aws:iam/userPolicy:UserPolicy", property: "policy", kind: "identity" },
-  { type: "aws:s3/bucketPolicy:BucketPolicy", property: "policy", kind: "resource" },
-  { type: "aws:sqs/queue:Queue", property: "policy", kind: "resource" },
-  { type: "aws:sqs/queuePolicy:QueuePolicy", property: "policy", kind: "resource" },
-  { type: "aws:sns/topicPolicy:TopicPolicy", property: "policy", kind: "resource" },
-  { type: "aws:secretsmanager/secretPolicy:SecretPolicy", property: "policy", kind: "resource" },
-  { type: "aws:kms/key:Key", property: "policy", kind: "resource" },
-  { type: "aws:ecr/repositoryPolicy:RepositoryPolicy", property: "policy", kind: "resource" },
-  { type: "aws:sns/topic:Topic", property: "policy", kind: "resource" },
-  { type: "aws:sns/topicPolicy:TopicPolicy", property: "policy", kind: "resource" },
+  ...["aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy", "aws:iam/userPolicy:UserPolicy"].map((type) => ({
+    type,
+    property: "policy",
+    kind: "identity" as const,
+  })),
+  ...RESOURCE_POLICY_TYPES.map((type) => ({ type, property: "policy", kind: "resource" as const })),
 ];
 
 /** A recorded input as a policy document, when it is one (a JSON string or object with a `Statement` list). */

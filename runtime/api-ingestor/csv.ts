@@ -14,8 +14,8 @@ export type TitleKind = "movies" | "series";
 const NULL = "\\N";
 const IMDB_ID = /^tt\d{7,8}$/;
 
-/** One data row of a Raw CSV, typed; title fields repeat on every artist row of the same title. */
-export interface CsvRow {
+/** The title fields of a Raw CSV row: what the CSV says about a title (the TMDB stand-in serves the same). */
+export interface CsvTitle {
   imdbId: string;
   title: string;
   originalTitle: string;
@@ -25,6 +25,10 @@ export interface CsvRow {
   genres: string[];
   rating: number | null;
   votes: number;
+}
+
+/** One data row of a Raw CSV, typed; title fields repeat on every artist row of the same title. */
+export interface CsvRow extends CsvTitle {
   artistCategory: string | null;
   character: string | null;
   artistName: string | null;

@@ -7,7 +7,7 @@ import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { DATASETS, lakeKey } from "../../lake/paths";
-import { fileLines, linesOf, readCsvRows, type TitleKind } from "../api-ingestor/csv";
+import { fileLines, linesOf, readCsvRows, type CsvTitle, type TitleKind } from "../api-ingestor/csv";
 import { latestCsvDate } from "../api-ingestor/ingest";
 import { hashText } from "../shared/random";
 
@@ -21,19 +21,10 @@ export interface CatalogArtist {
 }
 
 /** A title as the CSV describes it. */
-export interface CatalogTitle {
-  imdbId: string;
+export interface CatalogTitle extends CsvTitle {
   kind: TitleKind;
   /** The TMDB id the stand-in gives it (stable for a given CSV). */
   tmdbId: number;
-  title: string;
-  originalTitle: string;
-  year: number | null;
-  endYear: number | null;
-  runtimeMinutes: number | null;
-  genres: string[];
-  rating: number | null;
-  votes: number;
   artists: CatalogArtist[];
 }
 

@@ -91,6 +91,9 @@ export const JOBS: Record<JobName, JobDef> = {
   ),
 };
 
+/** Every job's name, in the order the lake runs them (the Trusted jobs, then Refined, which reads both). */
+export const JOB_NAMES = Object.keys(JOBS) as JobName[];
+
 /** The job arguments (`--name value` pairs, without `--`) for a job run: its prefixes plus lake root and date. */
 export function jobArguments(name: JobName, lakeRoot: string, date = "latest"): Record<string, string> {
   return { lake_root: lakeRoot.endsWith("/") ? lakeRoot : `${lakeRoot}/`, date, ...JOBS[name].prefixes };

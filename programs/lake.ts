@@ -8,7 +8,7 @@ import { BatchIngestor } from "../components/batchIngestor";
 import { Dashboard } from "../components/dashboard";
 import { DataLakeBucket } from "../components/dataLakeBucket";
 import { LakeAlerts } from "../components/lakeAlerts";
-import { GLUE_SHARED_PACKAGE, JOBS, jobArguments, type JobName } from "../lake/jobs";
+import { GLUE_SHARED_PACKAGE, JOBS, JOB_NAMES, jobArguments, type JobName } from "../lake/jobs";
 import { SparkJob, type SparkJobDefinition } from "../components/sparkJob";
 import { StarSchema } from "../components/starSchema";
 import { TABLES, VIEWS } from "../lake/tables";
@@ -64,9 +64,6 @@ export interface LakeOutputs {
   /** The SNS topic the lake's failures are sent to (subscribe to it, or set cinelake:alertEmail). */
   alertTopicArn: pulumi.Output<string>;
 }
-
-/** The lake's Spark jobs, in the order of lake/jobs.ts (the one list of them). */
-const JOB_NAMES = Object.keys(JOBS) as JobName[];
 
 /**
  * A job of lake/jobs.ts as SparkJob deploys it on a bucket: its script and prefixes, with its default arguments there

@@ -11,6 +11,7 @@ import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { SYSTEM_PREFIXES, reportPrefix, todayUtc } from "../../lake/paths";
 import { TABLES, VIEWS } from "../../lake/tables";
+import { JOB_NAMES } from "../../lake/jobs";
 import { ingestBatch } from "../batch-ingestor/ingest";
 import { runApiIngestion } from "../api-ingestor/ingest";
 import { DEFAULT_TMDB_BASE_URL, checkCsvDate } from "../api-ingestor/env";
@@ -351,7 +352,7 @@ export async function runDemo(
     // One Python process and one JVM for the three jobs (issue 12 #3), started by the first job that runs.
     const driver = new JobDriver();
     try {
-      for (const job of ["trusted-csv", "trusted-tmdb", "refined"] as const)
+      for (const job of JOB_NAMES)
         await stage(results, job, async () => {
           // The CSV job loads the day the files landed under; TMDB files are dated by their collection day (today,
           // when the ApiIngestor ran), so that job and Refined take the latest day they find.

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { GLUE_SHARED_PACKAGE, JOBS, jobArguments, type JobName } from "../../lake/jobs";
+import { GLUE_SHARED_PACKAGE, JOBS, JOB_NAMES, jobArguments, type JobName } from "../../lake/jobs";
 import { DATASETS, SYSTEM_PREFIXES, lakeKey } from "../../lake/paths";
 import { generateSample } from "../../runtime/sample/generate";
 import { ConfigError } from "../../components/naming";
@@ -27,7 +27,6 @@ import {
 
 const BUCKET = "cinelake-test-lake";
 const bucket = { bucketName: BUCKET, bucketArn: `arn:aws:s3:::${BUCKET}` };
-const JOB_NAMES = Object.keys(JOBS) as JobName[];
 
 type Statement = { Effect: string; Action: string | string[]; Resource?: string | string[]; Condition?: unknown };
 

@@ -52,6 +52,12 @@ def assert_registry_schema(spark, uri: str, name: str) -> None:
     assert written.simpleString() == expected.simpleString()
 
 
+def with_keys(report, keys: list[tuple[str, str]]):
+    """Each of the report's dataset counts beside its (raw, trusted) prefix keys, in the job's order; strict, so a
+    report with more or fewer datasets than the test names fails instead of leaving one unchecked."""
+    return zip(report.datasets, keys, strict=True)
+
+
 @pytest.fixture(scope="module")
 def local_runs(spark, sample_lake):
     root = sample_lake.as_uri() + "/"
@@ -62,10 +68,9 @@ def local_runs(spark, sample_lake):
 
 def test_csv_job_on_a_local_folder_accounts_for_every_line(spark, sample_lake, local_runs):
     csv_report, _ = local_runs
-    for counts, raw_key, trusted_key in [
-        (csv_report.datasets[0], "raw_movies", "trusted_movies"),
-        (csv_report.datasets[1], "raw_series", "trusted_series"),
-    ]:
+    for counts, (raw_key, trusted_key) in with_keys(
+        csv_report, [("raw_movies", "trusted_movies"), ("raw_series", "trusted_series")]
+    ):
         lines = raw_csv_rows(sample_lake, prefix("trusted-csv", raw_key))
         assert counts.day == DAY and counts.raw == len(lines) > 0
         assert counts.trusted + counts.quarantined + counts.duplicates == len(lines)
@@ -79,10 +84,9 @@ def test_csv_job_on_a_local_folder_accounts_for_every_line(spark, sample_lake, l
 
 def test_tmdb_job_on_a_local_folder_keeps_one_row_per_id(spark, sample_lake, local_runs):
     _, tmdb_report = local_runs
-    for counts, raw_key, trusted_key in [
-        (tmdb_report.datasets[0], "raw_tmdb_movies", "trusted_tmdb_movies"),
-        (tmdb_report.datasets[1], "raw_tmdb_series", "trusted_tmdb_series"),
-    ]:
+    for counts, (raw_key, trusted_key) in with_keys(
+        tmdb_report, [("raw_tmdb_movies", "trusted_tmdb_movies"), ("raw_tmdb_series", "trusted_tmdb_series")]
+    ):
         ids = raw_tmdb_ids(sample_lake, prefix("trusted-tmdb", raw_key))
         assert counts.raw == len(ids) > 0 and counts.trusted + counts.quarantined + counts.duplicates == counts.raw
         partition = spark.read.parquet(str(sample_lake / prefix("trusted-tmdb", trusted_key) / f"dt={DAY}"))

@@ -14,6 +14,9 @@ import { scheduleIntervalSeconds } from "../../components/schedule";
 import { ConfigError } from "../../components/naming";
 import { API_INGESTOR_ENV } from "../../runtime/api-ingestor/env";
 import {
+  expectAliasedFrom,
+  expectNoDefaultPrefix,
+  expectStackTags,
   isSecret,
   oneOfType,
   ofType,
@@ -319,12 +322,8 @@ describe("ApiIngestor", () => {
   it("is cinelake:index:ApiIngestor, aliased from cinelake:ingest:ApiIngestor", async () => {
     build("alice");
     await settle();
-    const component = oneOfType("cinelake:index:ApiIngestor");
-    expect(component.aliases.map((alias) => alias.type)).to.include("cinelake:ingest:ApiIngestor");
-    expect(oneOfType("aws:lambda/function:Function").inputs.tags).to.deep.equal({
-      project: "cinelake",
-      stack: "alice",
-    });
+    expectAliasedFrom("cinelake:index:ApiIngestor", "cinelake:ingest:ApiIngestor");
+    expectStackTags("aws:lambda/function:Function", "alice");
   });
 
   it("names everything after its name prefix, so a second lake's ingestor collides with nothing", async () => {
@@ -350,7 +349,7 @@ describe("ApiIngestor", () => {
     expect(await valueOf(ingestor.logGroupName)).to.equal("/aws/lambda/books-alice-api-ingestor");
     expect(await valueOf(ingestor.roleName)).to.equal("books-alice-api-ingestor");
     expect(await valueOf(ingestor.deadLetterQueueArn)).to.match(/:books-alice-api-ingestor-failures$/);
-    expect(JSON.stringify(registered.map((r) => plain(r.inputs)))).not.to.include("cinelake");
+    expectNoDefaultPrefix();
   });
 
   it("turns the schedule and the reservation off with explicit switches, refusing a value beside a switch that is off", async () => {

@@ -5,6 +5,9 @@ import { BatchIngestor, BatchSpec, dockerRunCommand, type BatchIngestorArgs } fr
 import { DataLakeBucket } from "../../components/dataLakeBucket";
 import { ConfigError } from "../../components/naming";
 import {
+  expectAliasedFrom,
+  expectNoDefaultPrefix,
+  expectStackTags,
   isSecret,
   oneOfType,
   ofType,
@@ -200,12 +203,8 @@ describe("BatchIngestor", () => {
   it("is cinelake:index:BatchIngestor, aliased from cinelake:ingest:BatchIngestor", async () => {
     build("alice");
     await settle();
-    const component = oneOfType("cinelake:index:BatchIngestor");
-    expect(component.aliases.map((alias) => alias.type)).to.include("cinelake:ingest:BatchIngestor");
-    expect(oneOfType("aws:ecr/repository:Repository").inputs.tags).to.deep.equal({
-      project: "cinelake",
-      stack: "alice",
-    });
+    expectAliasedFrom("cinelake:index:BatchIngestor", "cinelake:ingest:BatchIngestor");
+    expectStackTags("aws:ecr/repository:Repository", "alice");
   });
 
   it("names everything after its name prefix, so a second lake's ingestor collides with nothing", async () => {
@@ -222,7 +221,7 @@ describe("BatchIngestor", () => {
     expect(oneOfType("aws:iam/policy:Policy").inputs.name).to.equal("books-alice-batch-ingestor");
     expect(await valueOf(ingestor.repositoryName)).to.equal("books-alice-batch-ingestor");
     expect(await valueOf(ingestor.roleName)).to.equal("books-alice-batch-ingestor");
-    expect(JSON.stringify(registered.map((r) => plain(r.inputs)))).not.to.include("cinelake");
+    expectNoDefaultPrefix();
   });
 
   it("exposes the repository's name and ARN, and no role when the policy goes to an existing one", async () => {

@@ -17,6 +17,7 @@ import { TABLES, VIEWS, viewByName } from "../../lake/tables";
 import { DASHBOARD, dashboardDatasets, validateVisuals, visualColumns, type DashboardDef } from "../../lake/visuals";
 import { previewStack } from "../../programs/preview/stack";
 import {
+  expectAliasedFrom,
   oneOfType,
   ofType,
   parsePolicy,
@@ -63,6 +64,16 @@ function settled<T>(output: pulumi.Output<T>): Promise<{ value?: T; error?: Erro
     (value) => ({ value }),
     (error: Error) => ({ error }),
   );
+}
+
+/** Asserts every QuickSight resource and the Athena role are named `<stackPrefix>-<what>`, from one naming rule. */
+function expectNamesStartWith(stackPrefix: string): void {
+  expect(oneOfType("aws-native:quicksight:Dashboard").inputs.dashboardId).to.equal(`${stackPrefix}-dashboard`);
+  expect(oneOfType("aws-native:quicksight:Analysis").inputs.analysisId).to.equal(`${stackPrefix}-analysis`);
+  expect(oneOfType("aws-native:quicksight:DataSource").inputs.dataSourceId).to.equal(`${stackPrefix}-athena`);
+  for (const ds of ofType("aws-native:quicksight:DataSet"))
+    expect(ds.inputs.dataSetId).to.match(new RegExp(`^${stackPrefix}-ds-v-`));
+  expect(oneOfType("aws:iam/role:Role").inputs.name).to.equal(`${stackPrefix}-quicksight-athena`);
 }
 
 type Json = Record<string, unknown>;
@@ -246,12 +257,7 @@ describe("Dashboard component", () => {
   it("names carry the stack", async () => {
     build();
     await settle();
-    expect(oneOfType("aws-native:quicksight:Dashboard").inputs.dashboardId).to.equal("cinelake-alice-dashboard");
-    expect(oneOfType("aws-native:quicksight:Analysis").inputs.analysisId).to.equal("cinelake-alice-analysis");
-    expect(oneOfType("aws-native:quicksight:DataSource").inputs.dataSourceId).to.equal("cinelake-alice-athena");
-    for (const ds of ofType("aws-native:quicksight:DataSet"))
-      expect(ds.inputs.dataSetId).to.match(/^cinelake-alice-ds-v-/);
-    expect(oneOfType("aws:iam/role:Role").inputs.name).to.equal("cinelake-alice-quicksight-athena");
+    expectNamesStartWith("cinelake-alice");
   });
 
   it("refuses a principal that is not a QuickSight user or group ARN, naming the setting", () => {
@@ -379,8 +385,7 @@ describe("Dashboard component", () => {
   it("is cinelake:index:Dashboard, aliased from cinelake:dashboard:Dashboard, its children tagged project and stack", async () => {
     build({ tags: { course: "de-101" } });
     await settle();
-    const component = oneOfType("cinelake:index:Dashboard");
-    expect(component.aliases.map((alias) => alias.type)).to.include("cinelake:dashboard:Dashboard");
+    expectAliasedFrom("cinelake:index:Dashboard", "cinelake:dashboard:Dashboard");
     expect(oneOfType("aws:iam/role:Role").inputs.tags).to.deep.equal({
       project: "cinelake",
       stack: "alice",
@@ -398,12 +403,7 @@ describe("Dashboard component", () => {
       bucket: { bucketName: "books-alice-lake", bucketArn: "arn:aws:s3:::books-alice-lake" },
     });
     await settle();
-    expect(oneOfType("aws-native:quicksight:Dashboard").inputs.dashboardId).to.equal("books-alice-dashboard");
-    expect(oneOfType("aws-native:quicksight:Analysis").inputs.analysisId).to.equal("books-alice-analysis");
-    expect(oneOfType("aws-native:quicksight:DataSource").inputs.dataSourceId).to.equal("books-alice-athena");
-    for (const ds of ofType("aws-native:quicksight:DataSet"))
-      expect(ds.inputs.dataSetId).to.match(/^books-alice-ds-v-/);
-    expect(oneOfType("aws:iam/role:Role").inputs.name).to.equal("books-alice-quicksight-athena");
+    expectNamesStartWith("books-alice");
     expect(await valueOf(dashboard.roleName)).to.equal("books-alice-quicksight-athena");
     expect(await valueOf(dashboard.dataSourceId)).to.equal("books-alice-athena");
     expect(await valueOf(dashboard.analysisId)).to.equal("books-alice-analysis");

@@ -16,6 +16,7 @@ import {
   PutBucketPolicyCommand,
   PutBucketVersioningCommand,
   PutPublicAccessBlockCommand,
+  type PublicAccessBlockConfiguration,
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { STSClient } from "@aws-sdk/client-sts";
@@ -73,20 +74,24 @@ function lakePolicy(bucket: string): string {
   return JSON.stringify(policyDocument([denyInsecureTransportStatement(`arn:aws:s3:::${bucket}`)]));
 }
 
+/** Creates a bucket with its public access block set to `block` (the one setting every bucket here starts with). */
+async function createBucketWithBlock(
+  s3: S3Client,
+  Bucket: string,
+  block: PublicAccessBlockConfiguration,
+): Promise<void> {
+  await s3.send(new CreateBucketCommand({ Bucket }));
+  await s3.send(new PutPublicAccessBlockCommand({ Bucket, PublicAccessBlockConfiguration: block }));
+}
+
 /** Configures a bucket the way DataLakeBucket does. */
 async function configureRight(s3: S3Client, Bucket: string): Promise<void> {
-  await s3.send(new CreateBucketCommand({ Bucket }));
-  await s3.send(
-    new PutPublicAccessBlockCommand({
-      Bucket,
-      PublicAccessBlockConfiguration: {
-        BlockPublicAcls: true,
-        IgnorePublicAcls: true,
-        BlockPublicPolicy: true,
-        RestrictPublicBuckets: true,
-      },
-    }),
-  );
+  await createBucketWithBlock(s3, Bucket, {
+    BlockPublicAcls: true,
+    IgnorePublicAcls: true,
+    BlockPublicPolicy: true,
+    RestrictPublicBuckets: true,
+  });
   await s3.send(
     new PutBucketEncryptionCommand({
       Bucket,
@@ -465,18 +470,12 @@ describe("smoke check: against moto's server and a Lambda Invoke endpoint", func
 
   it("reports each wrong bucket setting on its own line", async () => {
     const Bucket = "cinelake-wrong-lake";
-    await s3.send(new CreateBucketCommand({ Bucket }));
-    await s3.send(
-      new PutPublicAccessBlockCommand({
-        Bucket,
-        PublicAccessBlockConfiguration: {
-          BlockPublicAcls: true,
-          IgnorePublicAcls: false,
-          BlockPublicPolicy: true,
-          RestrictPublicBuckets: false,
-        },
-      }),
-    );
+    await createBucketWithBlock(s3, Bucket, {
+      BlockPublicAcls: true,
+      IgnorePublicAcls: false,
+      BlockPublicPolicy: true,
+      RestrictPublicBuckets: false,
+    });
     await s3.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: "Suspended" } }));
     // A policy without the TLS condition: denies nothing a client over HTTP would be refused.
     const allowOnly = JSON.parse(lakePolicy(Bucket)) as { Statement: Record<string, unknown>[] };

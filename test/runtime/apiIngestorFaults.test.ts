@@ -62,6 +62,27 @@ describe("ApiIngestor: nothing lost, nothing duplicated, nothing silent (issue 1
   const cli = (args: string[], env: Record<string, string> = {}): Promise<CliRun> =>
     setup.s3Server.during("api-ingestor", () => runIngestCli(args, cliEnv(env)));
 
+  /**
+   * Runs `ingest:api` (three records a file) and sends it `signal` once two Raw files are written: mid-run, with its
+   * lease held, so what follows is a real interruption rather than a run that had not started or had already ended.
+   */
+  function signalMidRun(bucket: string, args: string[], signal: NodeJS.Signals): Promise<CliRun> {
+    return setup.s3Server.during("api-ingestor", async () => {
+      const child = startIngestCli(args, cliEnv({ RAW_MAX_RECORDS_PER_FILE: "3" }));
+      for (let i = 0; i < 400; i++) {
+        const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "Raw/TMDB/" }));
+        if ((page.KeyCount ?? 0) >= 2) break;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      child.kill(signal);
+      return child.done;
+    });
+  }
+
+  /** An in-process run into `bucket` against the suite's stand-in, with `options` (selection, retry...) on top. */
+  const ingestFromStandin = (bucket: string, options: Partial<Parameters<typeof runApiIngestion>[0]> = {}) =>
+    runApiIngestion({ s3, bucket, baseUrl: setup.standin.baseUrl, token: setup.standin.token, ...options });
+
   /** A port nothing listens on (taken, then released). */
   async function closedPort(): Promise<number> {
     const port = await freePort();
@@ -134,11 +155,7 @@ describe("ApiIngestor: nothing lost, nothing duplicated, nothing silent (issue 1
     const bucket = await freshBucket();
     setup.standin.setFaults(1, ["5xx"]);
     try {
-      const error = await runApiIngestion({
-        s3,
-        bucket,
-        baseUrl: setup.standin.baseUrl,
-        token: setup.standin.token,
+      const error = await ingestFromStandin(bucket, {
         selection: { limit: 5 },
         retry: { baseDelayMs: 5, maxAttempts: 2 },
       }).catch((caught: Error) => caught);
@@ -147,26 +164,13 @@ describe("ApiIngestor: nothing lost, nothing duplicated, nothing silent (issue 1
       setup.standin.setFaults(0);
     }
     expect((await readJson<{ failed: object }>(bucket, CHECKPOINT_KEY))?.failed ?? {}).to.deep.equal({});
-    const after = await runApiIngestion({
-      s3,
-      bucket,
-      baseUrl: setup.standin.baseUrl,
-      token: setup.standin.token,
-      selection: { limit: 5 },
-    });
+    const after = await ingestFromStandin(bucket, { selection: { limit: 5 } });
     expect(after.last).to.include({ done: true, failed: 0, remaining: 0 });
   });
 
   it("#5: a CSV replaced on the same day (--overwrite, a larger sample) is selected from again, not the cached selection", async () => {
     const bucket = await freshBucket();
-    const run = () =>
-      runApiIngestion({
-        s3,
-        bucket,
-        baseUrl: setup.standin.baseUrl,
-        token: setup.standin.token,
-        selection: { limit: 10_000 },
-      });
+    const run = () => ingestFromStandin(bucket, { selection: { limit: 10_000 } });
     const first = await run();
     expect(first.last.selected).to.equal(TITLES);
     // A larger sample lands on the same day (the demo with more titles, or ingest:batch --overwrite).
@@ -240,18 +244,8 @@ describe("ApiIngestor: nothing lost, nothing duplicated, nothing silent (issue 1
 
   it("resumes at once after a SIGKILL on the same host (the dead holder's lease is taken over): 0 lost, 0 duplicated", async () => {
     const bucket = await freshBucket();
-    const env = cliEnv({ RAW_MAX_RECORDS_PER_FILE: "3" });
-    const killed = await setup.s3Server.during("api-ingestor", async () => {
-      const child = startIngestCli(["--bucket", bucket, "--limit", "10000", "--max-rps", "30"], env);
-      // Kill once a few files are written: mid-run, with its lease held.
-      for (let i = 0; i < 400; i++) {
-        const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "Raw/TMDB/" }));
-        if ((page.KeyCount ?? 0) >= 2) break;
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
-      child.kill("SIGKILL");
-      return child.done;
-    });
+    const args = ["--bucket", bucket, "--limit", "10000", "--max-rps", "30"];
+    const killed = await signalMidRun(bucket, args, "SIGKILL");
     expect(killed.signal).to.equal("SIGKILL");
     expect(await readJson(bucket, LEASE_KEY), "the killed run's lease is left behind").to.not.equal(undefined);
     const resumed = await cli(["--bucket", bucket, "--limit", "10000"], { RAW_MAX_RECORDS_PER_FILE: "3" });
@@ -264,17 +258,7 @@ describe("ApiIngestor: nothing lost, nothing duplicated, nothing silent (issue 1
   it("stops cleanly on Ctrl-C: files written, lease released, exit 130 with one line; the rerun completes", async () => {
     const bucket = await freshBucket();
     const args = ["--bucket", bucket, "--limit", "10000", "--max-rps", "30"];
-    const env = cliEnv({ RAW_MAX_RECORDS_PER_FILE: "3" });
-    const stopped = await setup.s3Server.during("api-ingestor", async () => {
-      const child = startIngestCli(args, env);
-      for (let i = 0; i < 400; i++) {
-        const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "Raw/TMDB/" }));
-        if ((page.KeyCount ?? 0) >= 2) break;
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
-      child.kill("SIGINT");
-      return child.done;
-    });
+    const stopped = await signalMidRun(bucket, args, "SIGINT");
     expect(stopped.code, stopped.stdout).to.equal(130);
     expect(oneFailureLine(stopped)).to.match(
       /interrupted by SIGINT with \d+ ids left; what was fetched is saved: rerun the same command/,

@@ -163,6 +163,39 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
     return Buffer.from(await (response.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
   }
 
+  /** Whether the object at `key` holds exactly the bytes of the local file at `path`. */
+  async function holdsFile(bucket: string, key: string, path: string): Promise<boolean> {
+    return (await objectBytes(bucket, key)).equals(await readFile(path));
+  }
+
+  /** A copy of `path` with data row `row` added again: the same kind of file, different bytes. */
+  async function changedCopy(path: string, name: string, row = 1): Promise<string> {
+    const copy = join(dir, name);
+    await copyFile(path, copy);
+    await appendFile(copy, (await readFile(path, "utf8")).split("\r\n")[row] + "\r\n");
+    return copy;
+  }
+
+  /**
+   * Ingests `changedMovies` over what the bucket holds, with `overwrite`, beside the unchanged series; `ingest` is the
+   * unrecorded one for a competing run started inside a gate's hook, whose requests are not the run under test's.
+   */
+  function overwriteMovies(
+    bucket: string,
+    changedMovies: string,
+    ingest: typeof ingestBatch = ingestBatch,
+  ): Promise<BatchIngestSummary> {
+    return ingest({
+      bucket,
+      movies: changedMovies,
+      series,
+      date: DATE,
+      overwrite: true,
+      client: s3,
+      env: server.env,
+    });
+  }
+
   /** Asserts the bucket holds no object and no incomplete multipart upload. */
   async function expectNothingWritten(bucket: string): Promise<void> {
     const objects = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
@@ -203,8 +236,8 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
     const summary = await ingestBatch({ bucket, movies, series, date: DATE, client: s3, env: server.env });
     expect(summary.files.map((file) => file.key)).to.deep.equal([MOVIES_KEY, SERIES_KEY]);
     expect(MOVIES_KEY).to.equal("Raw/Local/CSV/Movies/2022/05/02/movies.csv");
-    expect((await objectBytes(bucket, MOVIES_KEY)).equals(await readFile(movies))).to.equal(true);
-    expect((await objectBytes(bucket, SERIES_KEY)).equals(await readFile(series))).to.equal(true);
+    expect(await holdsFile(bucket, MOVIES_KEY, movies)).to.equal(true);
+    expect(await holdsFile(bucket, SERIES_KEY, series)).to.equal(true);
     for (const file of summary.files) {
       expect(file.skipped).to.equal(false);
       expect(file.verifiedBy).to.equal("s3-checksum-crc32");
@@ -273,8 +306,8 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
     const file = summary.files[0];
     expect(file?.bytes).to.be.greaterThan(15 * MIB);
     expect(file?.verifiedBy).to.equal("s3-checksum-crc32");
-    expect((await objectBytes(bucket, MOVIES_KEY)).equals(await readFile(bigMovies))).to.equal(true);
-    expect((await objectBytes(bucket, SERIES_KEY)).equals(await readFile(bigSeries))).to.equal(true);
+    expect(await holdsFile(bucket, MOVIES_KEY, bigMovies)).to.equal(true);
+    expect(await holdsFile(bucket, SERIES_KEY, bigSeries)).to.equal(true);
     expect(progress.length).to.be.at.least(3);
     expect(progress[progress.length - 1]).to.equal(file?.bytes);
     const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
@@ -301,28 +334,18 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
     const after = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: MOVIES_KEY }));
     expect(after.LastModified?.getTime()).to.equal(before.LastModified?.getTime());
 
-    const changed = join(dir, "changed-movies.csv");
-    await copyFile(movies, changed);
-    await appendFile(changed, (await readFile(movies, "utf8")).split("\r\n")[1] + "\r\n");
+    const changed = await changedCopy(movies, "changed-movies.csv");
     const message = await ingestError({ bucket, movies: changed });
     expect(message).to.match(/Raw\/Local\/CSV\/Movies\/2022\/05\/02\/movies\.csv already holds different bytes/);
     expect(message).to.match(/nothing was written; rerun with --overwrite/);
-    expect((await objectBytes(bucket, MOVIES_KEY)).equals(await readFile(movies))).to.equal(true);
+    expect(await holdsFile(bucket, MOVIES_KEY, movies)).to.equal(true);
 
-    const replaced = await ingestBatch({
-      bucket,
-      movies: changed,
-      series,
-      date: DATE,
-      overwrite: true,
-      client: s3,
-      env: server.env,
-    });
+    const replaced = await overwriteMovies(bucket, changed);
     expect(replaced.files.map((file) => [file.replaced, file.skipped])).to.deep.equal([
       [true, false],
       [false, true],
     ]);
-    expect((await objectBytes(bucket, MOVIES_KEY)).equals(await readFile(changed))).to.equal(true);
+    expect(await holdsFile(bucket, MOVIES_KEY, changed)).to.equal(true);
   });
 
   it("recognizes objects of the previous version by their sha256 metadata, and refuses foreign ones", async () => {
@@ -368,7 +391,7 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
     expect(message).to.match(/tagging s3:\/\/.*movies\.csv.*has no sha256 tag yet: rerun to tag it/);
     expect(message).to.match(/tagging s3:\/\/.*series\.csv/);
     expect(await sha256Tag(bucket, MOVIES_KEY)).to.equal(undefined);
-    expect((await objectBytes(bucket, MOVIES_KEY)).equals(await readFile(bigMovies))).to.equal(true);
+    expect(await holdsFile(bucket, MOVIES_KEY, bigMovies)).to.equal(true);
     expect((await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).to.have.length(0);
     const before = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: MOVIES_KEY }));
 
@@ -401,9 +424,7 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
   it("refuses different bytes over an untagged object an interrupted run left, and replaces them with overwrite", async () => {
     const bucket = await newBucket();
     await ingestWithoutTagging({ bucket });
-    const changed = join(dir, "changed-untagged-movies.csv");
-    await copyFile(movies, changed);
-    await appendFile(changed, (await readFile(movies, "utf8")).split("\r\n")[2] + "\r\n");
+    const changed = await changedCopy(movies, "changed-untagged-movies.csv", 2);
 
     const message = await ingestError({ bucket, movies: changed });
     expect(message).to.match(
@@ -412,22 +433,14 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
     expect(message).to.match(/nothing was written; rerun with --overwrite/);
     expect(await sha256Tag(bucket, MOVIES_KEY)).to.equal(undefined);
     expect(await sha256Tag(bucket, SERIES_KEY), "the other file is not tagged before the refusal").to.equal(undefined);
-    expect((await objectBytes(bucket, MOVIES_KEY)).equals(await readFile(movies))).to.equal(true);
+    expect(await holdsFile(bucket, MOVIES_KEY, movies)).to.equal(true);
 
-    const replaced = await ingestBatch({
-      bucket,
-      movies: changed,
-      series,
-      date: DATE,
-      overwrite: true,
-      client: s3,
-      env: server.env,
-    });
+    const replaced = await overwriteMovies(bucket, changed);
     expect(replaced.files.map((file) => [file.replaced, file.skipped, file.verifiedBy])).to.deep.equal([
       [true, false, "s3-checksum-crc32"],
       [false, true, "already-there-crc32"],
     ]);
-    expect((await objectBytes(bucket, MOVIES_KEY)).equals(await readFile(changed))).to.equal(true);
+    expect(await holdsFile(bucket, MOVIES_KEY, changed)).to.equal(true);
     expect(await sha256Tag(bucket, MOVIES_KEY)).to.equal(replaced.files[0]?.sha256);
   });
 
@@ -610,7 +623,7 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
       await ingestBatch({ bucket, movies, series, date: DATE, client: s3, env: server.env });
       message = await ingestError({ ...options, movies: bigMovies, series, overwrite: true });
       expect(message).to.include("no incomplete upload was left behind");
-      expect((await objectBytes(bucket, MOVIES_KEY)).equals(await readFile(movies))).to.equal(true);
+      expect(await holdsFile(bucket, MOVIES_KEY, movies)).to.equal(true);
       const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
       expect(uploads.Uploads ?? []).to.have.length(0);
 
@@ -620,7 +633,7 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
       expect(message).to.match(/series is in place at s3:\/\/.*series\.csv; rerun to complete the day/);
       const missing = await s3.send(new HeadObjectCommand({ Bucket: other, Key: MOVIES_KEY })).catch((e) => e);
       expect((missing as Error).name).to.equal("NotFound");
-      expect((await objectBytes(other, SERIES_KEY)).equals(await readFile(series))).to.equal(true);
+      expect(await holdsFile(other, SERIES_KEY, series)).to.equal(true);
       expect((await s3.send(new ListMultipartUploadsCommand({ Bucket: other }))).Uploads ?? []).to.have.length(0);
     } finally {
       proxy.server.closeAllConnections();
@@ -647,14 +660,6 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
   });
 
   describe("concurrent runs of the same day (issue 13)", () => {
-    /** A copy of `path` with one more data row: the same kind of file, different bytes. */
-    async function changedCopy(path: string, name: string): Promise<string> {
-      const copy = join(dir, name);
-      await copyFile(path, copy);
-      await appendFile(copy, (await readFile(path, "utf8")).split("\r\n")[1] + "\r\n");
-      return copy;
-    }
-
     async function versionedBucket(): Promise<string> {
       const bucket = await newBucket();
       await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: "Enabled" } }));
@@ -712,7 +717,7 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
         expect(message).to.match(/rerun with --overwrite to replace them/);
         expect(message, "one line").not.to.include("\n");
         // The winner's bytes are stored, verified and tagged; the loser left no version behind.
-        expect((await objectBytes(bucket, MOVIES_KEY)).equals(await readFile(winner))).to.equal(true);
+        expect(await holdsFile(bucket, MOVIES_KEY, winner)).to.equal(true);
         const winnerSha = createHash("sha256")
           .update(await readFile(winner))
           .digest("hex");
@@ -721,7 +726,7 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
         expect(movieVersions.versions, "versions of movies.csv").to.have.length(1);
         expect(movieVersions.markers).to.have.length(0);
         // The common series: one object, one version, both runs content.
-        expect((await objectBytes(bucket, SERIES_KEY)).equals(await readFile(common.series))).to.equal(true);
+        expect(await holdsFile(bucket, SERIES_KEY, common.series)).to.equal(true);
         expect((await versions(bucket, SERIES_KEY)).versions, "versions of series.csv").to.have.length(1);
         expect(message).to.match(/series is in place at s3:\/\/.*series\.csv/);
         expect((await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).to.have.length(0);
@@ -735,7 +740,7 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
         [MOVIES_KEY, movies],
         [SERIES_KEY, series],
       ] as const) {
-        expect((await objectBytes(bucket, key)).equals(await readFile(path))).to.equal(true);
+        expect(await holdsFile(bucket, key, path)).to.equal(true);
         expect((await versions(bucket, key)).versions, key).to.have.length(1);
       }
       const files = [a, b].flatMap((o) => (o as PromiseFulfilledResult<BatchIngestSummary>).value.files);
@@ -762,7 +767,7 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
       expect((loser.reason as Error).message).to.match(
         /movies\.csv changed while this run was replacing it: another run wrote different bytes .* at the same time/,
       );
-      expect((await objectBytes(bucket, MOVIES_KEY)).equals(await readFile(winner))).to.equal(true);
+      expect(await holdsFile(bucket, MOVIES_KEY, winner)).to.equal(true);
     });
 
     it("a failed run aborts only its own multipart upload, never another run's upload of the same key", async () => {
@@ -797,15 +802,7 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
         commitsPerKey: 1,
         hold: async (request) => {
           if (request.key !== MOVIES_KEY || request.method !== "PUT" || !request.query.has("tagging") || other) return;
-          other = ingestBatchUnrecorded({
-            bucket,
-            movies: theirs,
-            series,
-            date: DATE,
-            overwrite: true,
-            client: s3,
-            env: server.env,
-          });
+          other = overwriteMovies(bucket, theirs, ingestBatchUnrecorded);
           await other.catch(() => undefined);
         },
       });
@@ -827,7 +824,7 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
       expect(summary.files[0]?.replaced).to.equal(true);
       expect(message).to.match(/movies\.csv was replaced by another run right after this run verified it: .*rerun/);
       // The key holds C's bytes, and no tag claims they are A's.
-      expect((await objectBytes(bucket, MOVIES_KEY)).equals(await readFile(theirs))).to.equal(true);
+      expect(await holdsFile(bucket, MOVIES_KEY, theirs)).to.equal(true);
       const ours = createHash("sha256")
         .update(await readFile(movies))
         .digest("hex");
@@ -850,15 +847,7 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
             if (request.key !== MOVIES_KEY) return;
             if (request.commit) committed = true;
             else if (committed && request.method === "HEAD" && !other) {
-              other = ingestBatchUnrecorded({
-                bucket,
-                movies: theirs,
-                series,
-                date: DATE,
-                overwrite: true,
-                client: s3,
-                env: server.env,
-              });
+              other = overwriteMovies(bucket, theirs, ingestBatchUnrecorded);
               await other.catch(() => undefined);
             }
           },
@@ -888,7 +877,7 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
             /movies\.csv was replaced by another run before this run could verify what it wrote/,
           );
           // The other run's verified object is still there, bytes and tag.
-          expect((await objectBytes(bucket, MOVIES_KEY)).equals(await readFile(theirs))).to.equal(true);
+          expect(await holdsFile(bucket, MOVIES_KEY, theirs)).to.equal(true);
           expect(await sha256Tag(bucket, MOVIES_KEY)).to.equal(summary.files[0]?.sha256);
           if (versioned) {
             // Only the other run's version is left: the corrupted run removed exactly its own.
@@ -917,7 +906,7 @@ describe("BatchIngestor runtime (against moto's S3 API server)", function () {
         proxy.server.closeAllConnections();
         await new Promise((resolve) => proxy.server.close(resolve));
       }
-      expect((await objectBytes(bucket, MOVIES_KEY)).equals(await readFile(bigMovies))).to.equal(true);
+      expect(await holdsFile(bucket, MOVIES_KEY, bigMovies)).to.equal(true);
       const { versions: left, markers } = await versions(bucket, MOVIES_KEY);
       expect(left).to.have.length(1);
       expect(markers).to.have.length(0);

@@ -19,6 +19,7 @@ import { DRIVER_SCRIPT, JobDriver } from "../../runtime/local/jobDriver";
 import { generateSample } from "../../runtime/sample/generate";
 import { startS3Server, type LocalS3Server } from "../../runtime/local/s3Server";
 import { makeS3Client } from "../../runtime/shared/s3Client";
+import { isRunning } from "../support/timedProcess";
 
 const ROOT = join(__dirname, "..", "..");
 const SPARK_ENV = { CINELAKE_SPARK_MASTER: "local[2]", CINELAKE_DRIVER_MEMORY: "1g", SPARK_LOCAL_IP: "127.0.0.1" };
@@ -102,15 +103,6 @@ function startDriver(): { child: ChildProcessWithoutNullStreams; request(body: o
         child.stdin.write(`${JSON.stringify(body)}\n`);
       }),
   };
-}
-
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function freePort(): Promise<number> {
@@ -261,7 +253,7 @@ describe("local jobs driver: several entry scripts in one Python process and one
           env: { ...base.env, CINELAKE_DRIVER_MEMORY: "900m" },
         });
         expect(other.pid).not.to.equal(firstPid);
-        expect(running(firstPid as number), "the first driver still runs").to.equal(false);
+        expect(isRunning(firstPid as number), "the first driver still runs").to.equal(false);
       } finally {
         await driver.stop();
       }

@@ -16,6 +16,7 @@ import { parseDemoArgs } from "../../runtime/local/demo";
 import { acquireFolderLease, FolderInUse, LOCK_FILE } from "../../runtime/local/lease";
 import { treeMemory } from "../../runtime/local/job";
 import { UsageError } from "../../runtime/shared/flags";
+import { isRunning } from "../support/timedProcess";
 
 const ROOT = join(__dirname, "..", "..");
 
@@ -63,15 +64,6 @@ function ownLines(text: string): string[] {
 /** The processes in a process's tree, itself left out. */
 function descendants(pid: number): number[] {
   return [...treeMemory(pid).peakKbByPid.keys()].filter((other) => other !== pid);
-}
-
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
@@ -287,7 +279,7 @@ describe("local runner: leases, folders, child processes, the port", function ()
     const stopped = await within(other, 30_000);
     expect(stopped.code).to.equal(143);
     expect(ownLines(stopped.stderr).at(-1)).to.match(/^✗ demo stopped by SIGTERM during stage "[\w-]+": /);
-    await until(() => tree.every((pid) => !running(pid)), 15_000, "the demo's child processes to end");
+    await until(() => tree.every((pid) => !isRunning(pid)), 15_000, "the demo's child processes to end");
     for (const folder of [home, join(home, "lake"), join(home, "sample")])
       expect(existsSync(join(folder, LOCK_FILE)), `${folder} still leased`).to.equal(false);
   });
@@ -313,6 +305,6 @@ describe("local runner: leases, folders, child processes, the port", function ()
     expect(moto).to.have.length.greaterThan(0);
     run.child.kill("SIGKILL");
     await run.done;
-    await until(() => moto.every((pid) => !running(pid)), 15_000, "moto_server to end after its parent's SIGKILL");
+    await until(() => moto.every((pid) => !isRunning(pid)), 15_000, "moto_server to end after its parent's SIGKILL");
   });
 });

@@ -45,3 +45,13 @@ export function startTimed(command: string, args: string[], options: SpawnOption
   );
   return { pid: child.pid as number, kill: (signal) => child.kill(signal), output: () => stdout + stderr, done };
 }
+
+/** Whether a process with this pid still runs: signal 0 checks that it exists without touching it. */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -57,8 +57,10 @@ def process_dataset(spark, args: dict, dataset: str, report: RunReport) -> Datas
         lines = transforms.drop_header(transforms.normalize_lines(raw), table_name)
         distinct = transforms.distinct_lines(lines, files)
         # The Raw CSV is read, deduplicated and classified once: the summary below fills the cache and both writes
-        # read from it. Only what an output needs of each line is kept (transforms.keep_for_outputs).
-        classified = cache_adaptively(spark, transforms.keep_for_outputs(transforms.classify(distinct, table_name)))
+        # read from it. Only what an output needs of each line is kept (transforms.keep_for_outputs). The session
+        # lets adaptive execution coalesce the cache's partitions (cinelake.session), so small days write few files.
+        classified = transforms.keep_for_outputs(transforms.classify(distinct, table_name))
+        classified = classified.persist(StorageLevel.MEMORY_AND_DISK)
     try:
         with report.step(f"{dataset}: read, collapse duplicates, type and classify"), storage_errors(raw_uri):
             summary = classified.groupBy("reason").agg(
@@ -98,22 +100,6 @@ def process_dataset(spark, args: dict, dataset: str, report: RunReport) -> Datas
     finally:
         # The cache is the job's own: gone before the next dataset or job of a shared session.
         classified.unpersist()
-
-
-def cache_adaptively(spark, frame):
-    """Persists a DataFrame whose partitions adaptive execution may coalesce to fit the data (few, on small data).
-
-    Spark keeps a cached plan's partitioning as first planned unless told otherwise, so the cache (and every file
-    written from it) would have spark.sql.shuffle.partitions pieces however small the day. Set only while the cache is
-    planned (persist plans it at once), then restored: nothing is left behind for the next job of a shared session.
-    """
-    key = "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning"
-    before = spark.conf.get(key)
-    spark.conf.set(key, "true")
-    try:
-        return frame.persist(StorageLevel.MEMORY_AND_DISK)
-    finally:
-        spark.conf.set(key, before)
 
 
 def count_by_reason(reasons: tuple[str, ...]) -> list:

@@ -349,8 +349,22 @@ def valid_records(classified: DataFrame) -> DataFrame:
 
 def empty_files(spark, listed: list[str], seen: set[str]) -> DataFrame:
     """Refused-file rows for the listed files the text reader returned nothing for (empty files yield no row)."""
-    missing = [(uri, "empty_file", "the file is empty", "") for uri in listed if uri not in seen]
-    return spark.createDataFrame(missing, "source_file string, reason string, detail string, record string")
+    # Built from literals in the JVM: a DataFrame of Python rows would start Python workers just to unpickle them.
+    missing = [
+        F.struct(
+            F.lit(uri).alias("source_file"),
+            F.lit("empty_file").alias("reason"),
+            F.lit("the file is empty").alias("detail"),
+            F.lit("").alias("record"),
+        )
+        for uri in listed
+        if uri not in seen
+    ]
+    if missing:
+        return spark.range(1).select(F.inline(F.array(*missing)))
+    return spark.range(0).select(
+        *[F.lit(None).cast("string").alias(c) for c in ("source_file", "reason", "detail", "record")]
+    )
 
 
 def quarantined_files(refused: DataFrame, day: str) -> DataFrame:

@@ -147,7 +147,6 @@ describe("local jobs driver: several entry scripts in one Python process and one
       const clean = {
         argv,
         sys_argv: argv,
-        shuffle_partitions: "8",
         temp_views: [],
         global_views: [],
         cache_empty: true,
@@ -161,6 +160,9 @@ describe("local jobs driver: several entry scripts in one Python process and one
       // The second job saw none of it: not the first one's settings, views, caches, module state or variables.
       expect(second.report).to.deep.include({ ...clean, aws_endpoint: null });
       expect(second.report?.s3a_endpoint).to.equal(first.report?.s3a_endpoint);
+      // The session's own partition count (cinelake.session), not the 3 the first job set.
+      expect(first.report?.shuffle_partitions).to.match(/^[1-9]\d*$/).and.not.equal("3");
+      expect(second.report?.shuffle_partitions).to.equal(first.report?.shuffle_partitions);
       expect(second.pid).to.equal(first.pid);
       expect(first.pid).to.equal(driver.child.pid);
     } finally {

@@ -97,6 +97,13 @@ def resolve_day(spark, dataset_uri: str, requested: str, today: Date | None = No
     return available[-1] if available else None
 
 
+def day_files(spark, root: str, dataset_prefix: str, requested: str, suffix: str) -> tuple[str | None, list[str]]:
+    """The Raw day a run processes (see resolve_day) and its files ending in `suffix`: `(None, [])` when there is no
+    day, `(day, [])` when the day's folder holds no such file."""
+    day = resolve_day(spark, join(root, dataset_prefix), requested)
+    return day, list_files(spark, join(root, day_prefix(dataset_prefix, day)), suffix) if day else []
+
+
 def read_head(spark, uri: str, size: int = 4096) -> bytes:
     """The first bytes of a file (to check a CSV header without reading the file)."""
     with storage_errors(uri, "read"):

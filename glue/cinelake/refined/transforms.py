@@ -278,6 +278,19 @@ def _credit_columns(source: str, role: str, **columns: Column) -> list[Column]:
     ]
 
 
+def _tmdb_credits(enriched: DataFrame, role: str, **columns: Column) -> DataFrame:
+    """One TMDB credit list (`t_cast` or `t_crew`) as credit rows: the person's key, id, name and gender, `role`'s
+    own columns (`columns`, over the exploded credit `c`)."""
+    return enriched.select("title_key", F.explode(f"t_{role}").alias("c")).select(
+        "title_key",
+        surrogate_key("person|tmdb", F.col("c.id")).alias("person_key"),
+        F.col("c.id").alias("tmdb_person_id"),
+        F.col("c.name").alias("name"),
+        F.col("c.gender").alias("gender_code"),
+        *_credit_columns("tmdb", role, gender=gender_name(F.col("c.gender")), **columns),
+    )
+
+
 def persons(credits: DataFrame, enriched: DataFrame) -> tuple[DataFrame, DataFrame]:
     """dim_person and bridge_title_person: CSV artists (cast) and TMDB cast and crew, kept apart by source."""
     csv = credits.where(F.col("artist_name").isNotNull()).withColumn("person_key", csv_person_key())
@@ -302,35 +315,14 @@ def persons(credits: DataFrame, enriched: DataFrame) -> tuple[DataFrame, DataFra
             gender=category_gender(F.col("artist_category")),
         ),
     )
-    cast = enriched.select("title_key", F.explode("t_cast").alias("c")).select(
-        "title_key",
-        surrogate_key("person|tmdb", F.col("c.id")).alias("person_key"),
-        F.col("c.id").alias("tmdb_person_id"),
-        F.col("c.name").alias("name"),
-        F.col("c.gender").alias("gender_code"),
-        *_credit_columns(
-            "tmdb",
-            "cast",
-            character_name=F.col("c.character"),
-            department=F.lit("Acting"),
-            cast_order=F.col("c.order"),
-            gender=gender_name(F.col("c.gender")),
-        ),
+    cast = _tmdb_credits(
+        enriched,
+        "cast",
+        character_name=F.col("c.character"),
+        department=F.lit("Acting"),
+        cast_order=F.col("c.order"),
     )
-    crew = enriched.select("title_key", F.explode("t_crew").alias("c")).select(
-        "title_key",
-        surrogate_key("person|tmdb", F.col("c.id")).alias("person_key"),
-        F.col("c.id").alias("tmdb_person_id"),
-        F.col("c.name").alias("name"),
-        F.col("c.gender").alias("gender_code"),
-        *_credit_columns(
-            "tmdb",
-            "crew",
-            department=F.col("c.department"),
-            job=F.col("c.job"),
-            gender=gender_name(F.col("c.gender")),
-        ),
-    )
+    crew = _tmdb_credits(enriched, "crew", department=F.col("c.department"), job=F.col("c.job"))
     tmdb_credits = cast.unionByName(crew).where(F.col("tmdb_person_id").isNotNull())
     tmdb_people = tmdb_credits.groupBy("person_key").agg(
         F.lit("tmdb").alias("source"),

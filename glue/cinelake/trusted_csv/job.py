@@ -41,9 +41,8 @@ def process_dataset(spark, args: dict, dataset: str, report: RunReport) -> Datas
     """One Raw CSV dataset of one day -> its Trusted table and quarantine; returns the counts to reconcile."""
     raw_arg, trusted_arg, quarantine_arg, table_name = DATASETS[dataset]
     root = args["lake_root"]
-    day = lake.resolve_day(spark, lake.join(root, args[raw_arg]), args["date"])
+    day, files = lake.day_files(spark, root, args[raw_arg], args["date"], ".csv")
     counts = DatasetCounts(dataset=dataset, day=day)
-    files = lake.list_files(spark, lake.join(root, lake.day_prefix(args[raw_arg], day)), ".csv") if day else []
     if not files:
         counts.status = "no_input"
         return counts

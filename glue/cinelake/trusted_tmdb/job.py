@@ -40,9 +40,8 @@ def process_dataset(spark, args: dict, kind: str, report: RunReport) -> DatasetC
     """One kind (movies or series) of one day -> its Trusted partition and quarantine; returns the counts."""
     raw_arg, trusted_arg, quarantine_arg = DATASETS[kind]
     root = args["lake_root"]
-    day = lake.resolve_day(spark, lake.join(root, args[raw_arg]), args["date"])
+    day, files = lake.day_files(spark, root, args[raw_arg], args["date"], ".json")
     counts = DatasetCounts(dataset=kind, day=day)
-    files = lake.list_files(spark, lake.join(root, lake.day_prefix(args[raw_arg], day)), ".json") if day else []
     if not files:
         counts.status = "no_input"
         return counts

@@ -161,7 +161,9 @@ describe("local jobs driver: several entry scripts in one Python process and one
       expect(second.report).to.deep.include({ ...clean, aws_endpoint: null });
       expect(second.report?.s3a_endpoint).to.equal(first.report?.s3a_endpoint);
       // The session's own partition count (cinelake.session), not the 3 the first job set.
-      expect(first.report?.shuffle_partitions).to.match(/^[1-9]\d*$/).and.not.equal("3");
+      expect(first.report?.shuffle_partitions)
+        .to.match(/^[1-9]\d*$/)
+        .and.not.equal("3");
       expect(second.report?.shuffle_partitions).to.equal(first.report?.shuffle_partitions);
       expect(second.pid).to.equal(first.pid);
       expect(first.pid).to.equal(driver.child.pid);

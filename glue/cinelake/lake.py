@@ -137,3 +137,14 @@ def delete(spark, uri: str) -> bool:
     with storage_errors(uri, "delete"):
         fs, path = _fs(spark, uri)
         return bool(fs.delete(path, True))
+
+
+def move(spark, source: str, target: str) -> None:
+    """Moves a prefix to a target that must not exist yet (a rename on file systems; copy, then delete, on S3 APIs);
+    the target's parent is created first, since local file systems refuse to rename into a missing folder."""
+    with storage_errors(target, "write"):
+        fs, source_path = _fs(spark, source)
+        _, target_path = _fs(spark, target)
+        fs.mkdirs(target_path.getParent())
+        if not fs.rename(source_path, target_path):
+            raise OSError(f"could not move {source} to {target}")

@@ -5,7 +5,6 @@ table's whole prefix with the processed day's rows (rerunning a day is idempoten
 table with that day's snapshot). The quarantine keeps one folder per day (`dt=YYYY-MM-DD/`), replaced on rerun.
 """
 
-from pyspark import StorageLevel
 from pyspark.sql import Observation
 from pyspark.sql import functions as F
 
@@ -51,54 +50,58 @@ def process_dataset(spark, args: dict, dataset: str, report: RunReport) -> Datas
         check_header(spark, uri, table_name)
 
     raw_uri = lake.join(root, lake.day_prefix(args[raw_arg], day))
-    with report.step(f"{dataset}: read, collapse duplicates, type and classify"), storage_errors(raw_uri):
+    # One pass over the Raw CSV does the whole Trusted side: read, collapse duplicates, type, classify and write. The
+    # classification's counts are observed on its rows on their way to the Trusted write (Spark's Observation: no
+    # extra job, no cache), and the refused lines are only computed again when there are any (a second read).
+    trusted_uri = lake.join(root, args[trusted_arg])
+    with report.step(f"{dataset}: write Trusted Parquet"), storage_errors(raw_uri):
         raw = spark.read.text(files).select("value", F.col("_metadata.file_path").alias("source_file"))
         lines = transforms.drop_header(transforms.normalize_lines(raw), table_name)
-        distinct = transforms.distinct_lines(lines, files)
-        # The Raw CSV is read, deduplicated and classified once: the summary below fills the cache and both writes
-        # read from it. Only what an output needs of each line is kept (transforms.keep_for_outputs). The session
-        # lets adaptive execution coalesce the cache's partitions (cinelake.session), so small days write few files.
-        classified = transforms.keep_for_outputs(transforms.classify(distinct, table_name))
-        classified = classified.persist(StorageLevel.MEMORY_AND_DISK)
-    try:
-        with report.step(f"{dataset}: read, collapse duplicates, type and classify"), storage_errors(raw_uri):
-            summary = classified.groupBy("reason").agg(
-                F.sum("copies").alias("rows"), F.count(F.lit(1)).alias("distinct")
-            )
-            summary_rows = summary.collect()
-            by_reason = {row["reason"]: row["rows"] for row in summary_rows}
-            valid_distinct = next((row["distinct"] for row in summary_rows if row["reason"] is None), 0)
-        counts.raw = sum(by_reason.values())
-        counts.extra["valid"] = by_reason.pop(None, 0)
-        # Each distinct valid line is written once; its other copies are the exact duplicates.
-        counts.duplicates = counts.extra["valid"] - valid_distinct
-
-        # The written counts are observed on the rows as the writes emit them (Spark's Observation: metrics of the write
-        # itself, no second pass and no re-reading of the output), so the reconciliation still checks what was written.
-        trusted_uri = lake.join(root, args[trusted_arg])
-        with report.step(f"{dataset}: write Trusted Parquet"), storage_errors(trusted_uri, "write"):
+        classified = transforms.classify(transforms.distinct_lines(lines, files), table_name)
+        seen = Observation(f"{NAME}-{dataset}-classified")
+        # The observation also keeps the filters below from being pushed into the classification's projections, where
+        # Spark would inline (and so repeat) every field's split and typing into the filter's condition.
+        checked = classified.observe(seen, *count_classified(transforms.REASONS))
+        with storage_errors(trusted_uri, "write"):
             written_trusted = Observation(f"{NAME}-{dataset}-trusted")
-            trusted = transforms.to_trusted(transforms.valid_rows(classified), table_name)
+            trusted = transforms.to_trusted(transforms.valid_rows(checked), table_name)
             trusted.observe(written_trusted, F.count(F.lit(1)).alias("rows")).write.mode("overwrite").parquet(
                 trusted_uri
             )
+        classified_counts = {name: n or 0 for name, n in seen.get.items()}
+    by_reason = reasons_seen({r: classified_counts[r] for r in transforms.REASONS})
+    counts.raw = classified_counts["rows"]
+    counts.extra["valid"] = classified_counts["valid"]
+    # Each distinct valid line is written once; its other copies are the exact duplicates.
+    counts.duplicates = counts.extra["valid"] - classified_counts["valid_distinct"]
 
-        quarantine_uri = lake.join(root, args[quarantine_arg], f"dt={day}/")
-        with report.step(f"{dataset}: write quarantine"), storage_errors(quarantine_uri, "write"):
-            written_quarantine = Observation(f"{NAME}-{dataset}-quarantine")
-            quarantine = transforms.quarantined_rows(classified, day)
-            observed = quarantine.observe(written_quarantine, *count_by_reason(transforms.REASONS))
-            observed.coalesce(1).write.mode("overwrite").json(quarantine_uri)
+    # The written counts are observed on the rows as the writes emit them, so the reconciliation checks what was
+    # written. With no refused line the quarantine is written from no rows (the same empty folder), without a pass.
+    quarantine_uri = lake.join(root, args[quarantine_arg], f"dt={day}/")
+    with report.step(f"{dataset}: write quarantine"), storage_errors(quarantine_uri, "write"):
+        written_quarantine = Observation(f"{NAME}-{dataset}-quarantine")
+        refused = checked if counts.raw != counts.extra["valid"] else checked.where(F.lit(False))
+        quarantine = transforms.quarantined_rows(refused, day)
+        observed = quarantine.observe(written_quarantine, *count_by_reason(transforms.REASONS))
+        observed.coalesce(1).write.mode("overwrite").json(quarantine_uri)
 
-        counts.trusted = written_trusted.get["rows"]
-        counts.quarantined_by_reason = reasons_seen(written_quarantine.get)
-        counts.quarantined = written_quarantine.get["rows"]
-        if counts.quarantined_by_reason != by_reason:
-            counts.extra["classified_by_reason"] = by_reason
-        return counts
-    finally:
-        # The cache is the job's own: gone before the next dataset or job of a shared session.
-        classified.unpersist()
+    counts.trusted = written_trusted.get["rows"]
+    counts.quarantined_by_reason = reasons_seen(written_quarantine.get)
+    counts.quarantined = written_quarantine.get["rows"]
+    if counts.quarantined_by_reason != by_reason:
+        counts.extra["classified_by_reason"] = by_reason
+    return counts
+
+
+def count_classified(reasons: tuple[str, ...]) -> list:
+    """Aggregates for the Observation of classified distinct lines: Raw lines (every copy), valid lines, valid distinct
+    lines, and the Raw lines of each reason (a fixed list, as in count_by_reason)."""
+    reason, copies = F.col("reason"), F.col("copies")
+    return [
+        F.sum(copies).alias("rows"),
+        F.sum(F.when(reason.isNull(), copies)).alias("valid"),
+        F.count(F.when(reason.isNull(), 1)).alias("valid_distinct"),
+    ] + [F.sum(F.when(reason == r, copies)).alias(r) for r in reasons]
 
 
 def count_by_reason(reasons: tuple[str, ...]) -> list:

@@ -153,6 +153,32 @@ def test_rerun_overwrites_the_table(spark, csv_run):
     assert len(trusted_artists(spark, lake, "trusted_movies")) == report.datasets[0].trusted
 
 
+def test_a_day_without_refused_lines_writes_an_empty_quarantine_and_reconciles(spark, tmp_path):
+    """The quarantine pass is skipped when classification refused nothing: the day's folder is still written, empty."""
+    folder = raw_day_dir(tmp_path, prefix("trusted-csv", "raw_movies"), DAY)
+    write_csv(folder / "movies.csv", MOVIES_HEADER, [csv_line(), csv_line(), csv_line(nomeArtista="Other")])
+    report = trusted_csv.main(job_argv("trusted-csv", tmp_path.as_uri() + "/", DAY), spark=spark)
+    [movies] = [d for d in report.datasets if d.dataset == "movies"]
+    assert (movies.raw, movies.trusted, movies.quarantined, movies.duplicates) == (3, 2, 0, 1)
+    assert movies.quarantined_by_reason == {} and movies.balanced()
+    path = tmp_path / prefix("trusted-csv", "quarantine_movies") / f"dt={DAY}"
+    assert (path / "_SUCCESS").exists() and [p.read_text() for p in path.glob("part-*.json")] == [""]
+
+
+def test_every_copy_of_a_refused_line_is_quarantined_and_counted(spark, tmp_path):
+    """Refused duplicates stay in the quarantine (one record per copy) and the counts of both passes reconcile."""
+    folder = raw_day_dir(tmp_path, prefix("trusted-csv", "raw_movies"), DAY)
+    bad = csv_line(notaMedia="11.5", nomeArtista="Too good")
+    write_csv(folder / "movies.csv", MOVIES_HEADER, [bad, csv_line(), bad, bad])
+    report = trusted_csv.main(job_argv("trusted-csv", tmp_path.as_uri() + "/", DAY), spark=spark)
+    [movies] = [d for d in report.datasets if d.dataset == "movies"]
+    assert (movies.raw, movies.trusted, movies.quarantined, movies.duplicates) == (4, 1, 3, 0)
+    assert movies.quarantined_by_reason == {"rating_out_of_range": 3} and movies.balanced()
+    assert "classified_by_reason" not in movies.extra
+    records = spark.read.json(str(tmp_path / prefix("trusted-csv", "quarantine_movies") / f"dt={DAY}")).collect()
+    assert [r["line"] for r in records] == [bad] * 3
+
+
 def test_unexpected_header_fails_loudly(spark, tmp_path):
     folder = raw_day_dir(tmp_path, prefix("trusted-csv", "raw_movies"), DAY)
     write_csv(folder / "movies.csv", [h.lower() for h in MOVIES_HEADER], [csv_line()])

@@ -128,13 +128,14 @@ def distinct_lines(lines: DataFrame, files: list[str]) -> DataFrame:
     )
 
 
-def is_valid_utf8(raw: Column) -> Column:
-    """True when the bytes are valid UTF-8: decoding them and encoding the text again gives the same bytes.
+def is_valid_utf8(raw: Column, text: Column) -> Column:
+    """True when the bytes are valid UTF-8, given `text` = decode(raw, "UTF-8"): the text's own bytes are the raw bytes.
 
     (Spark 3.5 has no is_valid_utf8; decoding replaces each invalid sequence with U+FFFD, which encodes to other
-    bytes, while valid bytes, a genuine U+FFFD included, survive the round trip unchanged.)
+    bytes, while valid bytes, a genuine U+FFFD included, survive the round trip unchanged. A string's cast to binary
+    is its UTF-8 bytes as stored, so the already decoded text is compared without encoding it again.)
     """
-    return F.encode(F.decode(raw, "UTF-8"), "UTF-8") == raw
+    return text.cast("binary") == raw
 
 
 def comma_list(text: Column) -> Column:
@@ -142,8 +143,13 @@ def comma_list(text: Column) -> Column:
 
     `Drama,` is one genre, not a genre and an empty one; `,` is no genre at all, the same as `\\N`.
     """
-    items = F.filter(F.split(text, ","), lambda item: F.trim(item) != "")
-    return F.when(F.size(items) > 0, items)
+    return non_blank_items(F.split(text, ","))
+
+
+def non_blank_items(items: Column) -> Column:
+    """comma_list on the field already split at its commas (`items`, the split field; null stays null)."""
+    kept = F.filter(items, lambda item: F.trim(item) != "")
+    return F.when(F.size(kept) > 0, kept)
 
 
 def _nullable(field: Column) -> Column:
@@ -190,6 +196,9 @@ def classify(lines: DataFrame, table_name: str, current_year: int | None = None)
     )
     fields_count = F.col("_size")
     texts = {c["name"]: F.col(f"_text_{c['name']}") for c in columns}
+    # Each list field is split at its commas once: its typed column and its check (known_for_titles) share the split.
+    lists = [c["name"] for c in columns if c["type"] == "array<string>"]
+    staged = staged.select("*", *[F.split(texts[n], ",").alias(f"_items_{n}") for n in lists])
 
     typed: dict[str, Column] = {}
     number_checks = []
@@ -200,7 +209,7 @@ def classify(lines: DataFrame, table_name: str, current_year: int | None = None)
             number_checks.append((bad, "not_a_number", F.concat(F.lit(f"{name}: "), text)))
             typed[name] = text.cast(hive_type)
         elif hive_type == "array<string>":
-            typed[name] = comma_list(text)
+            typed[name] = non_blank_items(F.col(f"_items_{name}"))
         else:
             typed[name] = text
 
@@ -218,7 +227,7 @@ def classify(lines: DataFrame, table_name: str, current_year: int | None = None)
     if has("end_year"):
         year_checks.append((_between(typed["end_year"], FIRST_FILM_YEAR, current_year + 15), "end_year"))
     negative = [(typed[n] < 0, n) for n in ("runtime_minutes", "num_votes")]
-    known_for = texts["known_for_titles"]
+    known_for, known_for_items = texts["known_for_titles"], F.col("_items_known_for_titles")
 
     checks: list[tuple[Column, str, Column]] = [
         (F.col("line") == "", "blank_line", F.lit("empty line")),
@@ -227,7 +236,7 @@ def classify(lines: DataFrame, table_name: str, current_year: int | None = None)
             "wrong_column_count",
             F.format_string(f"expected {len(columns)} fields, found %d", fields_count),
         ),
-        (~is_valid_utf8(F.col("raw")), "invalid_encoding", F.lit("bytes that are not UTF-8")),
+        (~is_valid_utf8(F.col("raw"), F.col("line")), "invalid_encoding", F.lit("bytes that are not UTF-8")),
         (
             texts["imdb_id"].isNull() | ~texts["imdb_id"].rlike(IMDB_TITLE_ID),
             "invalid_imdb_id",
@@ -265,7 +274,7 @@ def classify(lines: DataFrame, table_name: str, current_year: int | None = None)
             F.concat(F.lit("artist_category: "), typed["artist_category"]),
         ),
         (
-            known_for.isNotNull() & ~F.forall(F.split(known_for, ","), lambda x: x.rlike(IMDB_TITLE_ID)),
+            known_for.isNotNull() & ~F.forall(known_for_items, lambda x: x.rlike(IMDB_TITLE_ID)),
             "invalid_known_for_title",
             F.concat(F.lit("known_for_titles: "), known_for),
         ),
@@ -278,25 +287,6 @@ def classify(lines: DataFrame, table_name: str, current_year: int | None = None)
         detail.alias("detail"),
         *[F.col(n) for n in names],
     )
-
-
-def keep_for_outputs(classified: DataFrame) -> DataFrame:
-    """Classified lines narrowed to what their output needs: a valid line's typed columns, a refused line's text.
-
-    The same rows and columns, with nulls where no output reads the value: a valid line's bytes, text and file go
-    nowhere (Trusted holds the typed columns), a refused line's typed columns are not meaningful. Cached, this is
-    about a third of the classified lines' size.
-    """
-    refused = F.col("reason").isNotNull()
-
-    def kept(name: str) -> Column:
-        if name in ("raw", "line", "source_file"):
-            return F.when(refused, F.col(name)).alias(name)
-        if name in ("copies", "reason", "detail"):
-            return F.col(name)
-        return F.when(~refused, F.col(name)).alias(name)
-
-    return classified.select(*[kept(c) for c in classified.columns])
 
 
 def valid_rows(classified: DataFrame) -> DataFrame:

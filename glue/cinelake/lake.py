@@ -48,6 +48,13 @@ def list_files(spark, uri: str, suffix: str = "") -> list[str]:
         return sorted(files)
 
 
+def holds_folders(spark, uri: str) -> bool:
+    """True when some entry directly under the prefix is a folder (hidden ones included)."""
+    with storage_errors(uri, "list"):
+        fs, path = _fs(spark, uri)
+        return fs.exists(path) and any(status.isDirectory() for status in fs.listStatus(path))
+
+
 def day_prefix(dataset_prefix: str, day: str) -> str:
     """`<dataset_prefix>YYYY/MM/DD/` for a `YYYY-MM-DD` day, the Raw zone's layout (lake/paths.ts)."""
     parsed = Date.fromisoformat(day)

@@ -5,10 +5,9 @@ Reruns: the Trusted TMDB tables are partitioned by collection day; a run overwri
 quarantine folder, and leaves every other day alone.
 """
 
+import json
 import sys
-from collections import Counter
 
-from pyspark import StorageLevel
 from pyspark.sql import Observation
 from pyspark.sql import functions as F
 
@@ -27,9 +26,22 @@ DATASETS = {
 }
 
 
-def read_documents(spark, files: list[str]):
-    """Whole Raw files as rows: `source_file`, `modified` (the object's modification time), `value` (the text)."""
-    return spark.read.text(files, wholetext=True).select(
+FILES_LISTED_ONE_BY_ONE = 32
+"""Spark's own threshold (spark.sql.sources.parallelPartitionDiscovery.threshold): given more paths than this, it lists
+them in a Spark job of one task per path, which costs far more than the read of a day's small files."""
+
+
+def read_documents(spark, folder: str, files: list[str]):
+    """Whole Raw files as rows: `source_file`, `modified` (the object's modification time), `value` (the text).
+
+    `files` are the `.json` files directly under `folder` (lake.list_files). Many of them are read as the folder,
+    filtered to the same names (Spark skips hidden files as list_files does), which is one listing instead of a job
+    that lists each file again; a folder holding subfolders is read file by file, since Spark would read those too.
+    """
+    reader = spark.read
+    if len(files) > FILES_LISTED_ONE_BY_ONE and not lake.holds_folders(spark, folder):
+        reader, files = reader.option("pathGlobFilter", "*.json"), folder
+    return reader.text(files, wholetext=True).select(
         F.col("_metadata.file_path").alias("source_file"),
         F.col("_metadata.file_modification_time").alias("modified"),
         "value",
@@ -48,60 +60,71 @@ def process_dataset(spark, args: dict, kind: str, report: RunReport) -> DatasetC
     counts.input_files = files
 
     raw_uri = lake.join(root, lake.day_prefix(args[raw_arg], day))
-    with report.step(f"{kind}: read, parse and check"), storage_errors(raw_uri):
-        # The documents are read and parsed once: the summary fills the cache, both writes read from it, and the
-        # files it saw tell the empty ones (which the text reader returns no row for).
-        entries = transforms.shape_documents(read_documents(spark, files))
-        classified = transforms.classify_entries(entries, kind).persist(StorageLevel.MEMORY_AND_DISK)
-    try:
-        with report.step(f"{kind}: read, parse and check"), storage_errors(raw_uri):
-            summary = classified.groupBy("entry", "reason", "source_file").count().collect()
-            by_reason = Counter()
-            for row in summary:
-                if row["entry"] == "record":
-                    by_reason[row["reason"]] += row["count"]
-            by_reason = dict(by_reason)
-            seen = {row["source_file"] for row in summary}
-        counts.raw = sum(by_reason.values())
-        counts.extra["valid"] = by_reason.pop(None, 0)
-
-        # Written counts are observed on the rows the writes emit (Spark's Observation), not re-read from the lake.
-        trusted_root = lake.join(root, args[trusted_arg])
-        partition_uri = lake.join(trusted_root, f"dt={day}/")
-        step = f"{kind}: keep the latest record per id and write the partition"
-        with report.step(step), storage_errors(partition_uri, "write"):
+    # One pass over the documents does the whole Trusted side: read, parse, check, keep the latest record per id and
+    # write. What the checks found is observed on the entries on their way to the write (Spark's Observation: no extra
+    # job, no cache); the refused entries are only computed again when there are any (a second read).
+    trusted_root = lake.join(root, args[trusted_arg])
+    partition_uri = lake.join(trusted_root, f"dt={day}/")
+    step = f"{kind}: read, parse, check, keep the latest record per id and write the partition"
+    with report.step(step), storage_errors(raw_uri):
+        documents = read_documents(spark, raw_uri, files)
+        classified = transforms.classify_entries(transforms.shape_documents(documents), kind)
+        checked_entries = Observation(f"{NAME}-{kind}-classified")
+        # The observation also keeps the filters below from being pushed into the parsing projections, where Spark
+        # would inline (and so repeat) the record's parsing into the filter's condition.
+        checked = classified.observe(checked_entries, *_count_classified())
+        with storage_errors(partition_uri, "write"):
             written_trusted = Observation(f"{NAME}-{kind}-trusted")
-            latest = transforms.latest_per_id(transforms.valid_records(classified))
+            latest = transforms.latest_per_id(transforms.valid_records(checked))
             trusted = transforms.to_trusted(latest, kind, day).observe(written_trusted, F.count(F.lit(1)).alias("rows"))
-            if counts.extra["valid"] == 0:
-                # Dynamic overwrite with no rows would leave a stale partition behind: remove it explicitly.
+            trusted.write.mode("overwrite").partitionBy("dt").parquet(trusted_root)
+            found = checked_entries.get
+            if not found["valid"]:
+                # Dynamic overwrite with no rows leaves a stale partition behind: remove it explicitly.
                 lake.delete(spark, partition_uri)
-            else:
-                trusted.write.mode("overwrite").partitionBy("dt").parquet(trusted_root)
+    by_reason = {r: found[r] for r in transforms.RECORD_REASONS if found[r]}
+    counts.raw = found["records"]
+    counts.extra["valid"] = found["valid"]
+    seen = set(json.loads(found["files_seen"]))
 
-        quarantine_uri = lake.join(root, args[quarantine_arg], f"dt={day}/")
-        with report.step(f"{kind}: write quarantine"), storage_errors(quarantine_uri, "write"):
-            written_quarantine = Observation(f"{NAME}-{kind}-quarantine")
-            empty = transforms.quarantined_files(transforms.empty_files(spark, files, seen), day)
-            quarantine = transforms.quarantined_records(classified, day).unionByName(empty)
-            observed = quarantine.observe(written_quarantine, *_count_by_reason())
-            observed.coalesce(1).write.mode("overwrite").json(quarantine_uri)
+    quarantine_uri = lake.join(root, args[quarantine_arg], f"dt={day}/")
+    with report.step(f"{kind}: write quarantine"), storage_errors(quarantine_uri, "write"):
+        written_quarantine = Observation(f"{NAME}-{kind}-quarantine")
+        empty = transforms.quarantined_files(transforms.empty_files(spark, files, seen), day)
+        # With no refused record or document the quarantine holds only the empty files (often nothing): no pass.
+        any_refused = counts.raw != counts.extra["valid"] or found["refused_files"] > 0
+        refused = checked if any_refused else checked.where(F.lit(False))
+        quarantine = transforms.quarantined_records(refused, day).unionByName(empty)
+        observed = quarantine.observe(written_quarantine, *_count_by_reason())
+        observed.coalesce(1).write.mode("overwrite").json(quarantine_uri)
 
-        distinct_ids = written_trusted.get["rows"] if counts.extra["valid"] else 0
-        written = written_quarantine.get
-        counts.trusted = distinct_ids
-        counts.quarantined_by_reason = {r: written[r] for r in transforms.RECORD_REASONS if written[r]}
-        counts.quarantined = written["records"]
-        files_refused = {r: written[f"file {r}"] for r in transforms.FILE_REASONS if written[f"file {r}"]}
-        counts.duplicates = counts.extra["valid"] - distinct_ids
-        counts.extra["files"] = len(files)
-        counts.extra["files_quarantined_by_reason"] = files_refused
-        if counts.quarantined_by_reason != by_reason:
-            counts.extra["classified_by_reason"] = by_reason
-        return counts
-    finally:
-        # The cache is the job's own: gone before the next dataset or job of a shared session.
-        classified.unpersist()
+    distinct_ids = written_trusted.get["rows"] if counts.extra["valid"] else 0
+    written = written_quarantine.get
+    counts.trusted = distinct_ids
+    counts.quarantined_by_reason = {r: written[r] for r in transforms.RECORD_REASONS if written[r]}
+    counts.quarantined = written["records"]
+    files_refused = {r: written[f"file {r}"] for r in transforms.FILE_REASONS if written[f"file {r}"]}
+    counts.duplicates = counts.extra["valid"] - distinct_ids
+    counts.extra["files"] = len(files)
+    counts.extra["files_quarantined_by_reason"] = files_refused
+    if counts.quarantined_by_reason != by_reason:
+        counts.extra["classified_by_reason"] = by_reason
+    return counts
+
+
+def _count_classified() -> list:
+    """Aggregates for the Observation of classified entries: records, valid records, the records of each reason (a
+    fixed list, as in _count_by_reason), refused documents and the files the reader returned a row for."""
+    entry, reason = F.col("entry"), F.col("reason")
+    is_record = entry == "record"
+    return [
+        F.count(F.when(is_record, 1)).alias("records"),
+        F.count(F.when(is_record & reason.isNull(), 1)).alias("valid"),
+        F.count(F.when(entry == "file", 1)).alias("refused_files"),
+        # A few thousand paths at most (one per Raw file of the day): small enough for the driver. As JSON text,
+        # since an Observation hands an array over as a Java object.
+        F.to_json(F.collect_set("source_file")).alias("files_seen"),
+    ] + [F.count(F.when(is_record & (reason == r), 1)).alias(r) for r in transforms.RECORD_REASONS]
 
 
 def _count_by_reason() -> list:

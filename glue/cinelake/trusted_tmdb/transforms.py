@@ -118,11 +118,11 @@ def shape_documents(files: DataFrame) -> DataFrame:
         "modified",
         "value",
         F.when(text.startswith("["), as_array).when(text.startswith("{"), F.coalesce(results, single)).alias("records"),
-        # get_json_object returns null for malformed JSON; a parseable document has some root.
-        F.get_json_object(F.concat(F.lit('{"root":'), text, F.lit("}")), "$.root").isNotNull().alias("parses"),
     )
     refused = F.col("records").isNull()
-    parses = F.col("parses")
+    # get_json_object returns null for malformed JSON; a parseable document has some root. Only asked of a refused
+    # document (inside its CASE branch): for the others it would be one more parse and copy of the whole text.
+    parses = F.get_json_object(F.concat(F.lit('{"root":'), F.trim("value"), F.lit("}")), "$.root").isNotNull()
     return shaped.select(
         "source_file",
         "modified",

@@ -160,6 +160,42 @@ def test_rerun_replaces_exactly_its_partition(spark, tmdb_run):
     assert quarantine(spark, lake, "quarantine_tmdb_movies") == [], "the day's quarantine is replaced too"
 
 
+def test_a_day_left_without_valid_records_loses_its_partition(spark, tmp_path):
+    """Written and checked in one pass: a rerun that finds no valid record removes the day's old partition."""
+    movies = raw_day_dir(tmp_path, prefix(JOB, "raw_tmdb_movies"), DAY)
+    write_json(movies, "first.json", [movie(5)], 1_700_000_000)
+    trusted_tmdb.main(job_argv(JOB, tmp_path.as_uri() + "/", DAY), spark=spark)
+    assert list(trusted(spark, tmp_path, "trusted_tmdb_movies")) == [5]
+    (movies / "first.json").unlink()
+    write_json(movies, "again.json", [movie(-5)], 1_700_000_060)
+    report = trusted_tmdb.main(job_argv(JOB, tmp_path.as_uri() + "/", DAY), spark=spark)
+    [counts] = [d for d in report.datasets if d.dataset == "movies"]
+    assert (counts.raw, counts.trusted, counts.quarantined) == (1, 0, 1) and counts.balanced()
+    assert counts.quarantined_by_reason == {"invalid_id": 1}
+    assert not (tmp_path / prefix(JOB, "trusted_tmdb_movies") / f"dt={DAY}").exists()
+
+
+@pytest.mark.parametrize("with_subfolder", [False, True], ids=["folder-read", "file-by-file"])
+def test_a_day_of_many_files_is_read_whole(spark, tmp_path, with_subfolder):
+    """More files than Spark lists on the driver: read as their folder (or one by one when it holds a folder too)."""
+    from cinelake.trusted_tmdb.job import FILES_LISTED_ONE_BY_ONE
+
+    movies = raw_day_dir(tmp_path, prefix(JOB, "raw_tmdb_movies"), DAY)
+    many = FILES_LISTED_ONE_BY_ONE + 8
+    for i in range(many):
+        write_json(movies, f"batch-{i:04d}.json", [movie(100 + i)], 1_700_000_000)
+    write_json(movies, "empty.json", "", 1_700_000_000)
+    write_json(movies, "notes.txt", "not a Raw file", 1_700_000_000)
+    if with_subfolder:
+        (movies / "later").mkdir()
+        write_json(movies / "later", "batch-9999.json", [movie(999)], 1_700_000_000)
+    report = trusted_tmdb.main(job_argv(JOB, tmp_path.as_uri() + "/", DAY), spark=spark)
+    [counts] = [d for d in report.datasets if d.dataset == "movies"]
+    assert (counts.raw, counts.trusted, counts.extra["files"]) == (many, many, many + 1) and counts.balanced()
+    assert counts.extra["files_quarantined_by_reason"] == {"empty_file": 1}
+    assert sorted(trusted(spark, tmp_path, "trusted_tmdb_movies")) == list(range(100, 100 + many))
+
+
 def test_nothing_collected_yet_is_not_an_error(spark, tmp_path):
     # The ApiIngestor's first slice may come after the workflow's first run: the job reports it and succeeds.
     report = trusted_tmdb.main(job_argv(JOB, tmp_path.as_uri() + "/", DAY), spark=spark)

@@ -1,7 +1,9 @@
-"""The Refined job's I/O around the pure transforms (transforms.py): read Trusted, build, check, write, report.
+"""The Refined job's I/O around the pure transforms (transforms.py): read Trusted, build and stage, check, publish,
+report.
 
-Every run rebuilds the whole model (the tables are small next to Trusted and keys are stable), overwriting each
-`Refined/<table>/` prefix only after every integrity check passed, so a failed check never publishes a broken model.
+Every run rebuilds the whole model (the tables are small next to Trusted and keys are stable) into a staging prefix,
+and replaces each `Refined/<table>/` prefix with its staged table only after every integrity check passed, so a
+failed check never publishes a broken model.
 """
 
 import json
@@ -14,13 +16,10 @@ from pyspark.sql import functions as F
 from .. import lake
 from ..errors import UpstreamMissingError, storage_errors
 from ..registry import spark_schema
-from .transforms import REFINED_TABLE_NAMES, build_model, check_integrity, count_in_one_pass
+from .transforms import REFINED_TABLE_NAMES, Model, build_model, check_integrity, count_in_one_pass
 
 NAME = "refined"
 """The job's name in lake/jobs.ts; its arguments are that job's in the exported registry (cinelake.args)."""
-
-# Output files per table: enough parallelism for the bridges at full scale, few small files for the rest.
-FILES_PER_TABLE = {"bridge_title_person": 4, "bridge_title_genre": 2}
 
 
 def read_csv_table(spark, uri: str, name: str) -> DataFrame:
@@ -81,12 +80,25 @@ def as_of_day(text: str) -> str:
     return lake.check_day(text)
 
 
+def staged_table(spark, uri: str, name: str) -> DataFrame:
+    """A table as staged: read back from its Parquet (the checks read only the key columns they need)."""
+    return spark.read.schema(spark_schema(name)).parquet(uri)
+
+
 def run(spark, args: dict) -> dict:
-    """Builds, checks and writes the model; writes the run report (JSON) and returns it."""
+    """Builds the model into a staging prefix, checks it there, then publishes it table by table and writes the run
+    report (JSON); returns the report.
+
+    Each table is computed once, by its staging write. The checks then read the staged Parquet (just the key columns),
+    not the tables' plans, and nothing of the model stays in memory. Only when every check passed is each table moved
+    into `Refined/<table>/` (replacing the previous model); the staging prefix is removed in every case."""
     started = datetime.now(UTC)
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
     durations: dict[str, float] = {}
     root = args["lake_root"]
     as_of = None if args["date"] == "latest" else as_of_day(args["date"])
+    # Under Refined/ (the job may write there) but outside every table's folder; `_` hides it from Spark's readers.
+    staging = lake.join(root, args["refined_root"], f"_staging-{stamp}/")
 
     clock = time.perf_counter()
     movies = read_csv_table(spark, lake.join(root, args["trusted_movies"]), "trusted_movies")
@@ -95,26 +107,32 @@ def run(spark, args: dict) -> dict:
     tmdb_series = read_tmdb_table(spark, lake.join(root, args["trusted_tmdb_series"]), "trusted_tmdb_series")
     model = build_model(movies, series, tmdb_movies, tmdb_series, as_of)
     try:
-        with storage_errors(None):  # Trusted is read here, at the first action; the error text names the path.
-            # Every table computed once and kept for the checks and the write; the inputs counted in one more job.
-            model.compute()
-            rows_of, distinct_of = input_counts(movies, series, tmdb_movies, tmdb_series, model.tables["dim_title"])
-            counted = count_in_one_pass(rows_of, distinct_of)
+        with storage_errors(None):  # Trusted is read here, at the first write; the error text names the path.
+            for name in REFINED_TABLE_NAMES:
+                model.tables[name].write.mode("overwrite").parquet(lake.join(staging, f"{name}/"))
+        model.release()
         durations["build"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
-        counts = check_integrity(model, movies, series)
+        staged = Model(
+            {name: staged_table(spark, lake.join(staging, f"{name}/"), name) for name in REFINED_TABLE_NAMES}
+        )
+        rows_of, distinct_of = input_counts(movies, series, tmdb_movies, tmdb_series, staged.tables["dim_title"])
+        counted = count_in_one_pass(rows_of, distinct_of)
+        counts = check_integrity(staged, movies, series)
         durations["integrity_checks"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
         for name in REFINED_TABLE_NAMES:
             target = lake.join(root, args["refined_root"], f"{name}/")
-            with storage_errors(target, "write"):
-                model.tables[name].coalesce(FILES_PER_TABLE.get(name, 1)).write.mode("overwrite").parquet(target)
-        durations["write"] = time.perf_counter() - clock
+            lake.delete(spark, target)
+            lake.move(spark, lake.join(staging, f"{name}/"), target)
+        durations["publish"] = time.perf_counter() - clock
     finally:
-        # The session may run other jobs next (the local runner's one session): leave nothing cached behind.
+        # The session may run other jobs next (the local runner's one session): leave nothing cached behind, and no
+        # staged table (after a failed check, Refined is exactly as it was).
         model.release()
+        lake.delete(spark, staging)
 
     report = {
         "job": NAME,
@@ -125,7 +143,6 @@ def run(spark, args: dict) -> dict:
         "integrity_checks": "passed",
         "durations_s": {step: round(seconds, 3) for step, seconds in durations.items()},
     }
-    stamp = started.strftime("%Y%m%dT%H%M%SZ")
     day = as_of or started.date().isoformat()
     uri = lake.join(root, args["report_prefix"], f"dt={day}/run-{stamp}.json")
     lake.write_text(spark, uri, json.dumps(report, indent=2) + "\n")

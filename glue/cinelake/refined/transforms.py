@@ -51,11 +51,38 @@ def category_gender(category: Column) -> Column:
 
 
 def csv_credits(movies: DataFrame, series: DataFrame) -> DataFrame:
-    """The two CSV tables as one, with `kind` and a `title_key`; series-only `end_year` is null for movies."""
+    """The two CSV tables as one, with `kind`, a `title_key` and the artist's `person_key`; series-only `end_year` is
+    null for movies."""
     movies = movies.withColumn("end_year", F.lit(None).cast("int")).withColumn("kind", F.lit("movie"))
     series = series.withColumn("kind", F.lit("series"))
     both = movies.unionByName(series.select(*movies.columns))
-    return both.withColumn("title_key", surrogate_key("title", F.col("imdb_id")))
+    return both.withColumn("title_key", surrogate_key("title", F.col("imdb_id"))).withColumn(
+        "person_key", csv_person_key()
+    )
+
+
+CSV_TITLE_COLUMNS = [
+    "title_key",
+    "imdb_id",
+    "kind",
+    "title",
+    "original_title",
+    "release_year",
+    "end_year",
+    "runtime_minutes",
+    "genres",
+    "average_rating",
+    "num_votes",
+]
+"""The columns of a CSV row that describe its title (csv_titles)."""
+
+
+def credits_by_title(credits: DataFrame) -> DataFrame:
+    """The CSV credits' title columns and each row's artist (key, character, category), shuffled by title once: the
+    per-title aggregates over them (csv_titles, the CSV credits of bridge_title_person) then need no shuffle."""
+    return credits.select(*CSV_TITLE_COLUMNS, "person_key", "character_name", "artist_category").repartition(
+        "title_key"
+    )
 
 
 def csv_person_key() -> Column:
@@ -67,8 +94,7 @@ def csv_person_key() -> Column:
 
 def csv_titles(credits: DataFrame) -> DataFrame:
     """One row per (title, kind) of the CSVs: the title columns (repeated per artist in Raw) and the artist count."""
-    with_person = credits.withColumn("person_key", csv_person_key())
-    return with_person.groupBy("title_key", "imdb_id", "kind").agg(
+    return credits.groupBy("title_key", "imdb_id", "kind").agg(
         F.max("title").alias("title"),
         F.max("original_title").alias("original_title"),
         F.max("release_year").alias("csv_release_year"),
@@ -141,13 +167,19 @@ def tmdb_series_shape(df: DataFrame) -> DataFrame:
     )
 
 
-def latest_tmdb(records: DataFrame, as_of: str | None = None) -> DataFrame:
-    """The TMDB record each title uses: per TMDB id its newest dt (up to `as_of`), then per (kind, IMDb id) the newest
-    dt, most votes, lowest TMDB id (two TMDB ids claiming one IMDb id must not give a title two fact rows)."""
+TMDB_RECORD_KEY = ["kind", "tmdb_id", "dt"]
+"""What identifies one Trusted TMDB record: Trusted keeps one record per TMDB id and day (dt) of each kind."""
+
+
+def latest_tmdb_keys(records: DataFrame, as_of: str | None = None) -> DataFrame:
+    """Which TMDB record each title uses, as (kind, tmdb_id, dt, imdb_id): per TMDB id its newest dt (up to `as_of`),
+    then per (kind, IMDb id) the newest dt, most votes, lowest TMDB id (two TMDB ids claiming one IMDb id must not
+    give a title two fact rows). Chosen over the few key columns only, so the wide records are never shuffled."""
     if as_of is not None:
         records = records.where(F.col("dt") <= as_of)
+    keys = records.select(*TMDB_RECORD_KEY, "imdb_id", "source_file", "vote_count")
     per_id = Window.partitionBy("kind", "tmdb_id").orderBy(F.col("dt").desc(), F.col("source_file").desc())
-    newest = records.withColumn("_n", F.row_number().over(per_id)).where("_n = 1").drop("_n")
+    newest = keys.withColumn("_n", F.row_number().over(per_id)).where("_n = 1").drop("_n")
     per_title = Window.partitionBy("kind", "imdb_id").orderBy(
         F.col("dt").desc(), F.col("vote_count").desc_nulls_last(), F.col("tmdb_id")
     )
@@ -155,18 +187,49 @@ def latest_tmdb(records: DataFrame, as_of: str | None = None) -> DataFrame:
         newest.where(F.col("imdb_id").isNotNull())
         .withColumn("_n", F.row_number().over(per_title))
         .where("_n = 1")
-        .drop("_n")
+        .select(*TMDB_RECORD_KEY, "imdb_id")
     )
+
+
+def tmdb_of_titles(records: DataFrame, chosen: DataFrame) -> DataFrame:
+    """The chosen TMDB records (`chosen`: their keys and title_key) with their title_key, picked out of the wide
+    records by a broadcast join: the chosen keys are small, the records (cast, crew, ...) stay where they were read."""
+    return records.join(F.broadcast(chosen), TMDB_RECORD_KEY, "inner")
+
+
+TMDB_TITLE_COLUMNS = [
+    "tmdb_id",
+    "tmdb_title",
+    "original_language",
+    "status",
+    "popularity",
+    "vote_average",
+    "vote_count",
+    "release_date",
+    "tmdb_runtime",
+    "budget",
+    "revenue",
+    "collection_id",
+    "collection_name",
+    "series_type",
+    "in_production",
+    "number_of_seasons",
+    "number_of_episodes",
+    "dt",
+]
+"""The TMDB columns dim_title and fact_title take (one value per title; the lists go to the bridges instead)."""
 
 
 def enriched_titles(titles: DataFrame, tmdb: DataFrame) -> DataFrame:
-    """CSV titles left-joined to their TMDB record (`t_`-prefixed columns null when TMDB does not know the title)."""
-    tmdb = tmdb.select(*[F.col(c).alias(f"t_{c}") for c in tmdb.columns])
-    joined = titles.join(
-        tmdb,
-        (titles["kind"] == tmdb["t_kind"]) & (titles["imdb_id"] == tmdb["t_imdb_id"]),
-        "left",
+    """CSV titles left-joined to their TMDB record's single values (`t_`-prefixed, null when TMDB does not know the
+    title), and the number of distinct TMDB cast members (`t_cast_count`)."""
+    scalars = tmdb.select(
+        "title_key",
+        "kind",
+        *[F.col(c).alias(f"t_{c}") for c in TMDB_TITLE_COLUMNS],
+        F.size(F.array_distinct(F.coalesce(F.col("cast.id"), F.array()))).alias("t_cast_count"),
     )
+    joined = titles.join(scalars, ["title_key", "kind"], "left")
     return joined.withColumn("is_tmdb_enriched", F.col("t_tmdb_id").isNotNull())
 
 
@@ -219,9 +282,7 @@ def fact_title(enriched: DataFrame) -> DataFrame:
         F.col("t_number_of_seasons").alias("number_of_seasons"),
         F.col("t_number_of_episodes").alias("number_of_episodes"),
         "artist_count",
-        F.when(F.col("is_tmdb_enriched"), F.size(F.array_distinct(F.coalesce(F.col("t_cast.id"), F.array()))))
-        .cast("int")
-        .alias("tmdb_cast_count"),
+        F.when(F.col("is_tmdb_enriched"), F.col("t_cast_count")).cast("int").alias("tmdb_cast_count"),
     )
 
 
@@ -251,20 +312,21 @@ def dim_date(dim_title_df: DataFrame, fact: DataFrame) -> DataFrame:
     )
 
 
-def genres(enriched: DataFrame) -> tuple[DataFrame, DataFrame]:
-    """dim_genre and bridge_title_genre: IMDb genres (`Unknown` for a title without any) and TMDB genres.
+def genres(titles: DataFrame, tmdb: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """dim_genre and bridge_title_genre: IMDb genres of the CSV titles (`Unknown` for a title without any) and the
+    genres of their TMDB records (`tmdb`, with title_key).
 
     Blank items are not genres (Trusted drops them; a table written before it did may still hold them): they are
     removed before the explode, so only a title with no real IMDb genre gets `Unknown`, and exactly once.
     """
     named = F.filter("imdb_genres", lambda genre: F.trim(genre) != "")
-    imdb = enriched.select(
+    imdb = titles.select(
         "title_key", F.explode_outer(named).alias("genre_name"), F.lit("imdb").alias("source")
     ).withColumn("genre_name", F.coalesce(F.trim("genre_name"), F.lit(UNKNOWN_GENRE)))
-    tmdb = enriched.select(
-        "title_key", F.explode("t_genres.name").alias("genre_name"), F.lit("tmdb").alias("source")
+    from_tmdb = tmdb.select(
+        "title_key", F.explode("genres.name").alias("genre_name"), F.lit("tmdb").alias("source")
     ).where(F.trim("genre_name") != "")
-    pairs = imdb.unionByName(tmdb).withColumn("genre_key", surrogate_key("genre", F.lower(F.trim("genre_name"))))
+    pairs = imdb.unionByName(from_tmdb).withColumn("genre_key", surrogate_key("genre", F.lower(F.trim("genre_name"))))
     dim = pairs.groupBy("genre_key").agg(F.min(F.trim("genre_name")).alias("genre_name"))
     bridge = pairs.select("title_key", "genre_key", "source").distinct()
     return dim, bridge
@@ -278,10 +340,10 @@ def _credit_columns(source: str, role: str, **columns: Column) -> list[Column]:
     ]
 
 
-def _tmdb_credits(enriched: DataFrame, role: str, **columns: Column) -> DataFrame:
-    """One TMDB credit list (`t_cast` or `t_crew`) as credit rows: the person's key, id, name and gender, `role`'s
+def _tmdb_credits(tmdb: DataFrame, role: str, **columns: Column) -> DataFrame:
+    """One TMDB credit list (`cast` or `crew`) as credit rows: the person's key, id, name and gender, `role`'s
     own columns (`columns`, over the exploded credit `c`)."""
-    return enriched.select("title_key", F.explode(f"t_{role}").alias("c")).select(
+    return tmdb.select("title_key", F.explode(role).alias("c")).select(
         "title_key",
         surrogate_key("person|tmdb", F.col("c.id")).alias("person_key"),
         F.col("c.id").alias("tmdb_person_id"),
@@ -291,65 +353,126 @@ def _tmdb_credits(enriched: DataFrame, role: str, **columns: Column) -> DataFram
     )
 
 
-def persons(credits: DataFrame, enriched: DataFrame) -> tuple[DataFrame, DataFrame]:
-    """dim_person and bridge_title_person: CSV artists (cast) and TMDB cast and crew, kept apart by source."""
-    csv = credits.where(F.col("artist_name").isNotNull()).withColumn("person_key", csv_person_key())
-    csv_people = csv.groupBy("person_key").agg(
-        F.lit("imdb").alias("source"),
-        F.lit(None).cast("int").alias("tmdb_person_id"),
-        F.max("artist_name").alias("name"),
-        F.max("birth_year").alias("birth_year"),
-        F.max("death_year").alias("death_year"),
-        F.max(category_gender(F.col("artist_category"))).alias("gender"),
-        F.max("professions").alias("professions"),
-        F.max("known_for_titles").alias("known_for_titles"),
+GENDERS = sorted(["female", "male", "non-binary", "unknown"])
+"""Every gender word the model gives, in Spark's string order (so the largest rank is the largest word)."""
+
+
+def _case(pairs: list[tuple[Column, object]]) -> Column:
+    """CASE WHEN condition THEN value ... over (condition, value) pairs; null when none holds."""
+    return reduce(lambda case, pair: case.when(*pair), pairs[1:], F.when(*pairs[0]))
+
+
+def gender_rank(gender: Column) -> Column:
+    """A gender word as its rank in GENDERS: max() over ranks is max() over the words, but a number keeps the
+    aggregation hash-based (Spark sorts every group whose aggregate holds a string)."""
+    return _case([(gender == word, rank) for rank, word in enumerate(GENDERS)])
+
+
+def gender_of_rank(rank: Column) -> Column:
+    """The gender word of a rank from gender_rank."""
+    return _case([(rank == number, word) for number, word in enumerate(GENDERS)])
+
+
+def persons(credits: DataFrame, by_title: DataFrame, tmdb: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """dim_person and bridge_title_person: CSV artists (cast) and TMDB cast and crew, kept apart by source.
+
+    One row per credit: a person listed twice with the same character (cast) or job (crew) is one credit, the first
+    billing kept. A CSV person's key and a TMDB person's key come from different namespaces, so no credit mixes the
+    two sources, and each source (and TMDB's cast and crew) is grouped on its own, by the columns that vary in it."""
+    csv_people = (
+        credits.where(F.col("person_key").isNotNull())
+        .groupBy("person_key")
+        .agg(
+            F.lit("imdb").alias("source"),
+            F.lit(None).cast("int").alias("tmdb_person_id"),
+            F.max("artist_name").alias("name"),
+            F.max("birth_year").alias("birth_year"),
+            F.max("death_year").alias("death_year"),
+            F.max(category_gender(F.col("artist_category"))).alias("gender"),
+            F.max("professions").alias("professions"),
+            F.max("known_for_titles").alias("known_for_titles"),
+        )
     )
-    csv_credits_df = csv.select(
-        "title_key",
-        "person_key",
-        *_credit_columns(
-            "imdb",
-            "cast",
-            character_name=F.col("character_name"),
-            department=F.lit("Acting"),
-            gender=category_gender(F.col("artist_category")),
-        ),
+    # `by_title` (credits_by_title) is partitioned by title_key: grouping by it and more needs no shuffle.
+    csv_bridge = (
+        by_title.where(F.col("person_key").isNotNull())
+        .groupBy("title_key", "person_key", "character_name")
+        .agg(gender_of_rank(F.max(gender_rank(category_gender(F.col("artist_category"))))).alias("gender"))
     )
     cast = _tmdb_credits(
-        enriched,
+        tmdb,
         "cast",
         character_name=F.col("c.character"),
         department=F.lit("Acting"),
         cast_order=F.col("c.order"),
+    ).where(F.col("tmdb_person_id").isNotNull())
+    crew = _tmdb_credits(tmdb, "crew", department=F.col("c.department"), job=F.col("c.job")).where(
+        F.col("tmdb_person_id").isNotNull()
     )
-    crew = _tmdb_credits(enriched, "crew", department=F.col("c.department"), job=F.col("c.job"))
-    tmdb_credits = cast.unionByName(crew).where(F.col("tmdb_person_id").isNotNull())
-    tmdb_people = tmdb_credits.groupBy("person_key").agg(
-        F.lit("tmdb").alias("source"),
-        F.max("tmdb_person_id").alias("tmdb_person_id"),
-        F.max("name").alias("name"),
-        F.lit(None).cast("int").alias("birth_year"),
-        F.lit(None).cast("int").alias("death_year"),
-        # TMDB's gender of a person is one value; max() only makes the pick deterministic (a known code beats 0).
-        gender_name(F.max("gender_code")).alias("gender"),
-        F.lit(None).cast("array<string>").alias("professions"),
-        F.lit(None).cast("array<string>").alias("known_for_titles"),
+    tmdb_people = (
+        cast.unionByName(crew)
+        .groupBy("person_key")
+        .agg(
+            F.lit("tmdb").alias("source"),
+            F.max("tmdb_person_id").alias("tmdb_person_id"),
+            F.max("name").alias("name"),
+            F.lit(None).cast("int").alias("birth_year"),
+            F.lit(None).cast("int").alias("death_year"),
+            # TMDB's gender of a person is one value; max() only makes the pick deterministic (a known code beats 0).
+            gender_name(F.max("gender_code")).alias("gender"),
+            F.lit(None).cast("array<string>").alias("professions"),
+            F.lit(None).cast("array<string>").alias("known_for_titles"),
+        )
     )
-    every_credit = csv_credits_df.unionByName(tmdb_credits.drop("tmdb_person_id", "name", "gender_code"))
-    # One row per credit: a person listed twice with the same character or job is one credit (first billing kept).
-    bridge = every_credit.groupBy("title_key", "person_key", "role", "character_name", "job").agg(
-        F.max("source").alias("source"),
-        F.max("department").alias("department"),
-        F.min("cast_order").alias("cast_order"),
-        F.max("gender").alias("gender"),
+    cast_bridge = cast.groupBy("title_key", "person_key", "character_name").agg(
+        F.min("cast_order").alias("cast_order"), gender_of_rank(F.max(gender_rank(F.col("gender")))).alias("gender")
+    )
+    crew_bridge = crew.groupBy("title_key", "person_key", "job").agg(
+        F.max("department").alias("department"), gender_of_rank(F.max(gender_rank(F.col("gender")))).alias("gender")
+    )
+    bridge = (
+        csv_bridge.select(
+            "title_key",
+            "person_key",
+            *_credit_columns(
+                "imdb",
+                "cast",
+                character_name=F.col("character_name"),
+                department=F.lit("Acting"),
+                gender=F.col("gender"),
+            ),
+        )
+        .unionByName(
+            cast_bridge.select(
+                "title_key",
+                "person_key",
+                *_credit_columns(
+                    "tmdb",
+                    "cast",
+                    character_name=F.col("character_name"),
+                    department=F.lit("Acting"),
+                    cast_order=F.col("cast_order"),
+                    gender=F.col("gender"),
+                ),
+            )
+        )
+        .unionByName(
+            crew_bridge.select(
+                "title_key",
+                "person_key",
+                *_credit_columns(
+                    "tmdb", "crew", department=F.col("department"), job=F.col("job"), gender=F.col("gender")
+                ),
+            )
+        )
     )
     return csv_people.unionByName(tmdb_people), bridge
 
 
-def countries(enriched: DataFrame) -> tuple[DataFrame, DataFrame]:
+def countries(tmdb: DataFrame) -> tuple[DataFrame, DataFrame]:
     """dim_country and bridge_title_country from TMDB's production countries."""
     pairs = (
-        enriched.select("title_key", F.explode("t_production_countries").alias("c"))
+        tmdb.select("title_key", F.explode("production_countries").alias("c"))
         .select("title_key", F.upper(F.trim("c.iso_3166_1")).alias("country_code"), F.col("c.name").alias("name"))
         .where(F.col("country_code").isNotNull() & (F.col("country_code") != ""))
         .withColumn("country_key", surrogate_key("country", F.col("country_code")))
@@ -360,11 +483,11 @@ def countries(enriched: DataFrame) -> tuple[DataFrame, DataFrame]:
     return dim, pairs.select("title_key", "country_key").distinct()
 
 
-def companies(enriched: DataFrame) -> tuple[DataFrame, DataFrame]:
+def companies(tmdb: DataFrame) -> tuple[DataFrame, DataFrame]:
     """dim_company and bridge_title_company: production companies (both kinds) and TV networks (series)."""
 
     def exploded(column: str, company_type: str) -> DataFrame:
-        return enriched.select("title_key", F.explode(column).alias("c")).select(
+        return tmdb.select("title_key", F.explode(column).alias("c")).select(
             "title_key",
             F.lit(company_type).alias("company_type"),
             F.col("c.id").alias("tmdb_company_id"),
@@ -373,8 +496,8 @@ def companies(enriched: DataFrame) -> tuple[DataFrame, DataFrame]:
         )
 
     pairs = (
-        exploded("t_production_companies", "production")
-        .unionByName(exploded("t_networks", "network"))
+        exploded("production_companies", "production")
+        .unionByName(exploded("networks", "network"))
         .where(F.col("tmdb_company_id").isNotNull())
         .withColumn("company_key", surrogate_key("company", F.col("company_type"), F.col("tmdb_company_id")))
     )
@@ -400,33 +523,15 @@ def conform(df: DataFrame, name: str) -> DataFrame:
 
 @dataclass
 class Model:
-    """The Refined tables by name, and the cached intermediates they share."""
+    """The Refined tables by name, and the cached intermediates they share (released once the tables are written)."""
 
     tables: dict[str, DataFrame]
     intermediates: list[DataFrame] = field(default_factory=list)
 
-    def compute(self) -> "Model":
-        """Computes every table once, each in its own Spark job, and keeps it (memory, then disk) as a short plan.
-
-        A local checkpoint, not persist(): a persisted table keeps its whole lineage as its plan, and every later query
-        over the tables (counts, checks, writes) would then be analysed and re-optimised over all of it, which costs
-        more than the data at this size. Each table's job reads the cached intermediates, so they are computed once."""
-        self.tables = {name: df.localCheckpoint(eager=True) for name, df in self.tables.items()}
-        for df in self.intermediates:
-            df.unpersist()
-        return self
-
     def release(self) -> None:
-        """Frees the cached intermediates and the computed tables once the model has been written (or failed)."""
+        """Frees the cached intermediates (the session may run other jobs next: nothing stays cached behind)."""
         for df in self.intermediates:
             df.unpersist()
-        for df in self.tables.values():
-            plan = df._jdf.queryExecution().logical()
-            # A local checkpoint's data is an RDD's blocks under its plan (LogicalRDD): free them now, not at GC.
-            if plan.getClass().getSimpleName() == "LogicalRDD":
-                plan.rdd().unpersist(False)
-            else:
-                df.unpersist()
 
 
 def build_model(
@@ -436,17 +541,32 @@ def build_model(
     tmdb_series: DataFrame,
     as_of: str | None = None,
 ) -> Model:
-    """Every Refined table from the four Trusted tables (TMDB records up to the day `as_of`, all when None)."""
-    # Every table derives from these two; kept (memory, then disk) so that each is computed once, not once per table.
-    credits = csv_credits(movies, series).persist(StorageLevel.MEMORY_AND_DISK)
-    tmdb = latest_tmdb(tmdb_movies_shape(tmdb_movies).unionByName(tmdb_series_shape(tmdb_series)), as_of)
-    enriched = enriched_titles(csv_titles(credits), tmdb).persist(StorageLevel.MEMORY_AND_DISK)
+    """Every Refined table from the four Trusted tables (TMDB records up to the day `as_of`, all when None).
+
+    Three intermediates are kept (memory, then disk), each computed once for every table that reads it: the CSV
+    credits' title and artist columns, shuffled by title once (the per-title aggregates over them then need no
+    shuffle of their own), the keys of the TMDB record each title uses, and the CSV titles with their TMDB values.
+    The CSV people are read from Trusted again (just their columns) rather than kept. The wide TMDB records (cast,
+    crew, genres, ...) are not kept: each table reads just its own columns of them and picks the chosen records by a
+    broadcast join, which costs less than shuffling or caching the lists."""
+    credits = csv_credits(movies, series)
+    by_title = credits_by_title(credits).persist(StorageLevel.MEMORY_AND_DISK)
+    titles = csv_titles(by_title)
+    records = tmdb_movies_shape(tmdb_movies).unionByName(tmdb_series_shape(tmdb_series))
+    chosen = (
+        latest_tmdb_keys(records, as_of)
+        .join(titles.select("kind", "imdb_id", "title_key"), ["kind", "imdb_id"])
+        .drop("imdb_id")
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    tmdb = tmdb_of_titles(records, chosen)
+    enriched = enriched_titles(titles, tmdb).persist(StorageLevel.MEMORY_AND_DISK)
     dim_title_df = dim_title(enriched)
     fact = fact_title(enriched)
-    dim_genre_df, bridge_genre = genres(enriched)
-    dim_person_df, bridge_person = persons(credits, enriched)
-    dim_country_df, bridge_country = countries(enriched)
-    dim_company_df, bridge_company = companies(enriched)
+    dim_genre_df, bridge_genre = genres(enriched, tmdb)
+    dim_person_df, bridge_person = persons(credits, by_title, tmdb)
+    dim_country_df, bridge_country = countries(tmdb)
+    dim_company_df, bridge_company = companies(tmdb)
     raw = {
         "fact_title": fact,
         "dim_title": dim_title_df,
@@ -465,7 +585,8 @@ def build_model(
             f"the job builds {sorted(raw)} but the registry declares {sorted(REFINED_TABLE_NAMES)}", REGISTRY_FIX
         )
     return Model(
-        tables={name: conform(raw[name], name) for name in REFINED_TABLE_NAMES}, intermediates=[credits, enriched]
+        tables={name: conform(raw[name], name) for name in REFINED_TABLE_NAMES},
+        intermediates=[by_title, chosen, enriched],
     )
 
 
@@ -515,11 +636,13 @@ class _Check:
     primary_key: bool
 
 
-def _key_rows(check: _Check, df: DataFrame, columns: list[str], held: bool, all_slots: list[str]) -> DataFrame:
-    """The rows one side of a check contributes: (check, key slots, held, referenced)."""
+def _key_rows(
+    check: _Check, check_id: int, df: DataFrame, columns: list[str], held: bool, all_slots: list[str]
+) -> DataFrame:
+    """The rows one side of a check contributes: (check id, key slots, held, referenced)."""
     by_slot = {check.slots[name]: F.col(column) for name, column in zip(check.slots, columns, strict=True)}
     rows = df.select(
-        F.lit(check.label).alias("check"),
+        F.lit(check_id).alias("check"),
         *[
             (by_slot[slot] if slot in by_slot else F.lit(None))
             .cast("bigint" if slot[0] == "l" else "string")
@@ -567,10 +690,15 @@ def check_integrity(model: Model, movies: DataFrame, series: DataFrame) -> dict[
     checks += [(without_fact, dim_title_df, ["title_key"], False), (without_fact, fact, ["title_key"], True)]
 
     all_slots = sorted({slot for check, *_ in checks for slot in check.slots.values()})
-    keys = reduce(DataFrame.unionByName, [_key_rows(c, df, cols, held, all_slots) for c, df, cols, held in checks])
+    # Each check is a small number in the stream (its label only in the result): millions of key rows are shuffled.
+    ids = {label: number for number, label in enumerate(dict.fromkeys(c.label for c, *_ in checks))}
+    keys = reduce(
+        DataFrame.unionByName,
+        [_key_rows(c, ids[c.label], df, cols, held, all_slots) for c, df, cols, held in checks],
+    )
     grouped = keys.groupBy("check", *all_slots).agg(F.sum("held").alias("held"), F.sum("referenced").alias("refs"))
     unique = {c.label: c for c, *_ in checks}
-    primary = [label for label, c in unique.items() if c.primary_key]
+    primary = [ids[label] for label, c in unique.items() if c.primary_key]
     broken = F.when(F.col("check").isin(primary), F.col("held") > 1).otherwise(
         (F.col("refs") > 0) & (F.col("held") == 0)
     )
@@ -580,7 +708,9 @@ def check_integrity(model: Model, movies: DataFrame, series: DataFrame) -> dict[
         fields = [F.col(slot).alias(name) for name, slot in c.slots.items()]
         value = F.to_json(F.struct(*fields, *([F.col("held").alias("count")] if c.primary_key else [])))
         example = (
-            F.when(F.col("check") == label, value) if example is None else example.when(F.col("check") == label, value)
+            F.when(F.col("check") == ids[label], value)
+            if example is None
+            else example.when(F.col("check") == ids[label], value)
         )
     rows = (
         grouped.groupBy("check")
@@ -590,8 +720,9 @@ def check_integrity(model: Model, movies: DataFrame, series: DataFrame) -> dict[
         )
         .collect()
     )
-    failures = [f"{r['check']}, e.g. {r['examples']}" for r in rows if r["examples"]]
+    label_of = {number: label for label, number in ids.items()}
+    failures = [f"{label_of[r['check']]}, e.g. {r['examples']}" for r in rows if r["examples"]]
     if failures:
         raise IntegrityError("Refined model failed its integrity checks: " + "; ".join(sorted(failures)), INTEGRITY_FIX)
-    held = {r["check"]: r["held"] for r in rows}
+    held = {label_of[r["check"]]: r["held"] for r in rows}
     return {name: held.get(label, 0) for name, label in pk_labels.items()}

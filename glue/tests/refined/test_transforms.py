@@ -11,8 +11,10 @@ from pyspark.sql import functions as F
 
 
 def materialized(built):
-    """The model with every table computed once (checks then read the result, not the whole plan again)."""
+    """The model with every table computed once (checks then read the result, not the whole plan again), as the job
+    reads its staged tables back."""
     built.tables = {name: df.localCheckpoint() for name, df in built.tables.items()}
+    built.release()
     return built
 
 
@@ -94,11 +96,11 @@ def test_genres_bridge_has_sources_and_unknown(spark, model):
 
 def test_blank_genre_items_of_an_older_trusted_table_are_not_genres(spark):
     """Trusted written before empty items were dropped may hold `["Drama", ""]`: Refined drops the blank item too."""
-    enriched = spark.createDataFrame(
-        [(1, ["Drama", ""], None), (2, ["", " "], None), (3, None, None), (4, [], None)],
-        "title_key bigint, imdb_genres array<string>, t_genres array<struct<id:int,name:string>>",
+    titles = spark.createDataFrame(
+        [(1, ["Drama", ""]), (2, ["", " "]), (3, None), (4, [])], "title_key bigint, imdb_genres array<string>"
     )
-    dim, bridge = transforms.genres(enriched)
+    tmdb = spark.createDataFrame([], "title_key bigint, genres array<struct<id:int,name:string>>")
+    dim, bridge = transforms.genres(titles, tmdb)
     names = {r["genre_key"]: r["genre_name"] for r in dim.collect()}
     pairs = sorted((r["title_key"], names[r["genre_key"]]) for r in bridge.collect())
     assert pairs == [(1, "Drama"), (2, "Unknown"), (3, "Unknown"), (4, "Unknown")]

@@ -56,7 +56,9 @@ async function main(): Promise<void> {
   const lakeDir = await trustedZone(work, scale, values.titles);
 
   console.log(`bench/refined: Trusted zone ${lakeDir} (${values.titles ? `${values.titles} titles` : scale})`);
-  console.log("running the Refined job on local Spark (local[*], driver 2g) ...");
+  console.log(
+    `running the Refined job on local Spark (local[*], driver heap ${process.env.CINELAKE_DRIVER_MEMORY ?? "1280m"}) ...`,
+  );
   const spark = await runJob({ job: "refined", lakeDir, date: "latest", echo: false });
   console.log("running DuckDB building the same model in SQL (one connection) ...");
   const duckOut = join(work, "duckdb-refined");

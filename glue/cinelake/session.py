@@ -70,6 +70,10 @@ def common_conf() -> dict[str, str]:
         "spark.sql.adaptive.coalescePartitions.enabled": "true",
         # ...also inside cached plans (Refined caches its tables; Spark 3.5 keeps their partitioning fixed otherwise).
         "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning": "true",
+        # Coalesce to the advisory size (64 MB), not to as many partitions as there are cores: each task costs a fixed
+        # overhead, and each partition of a table's last stage is one Parquet file; Athena reads few larger files
+        # faster than many small ones.
+        "spark.sql.adaptive.coalescePartitions.parallelismFirst": "false",
     }
 
 
@@ -92,6 +96,10 @@ def apply_local_s3a(spark, env: dict | None = None) -> None:
         else:
             provider = "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider"
         hadoop.set("fs.s3a.aws.credentials.provider", provider)
+
+
+LOCAL_DRIVER_MEMORY = "1280m"
+"""The local driver's heap unless CINELAKE_DRIVER_MEMORY says otherwise (Glue sizes its own from the worker type)."""
 
 
 def local_partitions() -> int:
@@ -117,14 +125,17 @@ def build_session(app_name: str, master: str | None = None, extra_conf: dict | N
                 "spark.ui.showConsoleProgress": "false",
                 # An upper bound that adaptive execution coalesces: twice the cores, so both stay busy on big shuffles.
                 "spark.sql.shuffle.partitions": os.environ.get("CINELAKE_SHUFFLE_PARTITIONS", str(local_partitions())),
-                # One process holds all data: coalesce to the advisory size (64 MB), not to as many partitions as
-                # cores, since each task and stage costs a fixed overhead that dominates at this size.
-                "spark.sql.adaptive.coalescePartitions.parallelismFirst": "false",
                 # Dimensions and small sides up to this size are broadcast instead of shuffled (one process: cheap).
                 "spark.sql.autoBroadcastJoinThreshold": str(64 * 1024 * 1024),
-                "spark.driver.memory": os.environ.get("CINELAKE_DRIVER_MEMORY", "2g"),
+                # Sized so that one job's whole process (heap, plus the JVM's own ~0.5 GB) stays within 2 GB at full
+                # scale: the Refined job keeps nothing big in memory (it stages its tables as Parquet), and sorts and
+                # aggregations spill to disk past their share.
+                "spark.driver.memory": os.environ.get("CINELAKE_DRIVER_MEMORY", LOCAL_DRIVER_MEMORY),
             }
         )
+        # glibc gives each JVM thread its own malloc arena (up to 8 per core), which grows the JVM's resident memory by
+        # hundreds of MB beyond the heap; two arenas are plenty for one local driver. The JVM inherits it at launch.
+        os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     conf.update(extra_conf or {})
     for key, value in conf.items():
         builder = builder.config(key, value)

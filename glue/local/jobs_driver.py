@@ -7,7 +7,9 @@ argv the job gets on Glue. It is not shipped to Glue (only glue/cinelake/ and th
 
 Protocol (runtime/local/jobDriver.ts speaks the other side): one JSON request per line on stdin,
 `{"job": name, "script": path, "argv": [script, "--name", value, ...], "env": {name: value}}`, where env holds the
-job's AWS_* variables (they replace the driver's own for that job); one JSON result per line on file descriptor 3,
+job's AWS_* variables (they replace the driver's own for that job), or a warm-up `{"job": name, "warm": true, "argv":
+[], "env": {...}}`, which only starts Spark for that job (so the JVM starts while the runner does other work); one
+JSON result per line on file descriptor 3,
 `{"job", "ok", "pid", "seconds", "report"}` or `{"job", "ok": false, "error"}`, where `error` is the one line the entry
 ends a failed run with (`cinelake <job>: ...`). stdout and stderr stay what they are for a single job (the report,
 Spark's and Python's log), so the runner can keep them in its log files.
@@ -137,7 +139,8 @@ def run_request(shared: SharedSpark | None, request: dict) -> tuple[SharedSpark 
     saved_env = dict(os.environ)
     saved_argv = sys.argv
     started = time.perf_counter()
-    print(f"cinelake local driver (pid {os.getpid()}): job {job} starts: {' '.join(argv)}", file=sys.stderr)
+    doing = "warm-up: Spark starts" if request.get("warm") else f"starts: {' '.join(argv)}"
+    print(f"cinelake local driver (pid {os.getpid()}): job {job} {doing}", file=sys.stderr)
     try:
         # The request's AWS variables replace the driver's own (see the protocol above).
         for name in [name for name in os.environ if name.startswith("AWS_")]:
@@ -149,6 +152,10 @@ def run_request(shared: SharedSpark | None, request: dict) -> tuple[SharedSpark 
             if shared is None or not shared.alive():
                 shared = SharedSpark()
             spark = shared.session_for_job()
+            if request.get("warm"):
+                # A warm-up: the session is up, so the next job does not wait for the JVM; nothing runs.
+                result.update(ok=True, report=None)
+                return shared, result
         except Exception as error:
             traceback.print_exc(file=sys.stderr)
             shared = None

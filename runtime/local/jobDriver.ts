@@ -98,6 +98,17 @@ export class JobDriver {
     return next;
   }
 
+  /**
+   * Starts the driver and its Spark session for a job to come (same options as its `run`), without running it, so
+   * the JVM starts while the caller does other work; the job's `run` then waits only for what is left of the start.
+   * Resolves when Spark is up; rejects with the reason it could not start (the job's own run would then fail too).
+   */
+  warm(options: RunJobOptions): Promise<void> {
+    const next = this.queue.then(() => this.runNow(options, true));
+    this.queue = next.catch(() => {});
+    return next.then(() => undefined);
+  }
+
   /** Ends the driver: its input is closed so Spark stops cleanly, then its process group is ended. */
   async stop(): Promise<void> {
     await this.queue;
@@ -160,7 +171,7 @@ export class JobDriver {
     return running;
   }
 
-  private async runNow(options: RunJobOptions): Promise<DriverJobOutcome> {
+  private async runNow(options: RunJobOptions, warmOnly = false): Promise<DriverJobOutcome> {
     if (!options.bucket && !options.lakeDir) throw new Error("JobDriver.run: give a bucket or a lakeDir");
     const target = options.bucket ? { bucket: options.bucket } : { lakeDir: options.lakeDir ?? "" };
     const job: JobName = options.job;
@@ -182,7 +193,9 @@ export class JobDriver {
       if (running.ended !== undefined) return resolveResult(new Error(`its driver ended (${running.ended})`));
       running.waiting = resolveResult;
       const perJob = Object.fromEntries(Object.entries(env).filter(([name]) => PER_JOB_ENV.test(name)));
-      const request = { job, script: command.args[0], argv: command.args, env: perJob };
+      const request = warmOnly
+        ? { job, warm: true, argv: [], env: perJob }
+        : { job, script: command.args[0], argv: command.args, env: perJob };
       (running.child.stdin as Writable).write(`${JSON.stringify(request)}\n`);
     });
     const peakRssMb = memory.stop();

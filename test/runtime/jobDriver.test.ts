@@ -263,5 +263,25 @@ describe("local jobs driver: several entry scripts in one Python process and one
       }
       expect(driver.pid).to.equal(undefined);
     });
+
+    it("warms up: Spark starts before the first job, which then runs in that same process and session", async () => {
+      const driver = new JobDriver();
+      const log = join(scratch, "warm.log");
+      const options = { bucket, echo: false, log, env: { ...SPARK_ENV, ...server.env } };
+      try {
+        await driver.warm({ ...options, job: "trusted-csv", date: "2024-05-02" });
+        const warmedPid = driver.pid;
+        expect(warmedPid).to.be.a("number");
+        const startsOfSpark = () => (readFileSync(log, "utf8").match(/:: resolving dependencies ::/g) ?? []).length;
+        expect(readFileSync(log, "utf8")).to.include("job trusted-csv warm-up: Spark starts");
+        expect(startsOfSpark(), "Spark started by the warm-up").to.equal(1);
+        const csv = await driver.run({ ...options, job: "trusted-csv", date: "2024-05-02" });
+        expect(csv.pid).to.equal(warmedPid);
+        expect(csv.counts.datasets_movies_raw).to.equal(movieRows);
+        expect(startsOfSpark(), "the job started Spark again").to.equal(1);
+      } finally {
+        await driver.stop();
+      }
+    });
   });
 });

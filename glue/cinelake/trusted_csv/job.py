@@ -5,6 +5,8 @@ table's whole prefix with the processed day's rows (rerunning a day is idempoten
 table with that day's snapshot). The quarantine keeps one folder per day (`dt=YYYY-MM-DD/`), replaced on rerun.
 """
 
+from concurrent.futures import ThreadPoolExecutor
+
 from pyspark.sql import Observation
 from pyspark.sql import functions as F
 
@@ -36,11 +38,10 @@ def check_header(spark, uri: str, table_name: str) -> None:
         )
 
 
-def process_dataset(spark, args: dict, dataset: str, report: RunReport) -> DatasetCounts:
-    """One Raw CSV dataset of one day -> its Trusted table and quarantine; returns the counts to reconcile."""
-    raw_arg, trusted_arg, quarantine_arg, table_name = DATASETS[dataset]
-    root = args["lake_root"]
-    day, files = lake.day_files(spark, root, args[raw_arg], args["date"], ".csv")
+def find_input(spark, args: dict, dataset: str) -> DatasetCounts:
+    """A dataset's Raw day and files (`input_files`), each file's header checked; status `no_input` when none."""
+    raw_arg, _, _, table_name = DATASETS[dataset]
+    day, files = lake.day_files(spark, args["lake_root"], args[raw_arg], args["date"], ".csv")
     counts = DatasetCounts(dataset=dataset, day=day)
     if not files:
         counts.status = "no_input"
@@ -48,7 +49,16 @@ def process_dataset(spark, args: dict, dataset: str, report: RunReport) -> Datas
     counts.input_files = files
     for uri in files:
         check_header(spark, uri, table_name)
+    return counts
 
+
+def process_dataset(spark, args: dict, counts: DatasetCounts, report: RunReport) -> DatasetCounts:
+    """One Raw CSV dataset of one day (found by find_input) -> its Trusted table and quarantine; returns its counts."""
+    if counts.status == "no_input":
+        return counts
+    dataset, day, files = counts.dataset, counts.day, counts.input_files
+    raw_arg, trusted_arg, quarantine_arg, table_name = DATASETS[dataset]
+    root = args["lake_root"]
     raw_uri = lake.join(root, lake.day_prefix(args[raw_arg], day))
     # One pass over the Raw CSV does the whole Trusted side: read, collapse duplicates, type, classify and write. The
     # classification's counts are observed on its rows on their way to the Trusted write (Spark's Observation: no
@@ -129,8 +139,13 @@ def reasons_seen(observed: dict) -> dict[str, int]:
 def run(spark, args: dict) -> RunReport:
     """Runs the CSV job for both datasets, writes the run report and fails loudly when a count does not balance."""
     report = RunReport(job=NAME, requested_date=args["date"])
-    for dataset in DATASETS:
-        report.datasets.append(process_dataset(spark, args, dataset, report))
+    # Every input is found and its header checked before anything is written, so a wrong file fails the run whole.
+    inputs = [find_input(spark, args, dataset) for dataset in DATASETS]
+    # The datasets' passes run side by side (Spark runs jobs of several threads at once): one dataset's stages keep
+    # the cores busy while the other's driver plans, or runs a stage of fewer tasks than cores.
+    with ThreadPoolExecutor(max_workers=len(inputs), thread_name_prefix=NAME) as pool:
+        running = [pool.submit(process_dataset, spark, args, counts, report) for counts in inputs]
+        report.datasets.extend(done.result() for done in running)
     if all(d.status == "no_input" for d in report.datasets):
         raise NoInputError(
             f"no Raw CSV for date {args['date']} under {args['lake_root']}{args['raw_movies']} or {args['raw_series']}",

@@ -187,6 +187,17 @@ def test_unexpected_header_fails_loudly(spark, tmp_path):
     assert isinstance(stopped.value.__cause__, HeaderMismatchError)
 
 
+def test_a_wrong_header_in_one_dataset_writes_nothing(spark, tmp_path):
+    """Every header is checked before the datasets' passes start (they run side by side): no table is half updated."""
+    movies = raw_day_dir(tmp_path, prefix("trusted-csv", "raw_movies"), DAY) / "movies.csv"
+    write_csv(movies, MOVIES_HEADER, [csv_line()])
+    series = raw_day_dir(tmp_path, prefix("trusted-csv", "raw_series"), DAY) / "series.csv"
+    write_csv(series, MOVIES_HEADER, [csv_line()])
+    with pytest.raises(SystemExit, match="expected 'id\\|tituloPincipal"):
+        trusted_csv.main(job_argv("trusted-csv", tmp_path.as_uri() + "/", DAY), spark=spark)
+    assert not (tmp_path / prefix("trusted-csv", "trusted_movies")).exists()
+
+
 def test_no_input_fails_loudly(spark, tmp_path):
     with pytest.raises(SystemExit, match="no Raw CSV") as stopped:
         trusted_csv.main(job_argv("trusted-csv", tmp_path.as_uri() + "/", "latest"), spark=spark)

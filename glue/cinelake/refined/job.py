@@ -109,7 +109,10 @@ def run(spark, args: dict) -> dict:
     try:
         with storage_errors(None):  # Trusted is read here, at the first write; the error text names the path.
             for name in REFINED_TABLE_NAMES:
-                model.tables[name].write.mode("overwrite").parquet(lake.join(staging, f"{name}/"))
+                # Rebalanced by adaptive execution into files of about its advisory size (64 MB of rows): one file
+                # for a small table, a few for the bridges, whatever the shape of the plan that built the table.
+                table = model.tables[name].hint("rebalance")
+                table.write.mode("overwrite").parquet(lake.join(staging, f"{name}/"))
         model.release()
         durations["build"] = time.perf_counter() - clock
 

@@ -7,6 +7,7 @@ quarantine folder, and leaves every other day alone.
 
 import json
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 from pyspark.sql import Observation
 from pyspark.sql import functions as F
@@ -48,17 +49,22 @@ def read_documents(spark, folder: str, files: list[str]):
     )
 
 
-def process_dataset(spark, args: dict, kind: str, report: RunReport) -> DatasetCounts:
-    """One kind (movies or series) of one day -> its Trusted partition and quarantine; returns the counts."""
-    raw_arg, trusted_arg, quarantine_arg = DATASETS[kind]
-    root = args["lake_root"]
-    day, files = lake.day_files(spark, root, args[raw_arg], args["date"], ".json")
-    counts = DatasetCounts(dataset=kind, day=day)
+def find_input(spark, args: dict, kind: str) -> DatasetCounts:
+    """A kind's Raw day and its files (`input_files`); status `no_input` when there is none."""
+    day, files = lake.day_files(spark, args["lake_root"], args[DATASETS[kind][0]], args["date"], ".json")
+    counts = DatasetCounts(dataset=kind, day=day, input_files=files)
     if not files:
         counts.status = "no_input"
-        return counts
-    counts.input_files = files
+    return counts
 
+
+def process_dataset(spark, args: dict, counts: DatasetCounts, report: RunReport) -> DatasetCounts:
+    """One kind (movies or series) of one day (found by find_input) -> its Trusted partition and quarantine."""
+    if counts.status == "no_input":
+        return counts
+    kind, day, files = counts.dataset, counts.day, counts.input_files
+    raw_arg, trusted_arg, quarantine_arg = DATASETS[kind]
+    root = args["lake_root"]
     raw_uri = lake.join(root, lake.day_prefix(args[raw_arg], day))
     # One pass over the documents does the whole Trusted side: read, parse, check, keep the latest record per id and
     # write. What the checks found is observed on the entries on their way to the write (Spark's Observation: no extra
@@ -146,8 +152,12 @@ def run(spark, args: dict) -> RunReport:
     # Set here too, not only at session build: on Glue the session exists before the script runs.
     spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
     report = RunReport(job=NAME, requested_date=args["date"])
-    for kind in DATASETS:
-        report.datasets.append(process_dataset(spark, args, kind, report))
+    inputs = [find_input(spark, args, kind) for kind in DATASETS]
+    # The kinds' passes run side by side (Spark runs jobs of several threads at once): one kind's stages keep the
+    # cores busy while the other's driver plans, or runs a stage of fewer tasks than cores.
+    with ThreadPoolExecutor(max_workers=len(inputs), thread_name_prefix=NAME) as pool:
+        running = [pool.submit(process_dataset, spark, args, counts, report) for counts in inputs]
+        report.datasets.extend(done.result() for done in running)
     if all(d.status == "no_input" for d in report.datasets):
         # Not an error: the ApiIngestor may not have collected anything yet (its first scheduled slice comes after the
         # historical load), and the Refined model treats TMDB enrichment as optional. The report says so.

@@ -332,12 +332,21 @@ def genres(titles: DataFrame, tmdb: DataFrame) -> tuple[DataFrame, DataFrame]:
     return dim, bridge
 
 
+CREDIT_COLUMNS = ["character_name", "department", "job", "cast_order", "gender"]
+"""The columns of a credit besides its title, person, source and role (null where a source or role has none)."""
+
+
 def _credit_columns(source: str, role: str, **columns: Column) -> list[Column]:
-    names = ["character_name", "department", "job", "cast_order", "gender"]
     types = {"cast_order": "int"}
     return [F.lit(source).alias("source"), F.lit(role).alias("role")] + [
-        columns.get(n, F.lit(None)).cast(types.get(n, "string")).alias(n) for n in names
+        columns.get(n, F.lit(None)).cast(types.get(n, "string")).alias(n) for n in CREDIT_COLUMNS
     ]
+
+
+def _bridge_rows(grouped: DataFrame, source: str, role: str, **columns: Column) -> DataFrame:
+    """Grouped credits as bridge_title_person rows: the credit columns the frame has, `columns` for ones it lacks."""
+    own = {name: F.col(name) for name in CREDIT_COLUMNS if name in grouped.columns}
+    return grouped.select("title_key", "person_key", *_credit_columns(source, role, **own, **columns))
 
 
 def _tmdb_credits(tmdb: DataFrame, role: str, **columns: Column) -> DataFrame:
@@ -430,41 +439,11 @@ def persons(credits: DataFrame, by_title: DataFrame, tmdb: DataFrame) -> tuple[D
     crew_bridge = crew.groupBy("title_key", "person_key", "job").agg(
         F.max("department").alias("department"), gender_of_rank(F.max(gender_rank(F.col("gender")))).alias("gender")
     )
+    acting = F.lit("Acting")
     bridge = (
-        csv_bridge.select(
-            "title_key",
-            "person_key",
-            *_credit_columns(
-                "imdb",
-                "cast",
-                character_name=F.col("character_name"),
-                department=F.lit("Acting"),
-                gender=F.col("gender"),
-            ),
-        )
-        .unionByName(
-            cast_bridge.select(
-                "title_key",
-                "person_key",
-                *_credit_columns(
-                    "tmdb",
-                    "cast",
-                    character_name=F.col("character_name"),
-                    department=F.lit("Acting"),
-                    cast_order=F.col("cast_order"),
-                    gender=F.col("gender"),
-                ),
-            )
-        )
-        .unionByName(
-            crew_bridge.select(
-                "title_key",
-                "person_key",
-                *_credit_columns(
-                    "tmdb", "crew", department=F.col("department"), job=F.col("job"), gender=F.col("gender")
-                ),
-            )
-        )
+        _bridge_rows(csv_bridge, "imdb", "cast", department=acting)
+        .unionByName(_bridge_rows(cast_bridge, "tmdb", "cast", department=acting))
+        .unionByName(_bridge_rows(crew_bridge, "tmdb", "crew"))
     )
     return csv_people.unionByName(tmdb_people), bridge
 

@@ -98,7 +98,10 @@ def run(spark, args: dict) -> dict:
     root = args["lake_root"]
     as_of = None if args["date"] == "latest" else as_of_day(args["date"])
     # Under Refined/ (the job may write there) but outside every table's folder; `_` hides it from Spark's readers.
-    staging = lake.join(root, args["refined_root"], f"_staging-{stamp}/")
+    refined = lake.join(root, args["refined_root"])
+    staging = lake.join(refined, f"_staging-{stamp}/")
+    # A first run that fails must leave no Refined folder behind either (file systems keep the staging's parent).
+    refined_was_there = bool(lake.list_names(spark, refined))
 
     clock = time.perf_counter()
     movies = read_csv_table(spark, lake.join(root, args["trusted_movies"]), "trusted_movies")
@@ -136,6 +139,8 @@ def run(spark, args: dict) -> dict:
         # staged table (after a failed check, Refined is exactly as it was).
         model.release()
         lake.delete(spark, staging)
+        if not refined_was_there and not lake.list_names(spark, refined):
+            lake.delete(spark, refined)
 
     report = {
         "job": NAME,

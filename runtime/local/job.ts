@@ -207,12 +207,20 @@ export function treeMemory(rootPid: number): TreeMemory {
 /**
  * Samples a process tree's memory every 250 ms until stopped; the peak is the sum of each process's own high-water
  * mark (VmHWM), which also catches spikes between samples (an upper bound when processes peak at different times).
+ * Only processes seen in two samples or more count: a helper that lives less than a sampling period (the `chmod` or
+ * `stat` Hadoop runs per local file) can be caught between fork and exec, when its resident memory is still its
+ * parent's, and counting it would add a second JVM's worth of memory that was never used. Such helpers are tiny once
+ * they run.
  */
 export function trackPeakMemory(pid: number | undefined): { stop(): number } {
   const peaks = new Map<number, number>();
+  const sightings = new Map<number, number>();
   const sample = () => {
     if (!pid) return;
-    for (const [child, kb] of treeMemory(pid).peakKbByPid) peaks.set(child, Math.max(peaks.get(child) ?? 0, kb));
+    for (const [child, kb] of treeMemory(pid).peakKbByPid) {
+      peaks.set(child, Math.max(peaks.get(child) ?? 0, kb));
+      sightings.set(child, (sightings.get(child) ?? 0) + 1);
+    }
   };
   sample();
   const timer = setInterval(sample, 250);
@@ -220,7 +228,8 @@ export function trackPeakMemory(pid: number | undefined): { stop(): number } {
     stop() {
       sample();
       clearInterval(timer);
-      const total = [...peaks.values()].reduce((sum, kb) => sum + kb, 0);
+      let total = 0;
+      for (const [child, kb] of peaks) if ((sightings.get(child) ?? 0) >= 2) total += kb;
       return Math.round(total / 1024);
     },
   };

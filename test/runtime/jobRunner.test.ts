@@ -7,7 +7,15 @@ import { expect } from "chai";
 import { ConfigError } from "../../lake/errors";
 import { JOBS } from "../../lake/jobs";
 import { DATASETS, lakeKey, reportPrefix } from "../../lake/paths";
-import { jobCommand, lakeRoot, lastJsonObject, parseJobArgs, reportCounts, treeMemory } from "../../runtime/local/job";
+import {
+  jobCommand,
+  lakeRoot,
+  lastJsonObject,
+  parseJobArgs,
+  reportCounts,
+  trackPeakMemory,
+  treeMemory,
+} from "../../runtime/local/job";
 import { UsageError } from "../../runtime/shared/flags";
 
 const ROOT = join(__dirname, "..", "..");
@@ -33,6 +41,33 @@ function commandLine(pid: number): string {
     return "";
   }
 }
+
+describe("peak memory of a process tree", function () {
+  this.timeout(60_000);
+
+  it("counts the long-lived processes' peaks, not short-lived forks that still share their parent's memory", async () => {
+    // A parent holding ~300 MB forks a child every 0.4 s that lives 0.1 s without exec: each child's resident memory
+    // is the parent's shared pages. Sampled every 250 ms, each child is seen once at most.
+    const script = [
+      "import os, sys, time",
+      "held = bytearray(300 * 1024 * 1024)",
+      "for i in range(0, len(held), 4096): held[i] = 1",
+      "for _ in range(8):",
+      "    pid = os.fork()",
+      "    if pid == 0:",
+      "        time.sleep(0.1)",
+      "        os._exit(0)",
+      "    os.waitpid(pid, 0)",
+      "    time.sleep(0.3)",
+    ].join("\n");
+    const child = spawn("python3", ["-c", script], { stdio: "ignore" });
+    const memory = trackPeakMemory(child.pid);
+    await new Promise((done) => child.once("exit", done));
+    const peakMb = memory.stop();
+    expect(peakMb, "the parent's own 300 MB").to.be.at.least(300);
+    expect(peakMb, "a fork counted as memory of its own").to.be.below(450);
+  });
+});
 
 describe("local job runner", () => {
   it("passes every prefix of lake/jobs.ts as a Glue argument, plus lake root and date", () => {

@@ -27,3 +27,9 @@ export async function measure(command: string, args: string[]): Promise<Measured
   if (code !== 0) throw new Error(`${command} ${args.join(" ")} exited with ${code}`);
   return { seconds: (performance.now() - started) / 1000, peakRssMb, stdout };
 }
+
+/** The local Spark driver's heap the jobs run with: CINELAKE_DRIVER_MEMORY, else the session's default (1280m, as
+ * LOCAL_DRIVER_MEMORY in glue/cinelake/session.py). */
+export function localDriverHeap(env: NodeJS.ProcessEnv = process.env): string {
+  return env.CINELAKE_DRIVER_MEMORY ?? "1280m";
+}

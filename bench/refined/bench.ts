@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { runJob } from "../../runtime/local/job";
 import { choiceSetting, exitCodeOf, numberSetting, parseFlags } from "../../runtime/shared/flags";
-import { measure } from "../measure";
+import { localDriverHeap, measure } from "../measure";
 import { layOutLake } from "../trusted/lakeFromSample";
 
 const REPO_ROOT = resolve(__dirname, "..", "..");
@@ -56,9 +56,7 @@ async function main(): Promise<void> {
   const lakeDir = await trustedZone(work, scale, values.titles);
 
   console.log(`bench/refined: Trusted zone ${lakeDir} (${values.titles ? `${values.titles} titles` : scale})`);
-  console.log(
-    `running the Refined job on local Spark (local[*], driver heap ${process.env.CINELAKE_DRIVER_MEMORY ?? "1280m"}) ...`,
-  );
+  console.log(`running the Refined job on local Spark (local[*], driver heap ${localDriverHeap()}) ...`);
   const spark = await runJob({ job: "refined", lakeDir, date: "latest", echo: false });
   console.log("running DuckDB building the same model in SQL (one connection) ...");
   const duckOut = join(work, "duckdb-refined");

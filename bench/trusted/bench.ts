@@ -13,7 +13,7 @@ import { dirname, join, resolve } from "node:path";
 import { DATASETS, lakeKey } from "../../lake/paths";
 import { runJob, type JobOutcome } from "../../runtime/local/job";
 import { choiceSetting, exitCodeOf, numberSetting, parseFlags } from "../../runtime/shared/flags";
-import { measure, type Measured } from "../measure";
+import { localDriverHeap, measure, type Measured } from "../measure";
 import { layOutLake } from "./lakeFromSample";
 
 const REPO_ROOT = resolve(__dirname, "..", "..");
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
   let agree = true;
   if (jobs.includes("csv")) {
     const [moviesCsv, seriesCsv] = laid.csvFiles.map((key) => join(lakeDir, key)) as [string, string];
-    console.log("running the CSV job on local Spark (local[*], driver 2g) ...");
+    console.log(`running the CSV job on local Spark (local[*], driver heap ${localDriverHeap()}) ...`);
     const spark = await runJob({ job: "trusted-csv", lakeDir, date: DATE, echo: false });
     console.log("running DuckDB's CSV conversion (same checks and types, one connection) ...");
     const duck = await measure("python3", [
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
     console.log(
       `TMDB records laid out: ${JSON.stringify(laid.tmdbRecords)} in ${JSON.stringify(laid.tmdbFiles)} files`,
     );
-    console.log("running the TMDB job on local Spark (local[*], driver 2g) ...");
+    console.log(`running the TMDB job on local Spark (local[*], driver heap ${localDriverHeap()}) ...`);
     const spark = await runJob({ job: "trusted-tmdb", lakeDir, date: DATE, echo: false });
     console.log("running DuckDB's TMDB conversion (same schema, checks and dedupe, one connection) ...");
     const rawDir = (dataset: (typeof DATASETS)[keyof typeof DATASETS]) =>

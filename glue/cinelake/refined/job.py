@@ -22,6 +22,12 @@ NAME = "refined"
 """The job's name in lake/jobs.ts; its arguments are that job's in the exported registry (cinelake.args)."""
 
 
+def read_table(spark, uri: str, name: str) -> DataFrame:
+    """A registry table's Parquet under `uri`, read with the registry's schema (the storage errors named)."""
+    with storage_errors(uri):
+        return spark.read.schema(spark_schema(name)).parquet(uri)
+
+
 def read_csv_table(spark, uri: str, name: str) -> DataFrame:
     """A Trusted CSV table; missing input fails loudly (the model starts from these titles)."""
     if not lake.list_files(spark, uri, ".parquet"):
@@ -30,8 +36,7 @@ def read_csv_table(spark, uri: str, name: str) -> DataFrame:
             "run the trusted-csv job first (`npm run job -- trusted-csv ...`; on AWS the Glue workflow runs it before "
             "refined), then rerun refined",
         )
-    with storage_errors(uri):
-        return spark.read.schema(spark_schema(name)).parquet(uri)
+    return read_table(spark, uri, name)
 
 
 def read_tmdb_table(spark, uri: str, name: str) -> DataFrame:
@@ -80,11 +85,6 @@ def as_of_day(text: str) -> str:
     return lake.check_day(text)
 
 
-def staged_table(spark, uri: str, name: str) -> DataFrame:
-    """A table as staged: read back from its Parquet (the checks read only the key columns they need)."""
-    return spark.read.schema(spark_schema(name)).parquet(uri)
-
-
 def run(spark, args: dict) -> dict:
     """Builds the model into a staging prefix, checks it there, then publishes it table by table and writes the run
     report (JSON); returns the report.
@@ -120,9 +120,7 @@ def run(spark, args: dict) -> dict:
         durations["build"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
-        staged = Model(
-            {name: staged_table(spark, lake.join(staging, f"{name}/"), name) for name in REFINED_TABLE_NAMES}
-        )
+        staged = Model({name: read_table(spark, lake.join(staging, f"{name}/"), name) for name in REFINED_TABLE_NAMES})
         rows_of, distinct_of = input_counts(movies, series, tmdb_movies, tmdb_series, staged.tables["dim_title"])
         counted = count_in_one_pass(rows_of, distinct_of)
         counts = check_integrity(staged, movies, series)
@@ -130,7 +128,7 @@ def run(spark, args: dict) -> dict:
 
         clock = time.perf_counter()
         for name in REFINED_TABLE_NAMES:
-            target = lake.join(root, args["refined_root"], f"{name}/")
+            target = lake.join(refined, f"{name}/")
             lake.delete(spark, target)
             lake.move(spark, lake.join(staging, f"{name}/"), target)
         durations["publish"] = time.perf_counter() - clock

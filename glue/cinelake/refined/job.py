@@ -16,10 +16,18 @@ from pyspark.sql import functions as F
 from .. import lake
 from ..errors import UpstreamMissingError, storage_errors
 from ..registry import spark_schema
+from ..side_by_side import side_by_side
 from .transforms import REFINED_TABLE_NAMES, Model, build_model, check_integrity, count_in_one_pass
 
 NAME = "refined"
 """The job's name in lake/jobs.ts; its arguments are that job's in the exported registry (cinelake.args)."""
+
+WRITERS = 3
+"""How many tables are staged (and published) at once: enough to keep two cores busy while a third write plans or
+commits; each write's tasks still share the session's cores, so memory is bounded by the cores, not by this."""
+
+STAGING_ORDER = sorted(REFINED_TABLE_NAMES, key=lambda name: not name.startswith("bridge_"))
+"""The bridges (the biggest tables) start first, so the small tables' writes fill the gaps beside them."""
 
 
 def read_table(spark, uri: str, name: str) -> DataFrame:
@@ -110,27 +118,40 @@ def run(spark, args: dict) -> dict:
     tmdb_series = read_tmdb_table(spark, lake.join(root, args["trusted_tmdb_series"]), "trusted_tmdb_series")
     model = build_model(movies, series, tmdb_movies, tmdb_series, as_of)
     try:
+
+        def stage(name: str) -> None:
+            # Rebalanced by adaptive execution into files of about its advisory size (64 MB of rows): one file for a
+            # small table, a few for the bridges, whatever the shape of the plan that built the table.
+            table = model.tables[name].hint("rebalance")
+            table.write.mode("overwrite").parquet(lake.join(staging, f"{name}/"))
+
         with storage_errors(None):  # Trusted is read here, at the first write; the error text names the path.
-            for name in REFINED_TABLE_NAMES:
-                # Rebalanced by adaptive execution into files of about its advisory size (64 MB of rows): one file
-                # for a small table, a few for the bridges, whatever the shape of the plan that built the table.
-                table = model.tables[name].hint("rebalance")
-                table.write.mode("overwrite").parquet(lake.join(staging, f"{name}/"))
+            # The tables are independent writes (the kept intermediates are computed once, by whichever needs them
+            # first): side by side, the small ones' planning and commits overlap the big ones' stages.
+            side_by_side(stage, STAGING_ORDER, WRITERS, NAME)
         model.release()
         durations["build"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
         staged = Model({name: read_table(spark, lake.join(staging, f"{name}/"), name) for name in REFINED_TABLE_NAMES})
         rows_of, distinct_of = input_counts(movies, series, tmdb_movies, tmdb_series, staged.tables["dim_title"])
-        counted = count_in_one_pass(rows_of, distinct_of)
-        counts = check_integrity(staged, movies, series)
+        # Two independent Spark jobs of few tasks each at small scale: side by side they share the cores.
+        counted, counts = side_by_side(
+            lambda check: check(),
+            [lambda: count_in_one_pass(rows_of, distinct_of), lambda: check_integrity(staged, movies, series)],
+            2,
+            NAME,
+        )
         durations["integrity_checks"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
-        for name in REFINED_TABLE_NAMES:
+
+        def publish(name: str) -> None:
             target = lake.join(refined, f"{name}/")
             lake.delete(spark, target)
             lake.move(spark, lake.join(staging, f"{name}/"), target)
+
+        side_by_side(publish, REFINED_TABLE_NAMES, WRITERS, NAME)
         durations["publish"] = time.perf_counter() - clock
     finally:
         # The session may run other jobs next (the local runner's one session): leave nothing cached behind, and no

@@ -5,14 +5,13 @@ table's whole prefix with the processed day's rows (rerunning a day is idempoten
 table with that day's snapshot). The quarantine keeps one folder per day (`dt=YYYY-MM-DD/`), replaced on rerun.
 """
 
-from concurrent.futures import ThreadPoolExecutor
-
 from pyspark.sql import Observation
 from pyspark.sql import functions as F
 
 from .. import lake
 from ..errors import HeaderMismatchError, NoInputError, storage_errors
 from ..report import DatasetCounts, RunReport
+from ..side_by_side import side_by_side
 from . import transforms
 
 NAME = "trusted-csv"
@@ -143,9 +142,9 @@ def run(spark, args: dict) -> RunReport:
     inputs = [find_input(spark, args, dataset) for dataset in DATASETS]
     # The datasets' passes run side by side (Spark runs jobs of several threads at once): one dataset's stages keep
     # the cores busy while the other's driver plans, or runs a stage of fewer tasks than cores.
-    with ThreadPoolExecutor(max_workers=len(inputs), thread_name_prefix=NAME) as pool:
-        running = [pool.submit(process_dataset, spark, args, counts, report) for counts in inputs]
-        report.datasets.extend(done.result() for done in running)
+    report.datasets.extend(
+        side_by_side(lambda counts: process_dataset(spark, args, counts, report), inputs, len(inputs), NAME)
+    )
     if all(d.status == "no_input" for d in report.datasets):
         raise NoInputError(
             f"no Raw CSV for date {args['date']} under {args['lake_root']}{args['raw_movies']} or {args['raw_series']}",

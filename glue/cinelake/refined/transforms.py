@@ -615,12 +615,17 @@ class _Check:
     primary_key: bool
 
 
-def _key_rows(
-    check: _Check, check_id: int, df: DataFrame, columns: list[str], held: bool, all_slots: list[str]
-) -> DataFrame:
-    """The rows one side of a check contributes: (check id, key slots, held, referenced)."""
+def _key_row(
+    check: _Check, check_id: int, columns: list[str], held: bool, non_null: bool, all_slots: list[str]
+) -> Column:
+    """What one side of a check contributes per row of its frame: (check id, key slots, held, referenced, keep).
+
+    `keep` is false for a row that must not count: a null foreign key (no reference, as in a join's `where`), and a
+    null key on the holding side of a reference (a null key is never a match for a reference)."""
     by_slot = {check.slots[name]: F.col(column) for name, column in zip(check.slots, columns, strict=True)}
-    rows = df.select(
+    keys = [F.col(column).isNotNull() for column in columns]
+    keep = reduce(lambda a, b: a & b, keys) if non_null or (held and not check.primary_key) else F.lit(True)
+    return F.struct(
         F.lit(check_id).alias("check"),
         *[
             (by_slot[slot] if slot in by_slot else F.lit(None))
@@ -630,11 +635,13 @@ def _key_rows(
         ],
         F.lit(1 if held else 0).alias("held"),
         F.lit(0 if held else 1).alias("referenced"),
+        keep.alias("keep"),
     )
-    if held and not check.primary_key:
-        # A null key is never a match for a reference (as in a join): it must not count as holding the key.
-        rows = rows.where(reduce(lambda a, b: a & b, [F.col(check.slots[n]).isNotNull() for n in check.slots]))
-    return rows
+
+
+def _key_rows(df: DataFrame, rows: list[Column]) -> DataFrame:
+    """Every key row a frame contributes to the checks, from one scan of it (not one scan per check it is in)."""
+    return df.select(F.inline(F.array(*rows))).where("keep").drop("keep")
 
 
 def check_integrity(model: Model, movies: DataFrame, series: DataFrame) -> dict[str, int]:
@@ -645,7 +652,8 @@ def check_integrity(model: Model, movies: DataFrame, series: DataFrame) -> dict[
     columns) and whether they hold the key (a table's own rows) or reference it. Grouped by (check, key), a primary
     key held more than once or a reference to a key nobody holds is a violation; the row counts are the primary key
     checks' held sums. So all checks and counts are one Spark job of two small shuffles, not dozens of joins."""
-    checks: list[tuple[_Check, DataFrame, list[str], bool]] = []
+    # (check, frame, key columns, holds the key, only rows whose key is not null)
+    checks: list[tuple[_Check, DataFrame, list[str], bool, bool]] = []
     pk_labels: dict[str, str] = {}
     for name, df in model.tables.items():
         definition = table(name)
@@ -653,28 +661,33 @@ def check_integrity(model: Model, movies: DataFrame, series: DataFrame) -> dict[
         pk = definition["primaryKey"]
         check = _Check(f"{name}: duplicate primary key {pk}", _slots([(c, types[c]) for c in pk]), True)
         pk_labels[name] = check.label
-        checks.append((check, df, pk, True))
+        checks.append((check, df, pk, True, False))
         for foreign in definition["foreignKeys"]:
             (column,), (ref_column,) = foreign["columns"], foreign["references"]["columns"]
             target = model.tables[foreign["references"]["table"]]
             ref = f"{foreign['references']['table']}.{ref_column}"
             check = _Check(f"{name}.{column}: keys missing from {ref}", _slots([(column, types[column])]), False)
-            checks.append((check, df.where(F.col(column).isNotNull()), [column], False))
-            checks.append((check, target, [ref_column], True))
+            checks.append((check, df, [column], False, True))
+            checks.append((check, target, [ref_column], True, False))
     dim_title_df, fact = model.tables["dim_title"], model.tables["fact_title"]
     lost = _Check("Trusted titles missing from dim_title", {"imdb_id": "s0"}, False)
-    checks += [(lost, movies, ["imdb_id"], False), (lost, series, ["imdb_id"], False)]
-    checks.append((lost, dim_title_df, ["imdb_id"], True))
+    checks += [(lost, movies, ["imdb_id"], False, False), (lost, series, ["imdb_id"], False, False)]
+    checks.append((lost, dim_title_df, ["imdb_id"], True, False))
     without_fact = _Check("dim_title rows without a fact_title row", {"title_key": "l0"}, False)
-    checks += [(without_fact, dim_title_df, ["title_key"], False), (without_fact, fact, ["title_key"], True)]
+    checks += [
+        (without_fact, dim_title_df, ["title_key"], False, False),
+        (without_fact, fact, ["title_key"], True, False),
+    ]
 
     all_slots = sorted({slot for check, *_ in checks for slot in check.slots.values()})
     # Each check is a small number in the stream (its label only in the result): millions of key rows are shuffled.
     ids = {label: number for number, label in enumerate(dict.fromkeys(c.label for c, *_ in checks))}
-    keys = reduce(
-        DataFrame.unionByName,
-        [_key_rows(c, ids[c.label], df, cols, held, all_slots) for c, df, cols, held in checks],
-    )
+    # A frame is in several checks (a table's primary key, its foreign keys, the keys others reference in it): all of
+    # its key rows come from one scan of it.
+    by_frame: dict[int, tuple[DataFrame, list[Column]]] = {}
+    for c, df, cols, held, non_null in checks:
+        by_frame.setdefault(id(df), (df, []))[1].append(_key_row(c, ids[c.label], cols, held, non_null, all_slots))
+    keys = reduce(DataFrame.unionByName, [_key_rows(df, rows) for df, rows in by_frame.values()])
     grouped = keys.groupBy("check", *all_slots).agg(F.sum("held").alias("held"), F.sum("referenced").alias("refs"))
     unique = {c.label: c for c, *_ in checks}
     primary = [ids[label] for label, c in unique.items() if c.primary_key]

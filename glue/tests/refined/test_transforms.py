@@ -171,6 +171,24 @@ def test_orphan_key_fails(built, trusted):
         check_integrity(broken, trusted[0], trusted[1])
 
 
+def test_a_null_foreign_key_is_no_reference(built, trusted):
+    # A title without a release date has no release_date_key: nothing is referenced, so nothing can be missing.
+    fact = built.tables["fact_title"].withColumn("release_date_key", F.lit(None).cast("int"))
+    counts = check_integrity(altered(built, fact_title=fact), trusted[0], trusted[1])
+    assert counts["fact_title"] == 3
+
+
+def test_a_null_key_holds_no_reference(built, trusted):
+    # A Trusted title without an IMDb id is not "found" in dim_title by a dim_title row without one either.
+    three = F.col("imdb_id") == "tt0000003"
+    movies, series, dim_title = (
+        df.withColumn("imdb_id", F.when(three, F.lit(None)).otherwise(F.col("imdb_id")))
+        for df in (trusted[0], trusted[1], built.tables["dim_title"])
+    )
+    with pytest.raises(IntegrityError, match=r"Trusted titles missing from dim_title, e\.g\. \['\{\}'\]"):
+        check_integrity(altered(built, dim_title=dim_title), movies, series)
+
+
 def test_duplicate_fact_row_fails(spark, trusted):
     # The same IMDb id in the movies and the series CSV would give one title two fact rows.
     series = trusted[1].unionByName(trusted[0].where("imdb_id = 'tt0000002'").withColumn("end_year", F.lit(None)))

@@ -252,7 +252,7 @@ export async function runDemo(
   let s3: S3Client | undefined;
   try {
     await stage(results, "prerequisites", async () => {
-      const missing = findMissingPrerequisites();
+      const missing = await findMissingPrerequisites();
       if (missing.length > 0)
         throw new Error(
           missing.map((item) => `missing ${item.what} (found: ${item.found}); fix: ${item.fix}`).join("\n"),

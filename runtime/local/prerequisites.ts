@@ -3,7 +3,7 @@
  * the exact fix for whatever is missing, before any stage starts. `npm run demo` has its set-up (scripts/setup.mjs)
  * provide all of them first, so these checks only fail when the demo is started some other way.
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 
 /** One missing or too-old prerequisite and how to fix it. */
 export interface MissingPrerequisite {
@@ -15,10 +15,19 @@ export interface MissingPrerequisite {
 /** The set-up that provides everything checked here. */
 const SETUP = "node scripts/setup.mjs spark (what npm run demo runs first)";
 
-function run(command: string, args: string[]): { ok: boolean; output: string } {
-  const result = spawnSync(command, args, { encoding: "utf8" });
-  if (result.error) return { ok: false, output: "" };
-  return { ok: result.status === 0, output: `${result.stdout ?? ""}${result.stderr ?? ""}`.trim() };
+/** Runs a probe to its end: whether it exited 0, and what it printed (stdout, then stderr). */
+function run(command: string, args: string[]): Promise<{ ok: boolean; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
+    child.on("error", () => resolve({ ok: false, output: "" }));
+    child.on("close", (code) =>
+      resolve({ ok: code === 0, output: `${Buffer.concat(out).toString()}${Buffer.concat(err).toString()}`.trim() }),
+    );
+  });
 }
 
 /** Parses the major (and minor) version out of a tool's version banner; undefined when none is found. */
@@ -27,8 +36,15 @@ export function parseVersion(banner: string): [number, number] | undefined {
   return match ? [Number(match[1]), Number(match[2])] : undefined;
 }
 
-/** Lists what is missing on this machine (empty when everything is there). */
-export function findMissingPrerequisites(): MissingPrerequisite[] {
+/** Lists what is missing on this machine (empty when everything is there); the probes run side by side. */
+export async function findMissingPrerequisites(): Promise<MissingPrerequisite[]> {
+  const [python, modules, java, moto] = await Promise.all([
+    run("python3", ["--version"]),
+    // Asked even when python3 is too old: the probes cost their start-up time, not a second of waiting each.
+    run("python3", ["-c", "import pyspark, duckdb, sqlglot, moto; print(pyspark.__version__)"]),
+    run(process.env.JAVA_HOME ? `${process.env.JAVA_HOME}/bin/java` : "java", ["-version"]),
+    run("moto_server", ["--help"]),
+  ]);
   const missing: MissingPrerequisite[] = [];
   const node = parseVersion(process.versions.node);
   if (!node || node[0] < 22)
@@ -38,7 +54,6 @@ export function findMissingPrerequisites(): MissingPrerequisite[] {
       fix: `run the demo as npm run demo: its set-up brings Node 24 when this Node is older`,
     });
 
-  const python = run("python3", ["--version"]);
   const pythonVersion = parseVersion(python.output);
   if (!python.ok || !pythonVersion || pythonVersion[0] < 3 || (pythonVersion[0] === 3 && pythonVersion[1] < 11))
     missing.push({
@@ -46,17 +61,13 @@ export function findMissingPrerequisites(): MissingPrerequisite[] {
       found: python.output || "not found",
       fix: "install Python 3.11 (e.g. sudo apt-get install python3.11, or pyenv install 3.11)",
     });
-  else {
-    const modules = run("python3", ["-c", "import pyspark, duckdb, sqlglot, moto; print(pyspark.__version__)"]);
-    if (!modules.ok)
-      missing.push({
-        what: "the Python packages of the Glue jobs (pyspark, duckdb, sqlglot, moto)",
-        found: "not importable",
-        fix: `${SETUP}: it installs glue/requirements.txt into .venv`,
-      });
-  }
+  else if (!modules.ok)
+    missing.push({
+      what: "the Python packages of the Glue jobs (pyspark, duckdb, sqlglot, moto)",
+      found: "not importable",
+      fix: `${SETUP}: it installs glue/requirements.txt into .venv`,
+    });
 
-  const java = run(process.env.JAVA_HOME ? `${process.env.JAVA_HOME}/bin/java` : "java", ["-version"]);
   const javaVersion = parseVersion(java.output);
   if (!java.ok || !javaVersion || javaVersion[0] !== 17)
     missing.push({
@@ -65,7 +76,7 @@ export function findMissingPrerequisites(): MissingPrerequisite[] {
       fix: "install a JDK 17 (sudo apt-get install openjdk-17-jdk-headless) and put it first on PATH or set JAVA_HOME",
     });
 
-  if (!run("moto_server", ["--help"]).ok)
+  if (!moto.ok)
     missing.push({
       what: "moto's S3 API server (moto_server)",
       found: "not on PATH",

@@ -133,6 +133,10 @@ def build_session(app_name: str, master: str | None = None, extra_conf: dict | N
                 "spark.driver.memory": os.environ.get("CINELAKE_DRIVER_MEMORY", LOCAL_DRIVER_MEMORY),
             }
         )
+        # JVM flags of the local driver, e.g. the demo's quick-start compiler for small samples (runtime/local/demo.ts).
+        java_options = os.environ.get("CINELAKE_DRIVER_JAVA_OPTIONS", "").strip()
+        if java_options:
+            conf["spark.driver.extraJavaOptions"] = java_options
         # glibc gives each JVM thread its own malloc arena (up to 8 per core), which grows the JVM's resident memory by
         # hundreds of MB beyond the heap; two arenas are plenty for one local driver. The JVM inherits it at launch.
         os.environ.setdefault("MALLOC_ARENA_MAX", "2")

@@ -1,5 +1,8 @@
 """The local session: Glue 5.1's Spark, and the s3a jars resolved by Spark's own package mechanism (Ivy)."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pyspark
@@ -38,3 +41,23 @@ def test_the_session_loads_hadoop_aws_and_its_sdk_bundle_from_the_ivy_cache(spar
         True,
         spark.sparkContext._jvm.Thread.currentThread().getContextClassLoader(),
     )
+
+
+def test_driver_java_options_reach_the_local_jvm():
+    # A new process: this one's JVM started long ago. The JVM reports the flags it was really started with.
+    probe = (
+        "from cinelake.session import build_session\n"
+        "spark = build_session('cinelake-java-options', master='local[1]')\n"
+        "print(spark._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().toString())\n"
+        "spark.stop()\n"
+    )
+    glue = str(Path(__file__).resolve().parents[1])
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [glue, os.environ.get("PYTHONPATH")])),
+        "CINELAKE_DRIVER_JAVA_OPTIONS": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+    }
+    ran = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    flags = ran.stdout.strip().splitlines()[-1]
+    assert "-XX:TieredStopAtLevel=1" in flags and "-XX:+UseSerialGC" in flags

@@ -12,7 +12,7 @@ import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ConfigError } from "../../lake/errors";
 import { todayUtc } from "../../lake/paths";
-import { parseDemoArgs } from "../../runtime/local/demo";
+import { QUICK_JIT_MAX_TITLES, demoJobEnv, parseDemoArgs } from "../../runtime/local/demo";
 import { acquireFolderLease, FolderInUse, LOCK_FILE } from "../../runtime/local/lease";
 import { treeMemory } from "../../runtime/local/job";
 import { UsageError } from "../../runtime/shared/flags";
@@ -130,6 +130,19 @@ describe("local runner: the demo's flags", () => {
       expect(error, args.join(" ")).to.satisfy((e: Error) => e instanceof UsageError || e instanceof ConfigError);
       expect(error.message, args.join(" ")).to.match(message);
     }
+  });
+});
+
+describe("local runner: the demo's JVM flags", () => {
+  it("gives a small sample's jobs the quick-start compiler, a big one the JVM's default", () => {
+    expect(demoJobEnv(1000, {})).to.deep.equal({ CINELAKE_DRIVER_JAVA_OPTIONS: "-XX:TieredStopAtLevel=1" });
+    expect(demoJobEnv(QUICK_JIT_MAX_TITLES, {})).to.have.property("CINELAKE_DRIVER_JAVA_OPTIONS");
+    expect(demoJobEnv(QUICK_JIT_MAX_TITLES + 1, {})).to.deep.equal({});
+  });
+
+  it("leaves the flags to CINELAKE_DRIVER_JAVA_OPTIONS when it is set, even empty", () => {
+    expect(demoJobEnv(1000, { CINELAKE_DRIVER_JAVA_OPTIONS: "" })).to.deep.equal({});
+    expect(demoJobEnv(1000, { CINELAKE_DRIVER_JAVA_OPTIONS: "-XX:+UseSerialGC" })).to.deep.equal({});
   });
 });
 

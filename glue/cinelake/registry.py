@@ -27,7 +27,10 @@ def spark_schema(name: str, with_partitions: bool = False) -> StructType:
     """The Spark schema of a table's data columns (and partition keys when asked), from the registry's Hive types."""
     definition = table(name)
     columns = definition["columns"] + (definition["partitionKeys"] if with_partitions else [])
-    return StructType([StructField(c["name"], _parse_datatype_string(c["type"]), True) for c in columns])
+    # One DDL string per table, parsed by Spark in one call: a bare type ("bigint") would first fail as a schema and be
+    # parsed again as a type, a JVM exception per column.
+    parsed = _parse_datatype_string(", ".join(f"`{c['name']}` {c['type']}" for c in columns))
+    return StructType([StructField(field.name, field.dataType, True) for field in parsed.fields])
 
 
 def job(name: str) -> dict:

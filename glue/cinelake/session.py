@@ -145,7 +145,29 @@ def build_session(app_name: str, master: str | None = None, extra_conf: dict | N
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("WARN")
+    import_hot_classes(session)
     return session
+
+
+HOT_CLASSES = [
+    "org.apache.spark.sql.functions",
+    "org.apache.spark.api.python.PythonUtils",
+    "org.apache.spark.sql.SparkSession",
+    "org.apache.spark.sql.SparkSession$",
+]
+"""The JVM classes PySpark names on every column function and DataFrame call (`_jvm.functions`, ...)."""
+
+
+def import_hot_classes(spark) -> None:
+    """Imports the hot classes into the py4j view by their full names (py4j's own `java_import`).
+
+    PySpark finds them through its wildcard imports, trying each package in turn: every miss is a class lookup
+    through every jar on the classpath (hundreds), and the Refined job names `functions` over a thousand times per
+    run. A single import is tried first, so each name then costs one lookup; it resolves to the same class."""
+    from py4j.java_gateway import java_import
+
+    for name in HOT_CLASSES:
+        java_import(spark.sparkContext._jvm, name)
 
 
 if __name__ == "__main__":

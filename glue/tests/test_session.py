@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pyspark
-from cinelake.session import DEFAULT_IVY_DIR, S3A_PACKAGE, ivy_dir
+from cinelake.session import DEFAULT_IVY_DIR, HOT_CLASSES, S3A_PACKAGE, ivy_dir
 
 
 def test_pyspark_is_glue_5_1s_spark():
@@ -61,3 +61,12 @@ def test_driver_java_options_reach_the_local_jvm():
     assert ran.returncode == 0, ran.stderr[-2000:]
     flags = ran.stdout.strip().splitlines()[-1]
     assert "-XX:TieredStopAtLevel=1" in flags and "-XX:+UseSerialGC" in flags
+
+
+def test_the_hot_classes_resolve_to_the_classes_pyspark_finds_without_them(spark):
+    # A wrong name in the list would make py4j answer "package" for that simple name and break PySpark's calls.
+    jvm = spark.sparkContext._jvm
+    for name in HOT_CLASSES:
+        simple = name.rsplit(".", 1)[1]
+        assert jvm.java.lang.Class.forName(name).getName() == name
+        assert getattr(jvm, simple)._fqn == name

@@ -3,7 +3,8 @@
  * the exact fix for whatever is missing, before any stage starts. `npm run demo` has its set-up (scripts/setup.mjs)
  * provide all of them first, so these checks only fail when the demo is started some other way.
  */
-import { spawn } from "node:child_process";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 
 /** One missing or too-old prerequisite and how to fix it. */
 export interface MissingPrerequisite {
@@ -15,19 +16,17 @@ export interface MissingPrerequisite {
 /** The set-up that provides everything checked here. */
 const SETUP = "node scripts/setup.mjs spark (what npm run demo runs first)";
 
-/** Runs a probe to its end: whether it exited 0, and what it printed (stdout, then stderr). */
-function run(command: string, args: string[]): Promise<{ ok: boolean; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
-    child.on("error", () => resolve({ ok: false, output: "" }));
-    child.on("close", (code) =>
-      resolve({ ok: code === 0, output: `${Buffer.concat(out).toString()}${Buffer.concat(err).toString()}`.trim() }),
-    );
-  });
+const execFileAsync = promisify(execFile);
+
+/** Runs a probe to its end: whether it exited 0, and what it printed (stdout, then stderr; nothing if it never ran). */
+async function run(command: string, args: string[]): Promise<{ ok: boolean; output: string }> {
+  try {
+    const { stdout, stderr } = await execFileAsync(command, args, { encoding: "utf8" });
+    return { ok: true, output: `${stdout}${stderr}`.trim() };
+  } catch (error) {
+    const failed = error as { stdout?: string; stderr?: string };
+    return { ok: false, output: `${failed.stdout ?? ""}${failed.stderr ?? ""}`.trim() };
+  }
 }
 
 /** Parses the major (and minor) version out of a tool's version banner; undefined when none is found. */

@@ -12,7 +12,7 @@ import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ConfigError } from "../../lake/errors";
 import { todayUtc } from "../../lake/paths";
-import { QUICK_JIT_MAX_TITLES, demoJobEnv, parseDemoArgs } from "../../runtime/local/demo";
+import { QUICK_JIT_JAVA_OPTIONS, QUICK_JIT_MAX_TITLES, demoJobEnv, parseDemoArgs } from "../../runtime/local/demo";
 import { acquireFolderLease, FolderInUse, LOCK_FILE } from "../../runtime/local/lease";
 import { treeMemory } from "../../runtime/local/job";
 import { UsageError } from "../../runtime/shared/flags";
@@ -135,7 +135,9 @@ describe("local runner: the demo's flags", () => {
 
 describe("local runner: the demo's JVM flags", () => {
   it("gives a small sample's jobs the quick-start compiler, a big one the JVM's default", () => {
-    expect(demoJobEnv(1000, {})).to.deep.equal({ CINELAKE_DRIVER_JAVA_OPTIONS: "-XX:TieredStopAtLevel=1" });
+    expect(demoJobEnv(1000, {})).to.deep.equal({ CINELAKE_DRIVER_JAVA_OPTIONS: QUICK_JIT_JAVA_OPTIONS });
+    // C1-only would shrink the code cache to 48 MB, which the demo's three jobs in one JVM can fill.
+    expect(QUICK_JIT_JAVA_OPTIONS).to.contain("-XX:TieredStopAtLevel=1").and.contain("-XX:ReservedCodeCacheSize=240m");
     expect(demoJobEnv(QUICK_JIT_MAX_TITLES, {})).to.have.property("CINELAKE_DRIVER_JAVA_OPTIONS");
     expect(demoJobEnv(QUICK_JIT_MAX_TITLES + 1, {})).to.deep.equal({});
   });

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pyspark
-from cinelake.session import DEFAULT_IVY_DIR, HOT_CLASSES, S3A_PACKAGE, ivy_dir
+from cinelake.session import DEFAULT_IVY_DIR, HOT_CLASSES, LOCAL_COLLECTOR, S3A_PACKAGE, ivy_dir, local_java_options
 
 
 def test_pyspark_is_glue_5_1s_spark():
@@ -61,6 +61,15 @@ def test_driver_java_options_reach_the_local_jvm():
     assert ran.returncode == 0, ran.stderr[-2000:]
     flags = ran.stdout.strip().splitlines()[-1]
     assert "-XX:TieredStopAtLevel=1" in flags and "-XX:+UseSerialGC" in flags
+    # The user's collector replaces the local default one (the JVM would refuse to start with both).
+    assert LOCAL_COLLECTOR not in flags
+
+
+def test_the_local_collector_is_added_unless_the_user_picks_one():
+    assert local_java_options("") == LOCAL_COLLECTOR
+    assert local_java_options(" -XX:TieredStopAtLevel=1 ") == f"{LOCAL_COLLECTOR} -XX:TieredStopAtLevel=1"
+    assert local_java_options("-XX:+UseG1GC -Xss4m") == "-XX:+UseG1GC -Xss4m"
+    assert local_java_options("-XX:+UseZGC") == "-XX:+UseZGC"
 
 
 def test_the_hot_classes_resolve_to_the_classes_pyspark_finds_without_them(spark):

@@ -76,9 +76,9 @@ def common_conf() -> dict[str, str]:
         # faster than many small ones.
         "spark.sql.adaptive.coalescePartitions.parallelismFirst": "false",
         # HotSpot never JIT-compiles a method over 8,000 bytes of bytecode: it runs interpreted. The CSV job's typing
-        # and checks make whole-stage methods bigger than that, so Spark splits or falls back before (as Spark's docs
-        # advise for HotSpot; its default, 65,535, only stops at Java's own limit). Measured on the CSV job, full
-        # scale, cold JVM: 26.1 s -> 22.4 s.
+        # and checks generate whole-stage methods bigger than that; with this limit Spark falls back, for such a plan,
+        # to code HotSpot compiles (Spark's docs advise it for HotSpot; the default, 65,535, is Java's own limit).
+        # Measured on the CSV job, full scale, cold JVM: 26.1 s -> 22.4 s.
         "spark.sql.codegen.hugeMethodLimit": "8000",
     }
 
@@ -154,7 +154,7 @@ def build_session(app_name: str, master: str | None = None, extra_conf: dict | N
                 "spark.driver.memory": os.environ.get("CINELAKE_DRIVER_MEMORY", LOCAL_DRIVER_MEMORY),
             }
         )
-        # JVM flags of the local driver, e.g. the demo's quick-start compiler for small samples (runtime/local/demo.ts).
+        # The local driver's JVM flags: its collector, and e.g. the demo's quick-start compiler (runtime/local/demo.ts).
         conf["spark.driver.extraJavaOptions"] = local_java_options(os.environ.get("CINELAKE_DRIVER_JAVA_OPTIONS", ""))
         # glibc gives each JVM thread its own malloc arena (up to 8 per core), which grows the JVM's resident memory by
         # hundreds of MB beyond the heap; two arenas are plenty for one local driver. The JVM inherits it at launch.

@@ -275,6 +275,10 @@ export async function runDemo(
   let server: LocalS3Server | undefined;
   let standin: TmdbStandin | undefined;
   let s3: S3Client | undefined;
+  // moto's server starts while the prerequisites are probed (both mostly wait for Python to import): the s3-server
+  // stage then only waits for what is left. Whatever the probes find, a started server is stopped at the end.
+  const serverStarting = startS3Server().then((started) => (server = started));
+  serverStarting.catch(() => {}); // Reported by the s3-server stage, after the prerequisites named what is missing.
   try {
     await stage(results, "prerequisites", async () => {
       const missing = await findMissingPrerequisites();
@@ -290,8 +294,8 @@ export async function runDemo(
     });
 
     await stage(results, "s3-server", async () => {
-      server = await startS3Server();
-      Object.assign(process.env, server.env);
+      const started = await serverStarting;
+      Object.assign(process.env, started.env);
       s3 = makeS3Client();
       await s3.send(new CreateBucketCommand({ Bucket: DEMO_BUCKET })).catch((error: Error) => {
         if (error.name !== "BucketAlreadyOwnedByYou") throw error;
@@ -301,7 +305,7 @@ export async function runDemo(
       return {
         status: "ok",
         counts: { restoredFiles: restored.copied },
-        summary: `moto's S3 API server at ${server.endpoint}, bucket ${DEMO_BUCKET}; ${restored.copied} files restored from ${lakeDir}`,
+        summary: `moto's S3 API server at ${started.endpoint}, bucket ${DEMO_BUCKET}; ${restored.copied} files restored from ${lakeDir}`,
       };
     });
     const client = s3 as unknown as S3Client;
@@ -459,6 +463,8 @@ export async function runDemo(
     return report;
   } finally {
     await standin?.stop();
+    // A failed prerequisite may come before the server is up: wait for its start, then stop it.
+    await serverStarting.catch(() => {});
     await server?.stop();
   }
 }

@@ -208,6 +208,23 @@ describe("npm run demo (end to end, small sample)", function () {
     expect(failed.stdout).to.include("cinelake local run FAILED");
   });
 
+  it("stops at a missing prerequisite, naming the fix, and leaves no S3 API server behind (it starts beside the probes)", async () => {
+    const motoServers = () =>
+      readdirSync("/proc")
+        .filter((entry) => /^\d+$/.test(entry))
+        .filter((pid) => /\bmoto_server\b/.test(commandLine(Number(pid))));
+    const before = new Set(motoServers());
+    const failed = await runDemo(home, { JAVA_HOME: "/nonexistent" }, ["--force"]);
+    expect(failed.code).to.equal(1);
+    expect(failed.stderr).to.match(/stage "prerequisites" failed: missing Java 17 .*fix: install a JDK 17/);
+    expect(failed.stdout).not.to.include("▶ s3-server");
+    const left = motoServers().filter((pid) => !before.has(pid));
+    expect(
+      left.map((pid) => commandLine(Number(pid))),
+      "moto_server left running",
+    ).to.deep.equal([]);
+  });
+
   it("ends a failing Spark job with one line saying what went wrong and naming the log", async () => {
     // A heap size the JVM refuses: Spark cannot start, as when Java is broken.
     const failed = await runDemo(home, { CINELAKE_DRIVER_MEMORY: "lots" }, ["--force"]);

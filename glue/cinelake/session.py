@@ -1,7 +1,10 @@
 """The Spark session of a job: Glue's own on AWS; locally, a session that reaches S3 API servers through s3a."""
 
+import hashlib
 import os
 import re
+import shlex
+import shutil
 import sys
 from pathlib import Path
 
@@ -9,6 +12,7 @@ from pathlib import Path
 # (Ivy) resolves it from its default repositories, with its aws-java-sdk-bundle as a transitive dependency.
 S3A_PACKAGE = "org.apache.hadoop:hadoop-aws:3.3.4"
 DEFAULT_IVY_DIR = Path(__file__).resolve().parents[2] / ".cache" / "ivy"
+DEFAULT_CLASS_ARCHIVE_DIR = Path(__file__).resolve().parents[2] / ".cache" / "class-archive"
 
 
 def on_glue() -> bool:
@@ -123,13 +127,67 @@ def local_java_options(user_options: str) -> str:
     return f"{LOCAL_COLLECTOR} {user_options}".strip()
 
 
+def java_release(env: dict | None = None) -> str:
+    """The `release` file of the JDK Spark will start (JAVA_HOME's, else the one `java` on PATH belongs to): its
+    version and build, which a class archive is only valid for. Empty when no JDK is found (Spark then fails anyway)."""
+    env = os.environ if env is None else env
+    java = (
+        Path(env["JAVA_HOME"]) / "bin" / "java" if env.get("JAVA_HOME") else shutil.which("java", path=env.get("PATH"))
+    )
+    if not java or not Path(java).exists():
+        return ""
+    release = Path(java).resolve().parents[1] / "release"
+    return release.read_text(errors="replace") if release.exists() else str(Path(java).resolve())
+
+
+def class_archive(env: dict | None = None) -> Path:
+    """The local JVM's class archive (Java's AppCDS): the classes a local Spark job loads, already parsed and verified,
+    which the JVM maps at start instead of reading them one by one from ~250 jars. One per JDK build and Spark release
+    (the name says which); kept in CINELAKE_CLASS_ARCHIVE_DIR, else .cache/class-archive in the repository. The jobs
+    driver records it on its first run (glue/local/jobs_driver.py); every later local session starts from it."""
+    import pyspark
+
+    env = os.environ if env is None else env
+    folder = Path(env.get("CINELAKE_CLASS_ARCHIVE_DIR") or DEFAULT_CLASS_ARCHIVE_DIR).resolve()
+    key = hashlib.sha256(f"{java_release(env)}|{pyspark.__version__}|{S3A_PACKAGE}".encode()).hexdigest()[:16]
+    return folder / f"spark-{pyspark.__version__}-{key}.jsa"
+
+
+def recording_path(archive: Path, pid: int | None = None) -> Path:
+    """Where one process's JVM writes the archive it records, before it is renamed into place whole."""
+    return archive.with_name(f"{archive.name}.{pid or os.getpid()}.recording")
+
+
+CLASS_ARCHIVE_FLAGS = re.compile(r"-Xshare:|-XX:SharedArchiveFile=|-XX:ArchiveClassesAtExit=")
+"""The JVM flags by which a user chooses class sharing themselves (CINELAKE_DRIVER_JAVA_OPTIONS)."""
+
+
+def class_archive_option(user_options: str, env: dict | None = None, record: bool = False) -> str:
+    """The JVM flag for the class archive: map it when it exists; when it does not and `record` is set, record it at
+    the JVM's exit; none when the user sets class sharing themselves or CINELAKE_CLASS_ARCHIVE=off."""
+    env = os.environ if env is None else env
+    if CLASS_ARCHIVE_FLAGS.search(user_options) or env.get("CINELAKE_CLASS_ARCHIVE") == "off":
+        return ""
+    archive = class_archive(env)
+    if archive.exists():
+        return shlex.quote(f"-XX:SharedArchiveFile={archive}")
+    if record:
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        # Only errors: the dump warns once per class it leaves out (e.g. Janino's generated ones), hundreds of lines.
+        return shlex.quote(f"-XX:ArchiveClassesAtExit={recording_path(archive)}") + " -Xlog:cds=error"
+    return ""
+
+
 def local_partitions() -> int:
     """The local shuffle partition count: twice the cores (two on this project's 2-core machines make four)."""
     return 2 * (os.cpu_count() or 1)
 
 
-def build_session(app_name: str, master: str | None = None, extra_conf: dict | None = None):
-    """The job's SparkSession: Glue's on AWS, else local[*] with the s3a jars and settings from the environment."""
+def build_session(
+    app_name: str, master: str | None = None, extra_conf: dict | None = None, record_class_archive: bool = False
+):
+    """The job's SparkSession: Glue's on AWS, else local[*] with the s3a jars and settings from the environment, its
+    JVM started from the class archive (or recording it at exit, with `record_class_archive`, when there is none)."""
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.appName(app_name)
@@ -155,7 +213,9 @@ def build_session(app_name: str, master: str | None = None, extra_conf: dict | N
             }
         )
         # The local driver's JVM flags: its collector, and e.g. the demo's quick-start compiler (runtime/local/demo.ts).
-        conf["spark.driver.extraJavaOptions"] = local_java_options(os.environ.get("CINELAKE_DRIVER_JAVA_OPTIONS", ""))
+        user_options = os.environ.get("CINELAKE_DRIVER_JAVA_OPTIONS", "")
+        archive_option = class_archive_option(user_options, record=record_class_archive)
+        conf["spark.driver.extraJavaOptions"] = f"{local_java_options(user_options)} {archive_option}".strip()
         # glibc gives each JVM thread its own malloc arena (up to 8 per core), which grows the JVM's resident memory by
         # hundreds of MB beyond the heap; two arenas are plenty for one local driver. The JVM inherits it at launch.
         os.environ.setdefault("MALLOC_ARENA_MAX", "2")

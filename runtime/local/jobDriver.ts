@@ -24,6 +24,10 @@ const REPO_ROOT = resolve(__dirname, "..", "..");
 /** The driver script: local only, outside the package shipped to Glue. */
 export const DRIVER_SCRIPT = join(REPO_ROOT, "glue", "local", "jobs_driver.py");
 
+/** How long a driver may take to end once its input closes: its own wait for a JVM writing the class archive
+ * (ARCHIVE_WRITE_TIMEOUT_S in jobs_driver.py, 120 s) and a little more. */
+export const DRIVER_STOP_TIMEOUT_MS = 150_000;
+
 /**
  * Variables a job gets per request: the driver applies them around each job and the entry hands them to s3a in
  * memory (cinelake.session.apply_local_s3a), so jobs against other endpoints or keys share a driver. Any other
@@ -123,8 +127,9 @@ export class JobDriver {
     if (running.ended === undefined && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((done) => child.once("exit", () => done()));
       child.stdin?.end();
-      // Spark stops within a second or two; one that does not is ended with its whole group.
-      const timer = setTimeout(() => void stopOwned(child), 10_000);
+      // Spark stops within a second or two, but the first run on a machine also waits while the JVM writes its class
+      // archive (glue/local/jobs_driver.py, about 10 s); a driver that takes longer is ended with its whole group.
+      const timer = setTimeout(() => void stopOwned(child), DRIVER_STOP_TIMEOUT_MS);
       await exited;
       clearTimeout(timer);
     }

@@ -158,8 +158,12 @@ def recording_path(archive: Path, pid: int | None = None) -> Path:
     return archive.with_name(f"{archive.name}.{pid or os.getpid()}.recording")
 
 
-CLASS_ARCHIVE_FLAGS = re.compile(r"-Xshare:|-XX:SharedArchiveFile=|-XX:ArchiveClassesAtExit=")
-"""The JVM flags by which a user chooses class sharing themselves (CINELAKE_DRIVER_JAVA_OPTIONS)."""
+CLASS_ARCHIVE_FLAGS = re.compile(
+    r"-Xshare:|-XX:SharedArchiveFile=|-XX:ArchiveClassesAtExit=|-XX:StartFlightRecording|-javaagent:|-agent(lib|path):"
+)
+"""The JVM flags (in CINELAKE_DRIVER_JAVA_OPTIONS) after which the JVM gets no class-archive flag of ours: the user's
+own class-sharing choice, and JFR or agents, which hook class loading: JDK 17.0.15's JVM crashes in
+KlassFactory::check_shared_class_file_load_hook when such a hook meets a class from the archive (seen with JFR)."""
 
 
 def class_archive_option(user_options: str, env: dict | None = None, record: bool = False) -> str:

@@ -25,6 +25,9 @@ def test_the_archive_is_mapped_when_it_exists_and_recorded_only_when_asked(tmp_p
     assert class_archive_option("-Xshare:off", env) == ""
     assert class_archive_option("-XX:SharedArchiveFile=/elsewhere.jsa", env) == ""
     assert class_archive_option("", {**env, "CINELAKE_CLASS_ARCHIVE": "off"}) == ""
+    # Nor with JFR or an agent, whose class-loading hook crashes JDK 17's JVM on an archived class.
+    for flag in ["-XX:StartFlightRecording=filename=r.jfr", "-javaagent:a.jar", "-agentlib:jdwp=x", "-agentpath:/a.so"]:
+        assert class_archive_option(f"-Xss4m {flag}", env) == "", flag
 
 
 def test_each_jdk_build_has_its_own_archive(tmp_path):

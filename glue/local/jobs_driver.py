@@ -131,7 +131,7 @@ class SharedSpark:
 
 ARCHIVE_AT_EXIT = "-XX:ArchiveClassesAtExit="
 
-# How long a JVM may take to write its class archive (about 140 MB; 13 s on a slow 2-core machine).
+# How long a JVM may take to write its class archive (about 175 MB: 17-19 s on a slow 2-core machine).
 ARCHIVE_WRITE_TIMEOUT_S = 120
 
 

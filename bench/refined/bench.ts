@@ -4,8 +4,9 @@
  * (bench/refined/duckdb_refined.py), over the same Trusted zone in the same run. The Trusted zone is made once from a
  * generated sample (its CSVs and the TMDB stand-in's details, run through both Trusted jobs) and reused by later runs.
  * Prints wall time and peak memory side by side, their ratios, each table's row count from both, and where the Spark
- * job's time goes. Beside them, Spark's floor (bench/refined/spark_floor.py): starting Spark, reading Trusted whole and
- * writing the same 11 tables again, with no transformation, which bounds the ratio any Spark job of this model reaches.
+ * job's time goes. Beside them, Spark's floor (bench/refined/spark_floor.py): starting Spark, reading the Trusted columns
+ * the job reads and writing the same 11 tables again, with no transformation, which bounds the ratio any Spark job of
+ * this model reaches.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
@@ -64,14 +65,19 @@ async function main(): Promise<void> {
   rmSync(duckOut, { recursive: true, force: true });
   const duck = await measure("python3", ["bench/refined/duckdb_refined.py", lakeDir, duckOut]);
   const duckReport = JSON.parse(duck.stdout) as { tables: Record<string, number>; seconds: number };
-  console.log("running Spark's floor: start, read the Trusted tables whole, write the 11 tables again ...");
+  console.log("running Spark's floor: start, read what the job reads of Trusted, write the 11 tables again ...");
   const floorOut = join(work, "spark-floor");
   rmSync(floorOut, { recursive: true, force: true });
   const floor = await measure("python3", ["bench/refined/spark_floor.py", lakeDir, floorOut]);
   // Its report is the last line: Spark's launcher prints Ivy's settings line on stdout before it.
   const floorReport = JSON.parse(floor.stdout.trim().split("\n").pop() ?? "") as {
     rows: Record<string, number>;
-    seconds: { start: number; "read Trusted whole": number; "write the Refined tables": number; total: number };
+    seconds: {
+      start: number;
+      "read what the job reads of Trusted": number;
+      "write the Refined tables": number;
+      total: number;
+    };
   };
   const sparkTables = spark.report.tables as Record<string, number>;
   const inputs = spark.report.inputs as Record<string, number>;
@@ -93,7 +99,8 @@ async function main(): Promise<void> {
   // ours could still reach is bounded by it.
   const floorSteps = floorReport.seconds;
   const mustDo = floorSteps.start + floorSteps["write the Refined tables"];
-  console.log(`${pad("Spark's floor (spark_floor.py)", 34)}${num(floor.seconds)}${num(floor.peakRssMb, 0)}`);
+  // Its own steps' sum: the process also plans the job once (to find the columns it reads) and counts what it wrote.
+  console.log(`${pad("Spark's floor (spark_floor.py)", 34)}${num(floorSteps.total)}${num(floor.peakRssMb, 0)}`);
   for (const [step, seconds] of Object.entries(floorSteps).filter(([step]) => step !== "total"))
     console.log(`  ${pad(step, 32)}${num(seconds)} s ${num(seconds / duck.seconds, 2)} × DuckDB`);
   console.log(

@@ -102,9 +102,9 @@ async function main(): Promise<void> {
   // Its own steps' sum: the process also plans the job once (to find the columns it reads) and counts what it wrote.
   console.log(`${pad("Spark's floor (spark_floor.py)", 34)}${num(floorSteps.total)}${num(floor.peakRssMb, 0)}`);
   for (const [step, seconds] of Object.entries(floorSteps).filter(([step]) => step !== "total"))
-    console.log(`  ${pad(step, 32)}${num(seconds)} s ${num(seconds / duck.seconds, 2)} × DuckDB`);
+    console.log(`  ${pad(step, 38)}${num(seconds)} s ${num(seconds / duck.seconds, 2)} × DuckDB`);
   console.log(
-    `  ${pad("start + write (no job can skip)", 32)}${num(mustDo)} s ${num(mustDo / duck.seconds, 2)} × DuckDB`,
+    `  ${pad("start + write (no job can skip)", 38)}${num(mustDo)} s ${num(mustDo / duck.seconds, 2)} × DuckDB`,
   );
   console.log("");
   console.log(`${pad("rows per table", 34)}${"Spark".padStart(10)}${"DuckDB".padStart(10)}`);

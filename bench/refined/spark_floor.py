@@ -43,8 +43,8 @@ def columns_the_job_reads(spark, lake: Path, trusted: dict[str, str]) -> dict[st
     scanned: dict[str, set[str]] = {}
     for table in model.tables.values():
         for columns, location in SCAN.findall(table._jdf.queryExecution().sparkPlan().toString()):
-            if "more fields" in columns:
-                raise SystemExit(f"spark_floor: Spark abbreviated a scan's columns ({columns[-60:]})")
+            if "more fields" in columns or location.endswith("..."):
+                raise SystemExit(f"spark_floor: Spark abbreviated a scan in its plan ({location})")
             scanned.setdefault(location.rstrip("/"), set()).update(
                 re.sub(r"#\d+L?$", "", c) for c in columns.split(",")
             )
@@ -61,8 +61,12 @@ def columns_the_job_reads(spark, lake: Path, trusted: dict[str, str]) -> dict[st
 def main() -> None:
     lake, out = Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve()
     started = time.perf_counter()
-    # Plan strings in full (Spark abbreviates a scan of over 25 columns), so every scanned column can be read off them.
-    spark = build_session("cinelake-bench-spark-floor", extra_conf={"spark.sql.debug.maxToStringFields": "10000"})
+    # Plan strings in full (Spark abbreviates a scan of over 25 columns, and a location past 100 characters), so each
+    # scan's columns and folder can be read off them.
+    spark = build_session(
+        "cinelake-bench-spark-floor",
+        extra_conf={"spark.sql.debug.maxToStringFields": "10000", "spark.sql.maxMetadataStringLength": "10000"},
+    )
     seconds = {"start": time.perf_counter() - started}
 
     locations = {d["name"]: d["location"] for d in registry()["tables"]}

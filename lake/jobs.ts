@@ -94,6 +94,23 @@ export const JOBS: Record<JobName, JobDef> = {
 /** Every job's name, in the order the lake runs them (the Trusted jobs, then Refined, which reads both). */
 export const JOB_NAMES = Object.keys(JOBS) as JobName[];
 
+/**
+ * The jobs that read nothing under `prefixes`, neither directly nor through what another job writes from there, in
+ * {@link JOB_NAMES} order: they may run while something else is still writing those prefixes (the local lake runs the
+ * CSV job while the ApiIngestor fetches TMDB, for one).
+ */
+export function jobsIndependentOf(prefixes: string[]): JobName[] {
+  const pending = new Set(prefixes);
+  const independent: JobName[] = [];
+  const overlaps = (read: string) =>
+    [...pending].some((written) => read.startsWith(written) || written.startsWith(read));
+  // Registry order is run order, so a job's inputs are written by jobs before it.
+  for (const name of JOB_NAMES)
+    if (JOBS[name].reads.some(overlaps)) for (const written of JOBS[name].writes) pending.add(written);
+    else independent.push(name);
+  return independent;
+}
+
 /** The job arguments (`--name value` pairs, without `--`) for a job run: its prefixes plus lake root and date. */
 export function jobArguments(name: JobName, lakeRoot: string, date = "latest"): Record<string, string> {
   return { lake_root: lakeRoot.endsWith("/") ? lakeRoot : `${lakeRoot}/`, date, ...JOBS[name].prefixes };

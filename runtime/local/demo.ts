@@ -5,13 +5,13 @@
  * persists and reruns are incremental), builds the DuckDB catalog and serves the dashboard preview.
  */
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { loadJson, saveJson } from "../api-ingestor/checkpoint";
+import { RAW_TMDB, loadJson, saveJson } from "../api-ingestor/checkpoint";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
-import { SYSTEM_PREFIXES, reportPrefix, todayUtc } from "../../lake/paths";
+import { SYSTEM_PREFIXES, datasetPrefix, reportPrefix, todayUtc } from "../../lake/paths";
 import { TABLES, VIEWS } from "../../lake/tables";
-import { JOB_NAMES, type JobName } from "../../lake/jobs";
+import { JOB_NAMES, jobsIndependentOf, type JobName } from "../../lake/jobs";
 import { ingestBatch } from "../batch-ingestor/ingest";
 import { runApiIngestion } from "../api-ingestor/ingest";
 import { DEFAULT_TMDB_BASE_URL, checkCsvDate } from "../api-ingestor/env";
@@ -187,12 +187,12 @@ class StageFailure extends Error {
 
 type StageBody = () => Promise<Omit<StageResult, "stage" | "durationMs">>;
 
-/** The stage running now, for the line a signal ends the demo with. */
-let currentStage: string | undefined;
+/** The stages running now (two run side by side at one point), for the line a signal ends the demo with. */
+const runningStages = new Set<string>();
 
 async function stage(results: StageResult[], name: string, body: StageBody): Promise<StageResult> {
   process.stdout.write(`\n▶ ${name}\n`);
-  currentStage = name;
+  runningStages.add(name);
   const start = performance.now();
   // The demo's own memory is sampled during the stage; child processes (Spark) report their own peak.
   let nodePeak = process.memoryUsage().rss;
@@ -220,7 +220,28 @@ async function stage(results: StageResult[], name: string, body: StageBody): Pro
     throw new StageFailure(name, error);
   } finally {
     clearInterval(sampler);
+    runningStages.delete(name);
   }
+}
+
+/** Stages run one after another, each after the one before it has succeeded. */
+type Lane = [name: string, body: StageBody][];
+
+/**
+ * Runs lanes of stages at the same time (each lane needs what came before it, not the other lanes). The results are
+ * kept lane by lane in the given order, whichever ends first; once every lane has ended, the first failure in that
+ * order is thrown.
+ */
+async function lanesSideBySide(results: StageResult[], lanes: Lane[]): Promise<void> {
+  const running = lanes.map((lane) => ({ lane, results: [] as StageResult[] }));
+  const settled = await Promise.allSettled(
+    running.map(async ({ lane, results: own }) => {
+      for (const [name, body] of lane) await stage(own, name, body);
+    }),
+  );
+  results.push(...running.flatMap(({ results: own }) => own));
+  const failed = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === "rejected");
+  if (failed) throw failed.reason;
 }
 
 /** Generates the sample unless the same one (scale, titles, seed) is already in the folder. */
@@ -336,95 +357,93 @@ export async function runDemo(
     const stamps = (await loadJson<Record<string, string>>(client, DEMO_BUCKET, JOB_STAMPS_KEY)) ?? {};
     const sampleCounts = results.find((result) => result.stage === "sample")?.counts ?? {};
     const jobEnv = demoJobEnv((sampleCounts.movieTitles ?? 0) + (sampleCounts.seriesTitles ?? 0));
-    // One Python process and one JVM for the three jobs (issue 12 #3). When the first job will run, Spark starts now,
-    // while the ApiIngestor runs (it needs no Spark), instead of when that job is reached.
+    // One Python process and one JVM for the three jobs (issue 12 #3), one job at a time.
     const driver = new JobDriver();
-    const firstJob = JOB_NAMES[0] as JobName;
-    const firstRuns =
-      options.force || stamps[firstJob] !== (await jobFingerprint(client, DEMO_BUCKET, firstJob, options.date));
-    // A failed start is reported by the first job's own run, with its reason.
-    if (firstRuns)
-      driver
-        .warm({ job: firstJob, bucket: DEMO_BUCKET, date: options.date, echo: false, log, env: jobEnv })
-        .catch(() => {});
-    try {
-      await stage(results, "api-ingest", async () => {
-        let baseUrl = process.env.TMDB_BASE_URL || DEFAULT_TMDB_BASE_URL;
-        let token = process.env.TMDB_TOKEN;
-        if (!token) {
-          process.stdout.write(
-            "  no TMDB_TOKEN set: using the local TMDB stand-in (set TMDB_TOKEN to use the live API)\n",
-          );
-          // The stand-in is local, so its limits are raised to keep the demo quick; the client still limits itself.
-          standin = await startTmdbStandin({
-            catalog: await catalogFromBucket(client, DEMO_BUCKET, options.date),
-            rate: 1000,
-            maxConnections: 100,
-          });
-          baseUrl = standin.baseUrl;
-          token = standin.token;
-        }
-        const result = await runApiIngestion({
-          bucket: DEMO_BUCKET,
-          csvDate: options.date,
-          s3: client,
-          baseUrl,
-          token,
-          selection: { limit: options.tmdbLimit },
-          ...(standin ? { maxRps: 800, maxInFlight: 80 } : {}),
-          log: (line) => process.stdout.write(`  ${line}\n`),
-        });
-        const last = result.last;
-        await keep();
-        const counts = {
-          fetched: last.fetched,
-          notFound: last.notFound,
-          failed: last.failed,
-          remaining: last.remaining,
-          files: result.filesWritten,
-          requests: result.requests,
-          retries: result.retries,
-        };
-        return {
-          status: result.filesWritten === 0 ? "skipped" : "ok",
-          counts,
-          summary: `${formatCounts(counts)}${standin ? " (stand-in)" : " (live TMDB)"}`,
-        };
-      });
-
-      for (const job of JOB_NAMES)
-        await stage(results, job, async () => {
-          // The CSV job loads the day the files landed under; TMDB files are dated by their collection day (today,
-          // when the ApiIngestor ran), so that job and Refined take the latest day they find.
-          const date = job === "trusted-csv" ? options.date : "latest";
-          const fingerprint = await jobFingerprint(client, DEMO_BUCKET, job, date);
-          if (!options.force && stamps[job] === fingerprint)
-            return {
-              status: "skipped",
-              counts: {},
-              summary: "inputs and code unchanged since its last successful run (--force reruns it)",
-            };
-          // The job's report is summarised below and stored in the lake; its log goes to the demo's log file.
-          const outcome = await driver.run({
-            job,
-            bucket: DEMO_BUCKET,
-            date,
-            echo: false,
-            log,
-            verbose: options.verbose,
-            env: jobEnv,
-          });
-          stamps[job] = fingerprint;
-          await saveJson(client, DEMO_BUCKET, JOB_STAMPS_KEY, stamps);
-          await keep();
+    const jobStage =
+      (job: JobName): StageBody =>
+      async () => {
+        // The CSV job loads the day the files landed under; TMDB files are dated by their collection day (today,
+        // when the ApiIngestor ran), so that job and Refined take the latest day they find.
+        const date = job === "trusted-csv" ? options.date : "latest";
+        const fingerprint = await jobFingerprint(client, DEMO_BUCKET, job, date);
+        if (!options.force && stamps[job] === fingerprint)
           return {
-            status: "ok",
-            counts: outcome.counts,
-            peakRssMb: outcome.peakRssMb,
-            pid: outcome.pid,
-            summary: formatCounts(outcome.counts),
+            status: "skipped",
+            counts: {},
+            summary: "inputs and code unchanged since its last successful run (--force reruns it)",
           };
+        // The job's report is summarised below and stored in the lake; its log goes to the demo's log file.
+        const outcome = await driver.run({
+          job,
+          bucket: DEMO_BUCKET,
+          date,
+          echo: false,
+          log,
+          verbose: options.verbose,
+          env: jobEnv,
         });
+        stamps[job] = fingerprint;
+        await saveJson(client, DEMO_BUCKET, JOB_STAMPS_KEY, stamps);
+        await keep();
+        return {
+          status: "ok",
+          counts: outcome.counts,
+          peakRssMb: outcome.peakRssMb,
+          pid: outcome.pid,
+          summary: formatCounts(outcome.counts),
+        };
+      };
+    const apiIngest: StageBody = async () => {
+      let baseUrl = process.env.TMDB_BASE_URL || DEFAULT_TMDB_BASE_URL;
+      let token = process.env.TMDB_TOKEN;
+      if (!token) {
+        process.stdout.write(
+          "  no TMDB_TOKEN set: using the local TMDB stand-in (set TMDB_TOKEN to use the live API)\n",
+        );
+        // The stand-in is local, so its limits are raised to keep the demo quick; the client still limits itself.
+        standin = await startTmdbStandin({
+          catalog: await catalogFromBucket(client, DEMO_BUCKET, options.date),
+          rate: 1000,
+          maxConnections: 100,
+        });
+        baseUrl = standin.baseUrl;
+        token = standin.token;
+      }
+      const result = await runApiIngestion({
+        bucket: DEMO_BUCKET,
+        csvDate: options.date,
+        s3: client,
+        baseUrl,
+        token,
+        selection: { limit: options.tmdbLimit },
+        ...(standin ? { maxRps: 800, maxInFlight: 80 } : {}),
+        log: (line) => process.stdout.write(`  ${line}\n`),
+      });
+      const last = result.last;
+      await keep();
+      const counts = {
+        fetched: last.fetched,
+        notFound: last.notFound,
+        failed: last.failed,
+        remaining: last.remaining,
+        files: result.filesWritten,
+        requests: result.requests,
+        retries: result.retries,
+      };
+      return {
+        status: result.filesWritten === 0 ? "skipped" : "ok",
+        counts,
+        summary: `${formatCounts(counts)}${standin ? " (stand-in)" : " (live TMDB)"}`,
+      };
+    };
+    // The jobs that read nothing the ApiIngestor writes (the CSV job) run while it fetches TMDB, so Spark's start and
+    // that job overlap the fetching; the others wait for it. The jobs still run one at a time, in the registry's order.
+    const besideApiIngest = jobsIndependentOf(Object.values(RAW_TMDB).map((dataset) => datasetPrefix(dataset)));
+    const lane = (jobs: JobName[]): Lane => jobs.map((job) => [job, jobStage(job)]);
+    try {
+      await lanesSideBySide(results, [[["api-ingest", apiIngest]], lane(besideApiIngest)]);
+      for (const [name, body] of lane(JOB_NAMES.filter((job) => !besideApiIngest.includes(job))))
+        await stage(results, name, body);
     } finally {
       await driver.stop();
     }
@@ -471,7 +490,8 @@ export async function runDemo(
 
 /** The one line a demo stopped by a signal ends with. */
 function stoppedLine(signal: NodeJS.Signals): string {
-  const during = currentStage ? ` during stage "${currentStage}"` : "";
+  const names = [...runningStages].map((name) => `"${name}"`).join(" and ");
+  const during = names ? ` during stage ${names}` : "";
   return (
     `\n✗ demo stopped by ${signal}${during}: the lake folder keeps every stage that had finished; ` +
     `run npm run demo again to go on from there`

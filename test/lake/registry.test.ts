@@ -3,7 +3,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
 import { REGISTRY_JSON_PATH, exportedRegistry, registryJsonText } from "../../lake/exportRegistry";
-import { GLUE_ARGUMENTS, JOBS, jobArgumentNames, jobArguments } from "../../lake/jobs";
+import { GLUE_ARGUMENTS, JOBS, jobArgumentNames, jobArguments, jobsIndependentOf } from "../../lake/jobs";
+import { DATASETS, datasetPrefix } from "../../lake/paths";
 import { tableByName } from "../../lake/tables";
 
 describe("registry export", () => {
@@ -57,5 +58,18 @@ describe("registry export", () => {
     const columns = tableByName("trusted_tmdb_movies").columns;
     expect(columns.find((c) => c.name === "budget")?.type).to.equal("bigint");
     expect(columns.find((c) => c.name === "revenue")?.type).to.equal("bigint");
+  });
+});
+
+describe("jobsIndependentOf", () => {
+  it("keeps only the jobs that read nothing under the prefixes, directly or through an earlier job's output", () => {
+    const tmdbRaw = [datasetPrefix(DATASETS.rawTmdbMovies), datasetPrefix(DATASETS.rawTmdbSeries)];
+    // trusted-tmdb reads the TMDB JSON; refined reads what trusted-tmdb writes from it.
+    expect(jobsIndependentOf(tmdbRaw)).to.deep.equal(["trusted-csv"]);
+    // Refined reads the Trusted CSV tables: nothing may run while the CSVs land.
+    expect(jobsIndependentOf([datasetPrefix(DATASETS.rawMoviesCsv)])).to.deep.equal(["trusted-tmdb"]);
+    // A parent prefix covers what is under it.
+    expect(jobsIndependentOf(["Raw/"])).to.deep.equal([]);
+    expect(jobsIndependentOf([])).to.deep.equal(Object.keys(JOBS));
   });
 });

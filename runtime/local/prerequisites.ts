@@ -18,6 +18,24 @@ const SETUP = "node scripts/setup.mjs spark (what npm run demo runs first)";
 
 const execFileAsync = promisify(execFile);
 
+/**
+ * Looks the Glue jobs' packages up without importing them (importing pyspark, sqlglot and moto costs seconds of CPU
+ * on every demo; finding their specs costs milliseconds), and moto's server on PATH; prints what it found as JSON.
+ * The s3-server stage starts that server right after, so a server that is present but broken is still named there.
+ */
+const PACKAGES_PROBE = [
+  "import importlib.util, json, shutil",
+  "names = ['pyspark', 'duckdb', 'sqlglot', 'moto']",
+  "missing = [n for n in names if importlib.util.find_spec(n) is None]",
+  "print(json.dumps({'missing': missing, 'motoServer': shutil.which('moto_server') is not None}))",
+].join("\n");
+
+/** What {@link PACKAGES_PROBE} prints. */
+interface PackagesProbe {
+  missing: string[];
+  motoServer: boolean;
+}
+
 /** Runs a probe to its end: whether it exited 0, and what it printed (stdout, then stderr; nothing if it never ran). */
 async function run(command: string, args: string[]): Promise<{ ok: boolean; output: string }> {
   try {
@@ -37,13 +55,13 @@ export function parseVersion(banner: string): [number, number] | undefined {
 
 /** Lists what is missing on this machine (empty when everything is there); the probes run side by side. */
 export async function findMissingPrerequisites(): Promise<MissingPrerequisite[]> {
-  const [python, modules, java, moto] = await Promise.all([
+  const [python, modules, java] = await Promise.all([
     run("python3", ["--version"]),
     // Asked even when python3 is too old: the probes cost their start-up time, not a second of waiting each.
-    run("python3", ["-c", "import pyspark, duckdb, sqlglot, moto; print(pyspark.__version__)"]),
+    run("python3", ["-c", PACKAGES_PROBE]),
     run(process.env.JAVA_HOME ? `${process.env.JAVA_HOME}/bin/java` : "java", ["-version"]),
-    run("moto_server", ["--help"]),
   ]);
+  const probed = modules.ok ? (JSON.parse(modules.output) as PackagesProbe) : undefined;
   const missing: MissingPrerequisite[] = [];
   const node = parseVersion(process.versions.node);
   if (!node || node[0] < 22)
@@ -60,10 +78,10 @@ export async function findMissingPrerequisites(): Promise<MissingPrerequisite[]>
       found: python.output || "not found",
       fix: "install Python 3.11 (e.g. sudo apt-get install python3.11, or pyenv install 3.11)",
     });
-  else if (!modules.ok)
+  else if (!probed || probed.missing.length > 0)
     missing.push({
       what: "the Python packages of the Glue jobs (pyspark, duckdb, sqlglot, moto)",
-      found: "not importable",
+      found: probed ? `missing: ${probed.missing.join(", ")}` : "python3 could not look them up",
       fix: `${SETUP}: it installs glue/requirements.txt into .venv`,
     });
 
@@ -75,7 +93,7 @@ export async function findMissingPrerequisites(): Promise<MissingPrerequisite[]>
       fix: "install a JDK 17 (sudo apt-get install openjdk-17-jdk-headless) and put it first on PATH or set JAVA_HOME",
     });
 
-  if (!moto.ok)
+  if (probed && !probed.motoServer)
     missing.push({
       what: "moto's S3 API server (moto_server)",
       found: "not on PATH",

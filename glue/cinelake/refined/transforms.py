@@ -615,24 +615,16 @@ class _Check:
     primary_key: bool
 
 
-def _key_row(
-    check: _Check, check_id: int, columns: list[str], held: bool, non_null: bool, all_slots: list[str]
-) -> Column:
-    """What one side of a check contributes per row of its frame: (check id, key slots, held, referenced, keep).
+def _key_row(check_id: int, key: list[Column], check: _Check, columns: list[str], held: bool, non_null: bool) -> Column:
+    """What one side of a check contributes per row of its frame: (check id, `key`, held, referenced, keep).
 
     `keep` is false for a row that must not count: a null foreign key (no reference, as in a join's `where`), and a
     null key on the holding side of a reference (a null key is never a match for a reference)."""
-    by_slot = {check.slots[name]: F.col(column) for name, column in zip(check.slots, columns, strict=True)}
     keys = [F.col(column).isNotNull() for column in columns]
     keep = reduce(lambda a, b: a & b, keys) if non_null or (held and not check.primary_key) else F.lit(True)
     return F.struct(
         F.lit(check_id).alias("check"),
-        *[
-            (by_slot[slot] if slot in by_slot else F.lit(None))
-            .cast("bigint" if slot[0] == "l" else "string")
-            .alias(slot)
-            for slot in all_slots
-        ],
+        *key,
         F.lit(1 if held else 0).alias("held"),
         F.lit(0 if held else 1).alias("referenced"),
         keep.alias("keep"),
@@ -644,16 +636,13 @@ def _key_rows(df: DataFrame, rows: list[Column]) -> DataFrame:
     return df.select(F.inline(F.array(*rows))).where("keep").drop("keep")
 
 
-def check_integrity(model: Model, movies: DataFrame, series: DataFrame) -> dict[str, int]:
-    """Fails loudly unless every primary key is unique, every foreign key exists in its table, and every Trusted title
-    has exactly one dim_title and one fact_title row. Returns the row count of every table.
+_CheckSide = tuple[_Check, DataFrame, list[str], bool, bool]
+"""One side of a check: (check, frame, key columns, holds the key, only rows whose key is not null)."""
 
-    Every check is the same question, asked of one stream of keys: a check's rows carry its key (in shared typed
-    columns) and whether they hold the key (a table's own rows) or reference it. Grouped by (check, key), a primary
-    key held more than once or a reference to a key nobody holds is a violation; the row counts are the primary key
-    checks' held sums. So all checks and counts are one Spark job of two small shuffles, not dozens of joins."""
-    # (check, frame, key columns, holds the key, only rows whose key is not null)
-    checks: list[tuple[_Check, DataFrame, list[str], bool, bool]] = []
+
+def _integrity_checks(model: Model, movies: DataFrame, series: DataFrame) -> tuple[list[_CheckSide], dict[str, str]]:
+    """Every check's sides, and the label of each table's primary key check (whose held sum is the table's rows)."""
+    checks: list[_CheckSide] = []
     pk_labels: dict[str, str] = {}
     for name, df in model.tables.items():
         definition = table(name)
@@ -678,22 +667,132 @@ def check_integrity(model: Model, movies: DataFrame, series: DataFrame) -> dict[
         (without_fact, dim_title_df, ["title_key"], False, False),
         (without_fact, fact, ["title_key"], True, False),
     ]
+    return checks, pk_labels
 
-    all_slots = sorted({slot for check, *_ in checks for slot in check.slots.values()})
-    # Each check is a small number in the stream (its label only in the result): millions of key rows are shuffled.
+
+def _key_stream(checks: list[_CheckSide], key_columns) -> tuple[DataFrame, dict[str, int]]:
+    """The key rows of every check, from one scan per frame, and each check's number in the stream.
+
+    `key_columns(check, columns)` gives the columns a side puts in the row besides the check's number and its
+    held/referenced flags. Each check is a small number in the stream (its label only in the result): millions of
+    key rows are shuffled. A frame is in several checks (a table's primary key, its foreign keys, the keys others
+    reference in it): all of its key rows come from one scan of it."""
     ids = {label: number for number, label in enumerate(dict.fromkeys(c.label for c, *_ in checks))}
-    # A frame is in several checks (a table's primary key, its foreign keys, the keys others reference in it): all of
-    # its key rows come from one scan of it.
     by_frame: dict[int, tuple[DataFrame, list[Column]]] = {}
     for c, df, cols, held, non_null in checks:
-        by_frame.setdefault(id(df), (df, []))[1].append(_key_row(c, ids[c.label], cols, held, non_null, all_slots))
-    keys = reduce(DataFrame.unionByName, [_key_rows(df, rows) for df, rows in by_frame.values()])
-    grouped = keys.groupBy("check", *all_slots).agg(F.sum("held").alias("held"), F.sum("referenced").alias("refs"))
-    unique = {c.label: c for c, *_ in checks}
-    primary = [ids[label] for label, c in unique.items() if c.primary_key]
+        by_frame.setdefault(id(df), (df, []))[1].append(
+            _key_row(ids[c.label], key_columns(c, cols), c, cols, held, non_null)
+        )
+    return reduce(DataFrame.unionByName, [_key_rows(df, rows) for df, rows in by_frame.values()]), ids
+
+
+KEY_HASH_SALT = "cinelake-integrity"
+"""What makes the second of a key's two 64-bit hashes a different function of the key than the first."""
+
+
+def _slot_type(slot: str) -> str:
+    """The type a key part is compared as: integral ones as bigint (`l<n>` slots), the others as strings."""
+    return "bigint" if slot[0] == "l" else "string"
+
+
+def _hashed_key(check: _Check, columns: list[str]) -> list[Column]:
+    """A check's key as two 64-bit hashes (h1, h2). Every part is cast as its slot types it, and hashed with its null
+    flag (Spark's hashes skip nulls: without the flag (null, "x") and ("x", null) would hash alike)."""
+    parts = []
+    for name, column in zip(check.slots, columns, strict=True):
+        value = F.col(column).cast(_slot_type(check.slots[name]))
+        parts += [value.isNull(), value]
+    return [F.xxhash64(*parts).alias("h1"), F.xxhash64(F.lit(KEY_HASH_SALT), *parts).alias("h2")]
+
+
+def _duplicate_keys(primary: list[_CheckSide]) -> tuple[DataFrame, dict[str, int]]:
+    """Per primary key check (numbered): its rows (`held`) and how many of its keys more than one row holds
+    (`broken`), from every table's keys as two 64-bit hashes: fixed-width rows, shuffled once.
+
+    Equal keys hash alike, so no duplicate is missed; two different keys could hash alike only by chance (128 bits),
+    which check_integrity_exactly then clears."""
+    keys, ids = _key_stream(primary, _hashed_key)
+    # Nearly every key is unique, so a map-side partial aggregation would only copy the stream (and spill): it is
+    # shuffled by key, then counted once.
+    per_key = keys.repartition("check", "h1", "h2").groupBy("check", "h1", "h2").agg(F.sum("held").alias("held"))
+    counted = per_key.groupBy("check").agg(
+        F.sum("held").alias("held"), F.sum((F.col("held") > 1).cast("long")).alias("broken")
+    )
+    return counted, ids
+
+
+def _missing_references(references: list[_CheckSide], first_id: int) -> tuple[DataFrame, dict[str, int]]:
+    """Per reference check (numbered from `first_id`): how many referencing rows (`broken`) name a key no row of the
+    referenced frame holds (`held` is 0: reference checks count no table's rows).
+
+    The holding side of every reference is a dimension (or dim_title), small next to the bridges that reference it:
+    its keys are broadcast, and each referencing frame is filtered against them where it is read (a left anti join),
+    with no shuffle of the referencing rows. A null reference is kept (it matches nothing) unless the side only counts
+    non-null keys; a null key held matches nothing either."""
+    sides: dict[str, dict[str, list[_CheckSide]]] = {}
+    for side in references:
+        sides.setdefault(side[0].label, {"held": [], "referencing": []})["held" if side[3] else "referencing"].append(
+            side
+        )
+    ids = {label: first_id + number for number, label in enumerate(sides)}
+    missing = []
+    for label, by_role in sides.items():
+        ((check, target, (held_column,), _, _),) = by_role["held"]
+        key_type = _slot_type(next(iter(check.slots.values())))
+        held = target.select(F.col(held_column).cast(key_type).alias("_key")).where("_key IS NOT NULL")
+        for _, frame, (column,), _, non_null in by_role["referencing"]:
+            referencing = frame.select(F.col(column).cast(key_type).alias("_key"))
+            if non_null:
+                referencing = referencing.where("_key IS NOT NULL")
+            missing.append(
+                referencing.join(F.broadcast(held), "_key", "left_anti").select(F.lit(ids[label]).alias("check"))
+            )
+    counted = (
+        reduce(DataFrame.unionByName, missing)
+        .groupBy("check")
+        .agg(F.lit(0).cast("long").alias("held"), F.count("*").alias("broken"))
+    )
+    return counted, ids
+
+
+def check_integrity(model: Model, movies: DataFrame, series: DataFrame) -> dict[str, int]:
+    """Fails loudly unless every primary key is unique, every foreign key exists in its table, and every Trusted title
+    has exactly one dim_title and one fact_title row. Returns the row count of every table.
+
+    One Spark job asks both questions: duplicate primary keys over the tables' keys as hashes (_duplicate_keys), and
+    references to keys nobody holds by broadcast anti joins (_missing_references); the row counts are the primary
+    key checks' held sums. Only when it flags a check is the model checked again over the keys themselves
+    (check_integrity_exactly), which names the offending keys, or clears a duplicate two hashes gave by chance."""
+    checks, pk_labels = _integrity_checks(model, movies, series)
+    duplicates, pk_ids = _duplicate_keys([side for side in checks if side[0].primary_key])
+    missing, _ = _missing_references([side for side in checks if not side[0].primary_key], len(pk_ids))
+    rows = duplicates.unionByName(missing).collect()
+    if any(r["broken"] for r in rows):
+        return check_integrity_exactly(model, movies, series)
+    held = {r["check"]: r["held"] for r in rows}
+    return {name: held.get(pk_ids[label], 0) for name, label in pk_labels.items()}
+
+
+def check_integrity_exactly(model: Model, movies: DataFrame, series: DataFrame) -> dict[str, int]:
+    """check_integrity over the keys themselves (in shared typed columns, `l<n>` and `s<n>`), which names up to five
+    offending keys of every broken check: raises IntegrityError naming them, or returns the row counts. All checks and
+    counts are one Spark job of two shuffles, not dozens of joins."""
+    checks, pk_labels = _integrity_checks(model, movies, series)
+    all_slots = sorted({slot for check, *_ in checks for slot in check.slots.values()})
+
+    def slotted(check: _Check, columns: list[str]) -> list[Column]:
+        by_slot = {check.slots[name]: F.col(column) for name, column in zip(check.slots, columns, strict=True)}
+        return [
+            (by_slot[slot] if slot in by_slot else F.lit(None)).cast(_slot_type(slot)).alias(slot) for slot in all_slots
+        ]
+
+    keys, ids = _key_stream(checks, slotted)
+    primary = [ids[c.label] for c, *_ in checks if c.primary_key]
     broken = F.when(F.col("check").isin(primary), F.col("held") > 1).otherwise(
         (F.col("refs") > 0) & (F.col("held") == 0)
     )
+    grouped = keys.groupBy("check", *all_slots).agg(F.sum("held").alias("held"), F.sum("referenced").alias("refs"))
+    unique = {c.label: c for c, *_ in checks}
     # The offending key as JSON under its own column names (a duplicate also says how many rows hold it).
     example = None
     for label, c in unique.items():

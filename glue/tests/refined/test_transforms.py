@@ -205,3 +205,51 @@ def test_missing_title_fails(spark, built, trusted):
         IntegrityError, match=r"Trusted titles missing from dim_title, e\.g\. \['\{\"imdb_id\":\"tt0000003\"\}'\]"
     ):
         check_integrity(broken, trusted[0], trusted[1])
+
+
+def test_the_fast_checks_flag_what_the_exact_ones_find(built, trusted):
+    # The one-job pass (hashed primary keys, broadcast anti joins) must flag a duplicate and an orphan by itself:
+    # only then does check_integrity ask check_integrity_exactly for the offending keys.
+    fact = built.tables["fact_title"]
+    duplicated = altered(
+        built,
+        fact_title=fact.unionByName(fact.limit(1)),
+        dim_genre=built.tables["dim_genre"].where("genre_name != 'Crime'"),
+    )
+    checks, _ = transforms._integrity_checks(duplicated, trusted[0], trusted[1])
+    duplicates, pk_ids = transforms._duplicate_keys([side for side in checks if side[0].primary_key])
+    missing, ref_ids = transforms._missing_references([side for side in checks if not side[0].primary_key], 100)
+    flagged = {r["check"]: r["broken"] for r in duplicates.unionByName(missing).collect() if r["broken"]}
+    crime_titles = built.tables["bridge_title_genre"].join(
+        built.tables["dim_genre"].where("genre_name = 'Crime'"), "genre_key"
+    )
+    assert flagged == {
+        pk_ids["fact_title: duplicate primary key ['title_key']"]: 1,
+        ref_ids["bridge_title_genre.genre_key: keys missing from dim_genre.genre_key"]: crime_titles.count(),
+    }
+    assert transforms.check_integrity_exactly(built, trusted[0], trusted[1]) == check_integrity(
+        built, trusted[0], trusted[1]
+    )
+
+
+def test_a_key_hashed_with_its_nulls(spark):
+    # Spark's hashes skip nulls: (null, "x") and ("x", null) must still be two keys; an int and a bigint one key.
+    check = transforms._Check("t", {"a": "s0", "b": "s1"}, True)
+    rows = spark.createDataFrame([(None, "x"), ("x", None)], "a string, b string")
+    hashes = rows.select(*transforms._hashed_key(check, ["a", "b"])).collect()
+    assert hashes[0] != hashes[1]
+    ints = spark.createDataFrame([(7, 7)], "i int, l bigint")
+    one = transforms._Check("k", {"k": "l0"}, True)
+    assert (
+        ints.select(*transforms._hashed_key(one, ["i"])).first()
+        == ints.select(*transforms._hashed_key(one, ["l"])).first()
+    )
+
+
+def test_a_hash_collision_is_cleared_by_the_exact_checks(built, trusted, monkeypatch):
+    # Every key hashing alike makes every table look like one duplicated key: the exact checks clear it, and the row
+    # counts are those of the keys themselves.
+    monkeypatch.setattr(transforms, "_hashed_key", lambda check, columns: [F.lit(1).alias("h1"), F.lit(2).alias("h2")])
+    expected = transforms.check_integrity_exactly(built, trusted[0], trusted[1])
+    assert check_integrity(built, trusted[0], trusted[1]) == expected
+    assert expected["fact_title"] == 3

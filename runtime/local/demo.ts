@@ -5,7 +5,7 @@
  * persists and reruns are incremental), builds the DuckDB catalog and serves the dashboard preview.
  */
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { RAW_TMDB, loadJson, saveJson } from "../api-ingestor/checkpoint";
+import { CHECKPOINT_PREFIX, RAW_TMDB, loadJson, saveJson } from "../api-ingestor/checkpoint";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
@@ -41,6 +41,9 @@ export const JOB_STAMPS_KEY = `${SYSTEM_PREFIXES.localRunner}job-stamps.json`;
 
 /** Every prefix of the lake, mirrored to the local folder and restored from it. */
 const LAKE_PREFIXES = ["Raw/", "Trusted/", "Refined/", SYSTEM_PREFIXES.quarantine, "_system/"];
+
+/** The ApiIngestor's Raw prefixes: the jobs that read none of them run beside it. */
+const RAW_TMDB_PREFIXES = Object.values(RAW_TMDB).map((dataset) => datasetPrefix(dataset));
 
 /** The demo's settings, from the command line. */
 export interface DemoOptions {
@@ -331,7 +334,7 @@ export async function runDemo(
     });
     const client = s3 as unknown as S3Client;
     // The folder catches up with the bucket after each stage; a later stop then costs only the stage under way.
-    const keep = () => mirrorBucketToFolder(client, DEMO_BUCKET, lakeDir, LAKE_PREFIXES);
+    const keep = (prefixes = LAKE_PREFIXES) => mirrorBucketToFolder(client, DEMO_BUCKET, lakeDir, prefixes);
 
     await stage(results, "sample", () => sampleStage(options, sampleDir));
 
@@ -420,7 +423,9 @@ export async function runDemo(
         log: (line) => process.stdout.write(`  ${line}\n`),
       });
       const last = result.last;
-      await keep();
+      // Only what the ApiIngestor writes: a Spark job may be writing beside it (its part files, s3a's temporary
+      // folders), and the mirror after that job's stage takes its output once it is committed.
+      await keep([...RAW_TMDB_PREFIXES, CHECKPOINT_PREFIX]);
       const counts = {
         fetched: last.fetched,
         notFound: last.notFound,
@@ -438,7 +443,7 @@ export async function runDemo(
     };
     // The jobs that read nothing the ApiIngestor writes (the CSV job) run while it fetches TMDB, so Spark's start and
     // that job overlap the fetching; the others wait for it. The jobs still run one at a time, in the registry's order.
-    const besideApiIngest = jobsIndependentOf(Object.values(RAW_TMDB).map((dataset) => datasetPrefix(dataset)));
+    const besideApiIngest = jobsIndependentOf(RAW_TMDB_PREFIXES);
     const lane = (jobs: JobName[]): Lane => jobs.map((job) => [job, jobStage(job)]);
     try {
       await lanesSideBySide(results, [[["api-ingest", apiIngest]], lane(besideApiIngest)]);

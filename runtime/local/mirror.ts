@@ -269,6 +269,7 @@ function beginTransfer(root: string): { summary: MirrorSummary; attributes: Reco
 /**
  * Makes the folder equal the bucket under each prefix: objects whose content the folder lacks are downloaded, files
  * the bucket no longer has are removed, and each prefix that changed is replaced as a whole (see the module's doc).
+ * Directory markers (keys ending in `/`) are not files: they are left out.
  */
 export async function mirrorBucketToFolder(
   s3: S3Client,
@@ -280,6 +281,9 @@ export async function mirrorBucketToFolder(
   const { summary, attributes } = beginTransfer(root);
   for (const prefix of prefixes) {
     const remote = await listObjectEntries(s3, bucket, prefix);
+    // A key ending in `/` is a directory marker (s3a makes them while a Spark job writes, consoles for "folders"):
+    // zero bytes that stand for a folder, which the folder's tree already is. As a file it could not be written.
+    for (const key of remote.keys()) if (key.endsWith("/")) remote.delete(key);
     const local = listFiles(root, prefix);
     const unchanged = new Set<string>();
     for (const [key, entry] of remote) {

@@ -74,6 +74,18 @@ describe("demo fingerprints and the lake mirror", () => {
     expect(await jobFingerprint(s3, "second", "trusted-csv", "2024-06-01")).not.to.equal(changed);
   });
 
+  it("leaves out directory markers, the keys ending in / that s3a makes while a Spark job writes", async () => {
+    const marker = "Trusted/Local/Parquet/Movies/_temporary/0/";
+    await s3.send(new PutObjectCommand({ Bucket: "first", Key: marker, Body: "" }));
+    try {
+      const mirrored = await mirrorBucketToFolder(s3, "first", folder, ["Trusted/"]);
+      expect(mirrored).to.include({ copied: 0, removed: 0 });
+      expect([...listFiles(folder, "Trusted/").keys()]).to.deep.equal([]);
+    } finally {
+      await s3.send(new DeleteObjectCommand({ Bucket: "first", Key: marker }));
+    }
+  });
+
   it("removes from the folder what the bucket no longer holds", async () => {
     const mirrored = await mirrorBucketToFolder(s3, "second", folder, ["Raw/Local/CSV/Series/"]);
     expect(mirrored).to.include({ unchanged: 1, removed: 0 });

@@ -526,10 +526,10 @@ def build_model(
     Two intermediates are kept (memory, then disk), each computed once for every table that reads it: the keys of
     the TMDB record each title uses, and the CSV titles with their TMDB values. The CSV credits are read from Trusted
     again by each aggregate over them (the titles, the people, the CSV bridge rows), each for just its columns:
-    keeping them cost more than reading them (full scale: building the cache took 14.7 s, reading and shuffling the
-    columns 4-8 s). The wide TMDB records (cast,
-    crew, genres, ...) are not kept: each table reads just its own columns of them and picks the chosen records by a
-    broadcast join, which costs less than shuffling or caching the lists."""
+    keeping them cost more than reading them (full scale: building their cache took 16.5 s of task time, reading and
+    shuffling their columns again 4-8 s). The wide TMDB records (cast, crew, genres, ...) are not kept: each table
+    reads just its own columns of them and picks the chosen records by a broadcast join, which costs less than
+    shuffling or caching the lists."""
     credits = csv_credits(movies, series)
     titles = csv_titles(credits_by_title(credits))
     records = tmdb_movies_shape(tmdb_movies).unionByName(tmdb_series_shape(tmdb_series))
@@ -697,8 +697,9 @@ def _slot_type(slot: str) -> str:
 
 
 def _hashed_key(check: _Check, columns: list[str]) -> list[Column]:
-    """A check's key as two 64-bit hashes (h1, h2). Every part is cast as its slot types it, and hashed with its null
-    flag (Spark's hashes skip nulls: without the flag (null, "x") and ("x", null) would hash alike)."""
+    """A check's key as two 64-bit hashes (h1, h2). Each part is cast to its slot's type (so an int foreign key and
+    its bigint target hash alike) and hashed with its null flag (Spark's hashes skip nulls: without the flag,
+    (null, "x") and ("x", null) would hash alike)."""
     parts = []
     for name, column in zip(check.slots, columns, strict=True):
         value = F.col(column).cast(_slot_type(check.slots[name]))

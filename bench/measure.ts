@@ -33,3 +33,53 @@ export async function measure(command: string, args: string[]): Promise<Measured
 export function localDriverHeap(env: NodeJS.ProcessEnv = process.env): string {
   return env.CINELAKE_DRIVER_MEMORY ?? "1280m";
 }
+
+/** The median of some numbers: the middle one, or the mean of the middle two. */
+export function median(values: number[]): number {
+  if (values.length === 0) throw new Error("median of no values");
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/**
+ * Runs `rounds` rounds of the sides, each round running every side once, in order. On a shared machine, speed drifts
+ * by tens of percent within minutes; interleaved, each side meets the slow and the fast moments alike, and the
+ * median of each side is compared with the others'. Returns each side's runs, in round order.
+ */
+export async function interleave<Sides extends Record<string, (round: number) => Promise<unknown>>>(
+  rounds: number,
+  sides: Sides,
+): Promise<{ [Name in keyof Sides]: Awaited<ReturnType<Sides[Name]>>[] }> {
+  const runs: Record<string, unknown[]> = Object.fromEntries(Object.keys(sides).map((name) => [name, []]));
+  for (let round = 1; round <= rounds; round++)
+    for (const [name, run] of Object.entries(sides)) runs[name]!.push(await run(round));
+  return runs as { [Name in keyof Sides]: Awaited<ReturnType<Sides[Name]>>[] };
+}
+
+/** Several runs of one side, summed up: the median wall time, the highest peak memory, and the run whose wall time
+ * is the median (the one whose details a bench prints). */
+export interface Summary<T> {
+  seconds: number;
+  peakRssMb: number;
+  median: T;
+}
+
+/** Sums up the runs of one side (see Summary). */
+export function summarize<T extends { seconds: number; peakRssMb: number }>(runs: T[]): Summary<T> {
+  const byTime = [...runs].sort((a, b) => a.seconds - b.seconds);
+  return {
+    seconds: median(runs.map((run) => run.seconds)),
+    peakRssMb: Math.max(...runs.map((run) => run.peakRssMb)),
+    median: byTime[Math.floor((byTime.length - 1) / 2)]!,
+  };
+}
+
+/** One line of every round's wall times and their ratio, e.g. `rounds (Spark / DuckDB): 41.2 / 8.1 = 5.09, ...`. */
+export function roundsLine(names: [string, string], ours: { seconds: number }[], reference: { seconds: number }[]) {
+  const rounds = ours.map(
+    (run, i) =>
+      `${run.seconds.toFixed(1)} / ${reference[i]!.seconds.toFixed(1)} = ${(run.seconds / reference[i]!.seconds).toFixed(2)}`,
+  );
+  return `rounds (${names[0]} s / ${names[1]} s = ratio): ${rounds.join(", ")}`;
+}

@@ -58,12 +58,12 @@ function compare(title: string, sparkRuns: JobOutcome[], duckRuns: Measured[]): 
   console.log(
     `rows: ${(spark.median.report.datasets as (Counts & { dataset: string })[]).map((d) => `${d.dataset} ${d.raw}`).join(", ")} (Raw records)`,
   );
-  console.log(`${pad("", 28)}${"wall s".padStart(9)}${"peak MB".padStart(9)}`);
+  console.log(`${pad("", 40)}${"wall s".padStart(9)}${"peak MB".padStart(9)}`);
   const of = sparkRuns.length > 1 ? ` (median of ${sparkRuns.length})` : "";
-  console.log(`${pad(`Spark job${of}`, 28)}${num(spark.seconds)}${num(spark.peakRssMb, 0)}`);
-  console.log(`${pad(`DuckDB same conversion${of}`, 28)}${num(duck.seconds)}${num(duck.peakRssMb, 0)}`);
+  console.log(`${pad(`Spark job${of}`, 40)}${num(spark.seconds)}${num(spark.peakRssMb, 0)}`);
+  console.log(`${pad(`DuckDB same conversion${of}`, 40)}${num(duck.seconds)}${num(duck.peakRssMb, 0)}`);
   console.log(
-    `${pad("ratio Spark / DuckDB", 28)}${num(spark.seconds / duck.seconds)}${num(spark.peakRssMb / Math.max(1, duck.peakRssMb))}`,
+    `${pad("ratio Spark / DuckDB", 40)}${num(spark.seconds / duck.seconds)}${num(spark.peakRssMb / Math.max(1, duck.peakRssMb))}`,
   );
   if (sparkRuns.length > 1) console.log(roundsLine(["Spark", "DuckDB"], sparkRuns, duckRuns));
   const expected = countsOf(sparkRuns[0]!);
